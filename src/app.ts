@@ -1,0 +1,82 @@
+// The Hono app: configuration (fail closed), authentication, REST routes, the Connect mount, and
+// error rendering. Everything here is translation; decisions live in the verifier and the core.
+import { createContextValues } from "@connectrpc/connect";
+import { Hono, type Context } from "hono";
+import { authenticate } from "./auth.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { VerifyError } from "./core/errors.ts";
+import { log } from "./log.ts";
+import { errorBody, type ErrorBody } from "./rest/errors.ts";
+import { verificationRoutes } from "./rest/verifications.ts";
+import { createConnectFetchHandler } from "./rpc/handler.ts";
+import { kVerifier, verificationServiceRoutes } from "./rpc/verification-service.ts";
+import { createVerifier, type Verifier } from "./verifier.ts";
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { config: Config; verifier: Verifier };
+};
+
+const connect = createConnectFetchHandler((router) => {
+  verificationServiceRoutes(router);
+});
+
+function restError(c: Context<AppEnv>, error: unknown): Response {
+  if (error instanceof VerifyError) {
+    const { body, status, headers } = errorBody(error);
+    return c.json(body, status, headers);
+  }
+  if (error instanceof ConfigError) {
+    log("error", "config.invalid", { message: error.message });
+    return c.json<ErrorBody>({ code: "unavailable", message: "service is not configured", details: [] }, 503);
+  }
+  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
+  return c.json<ErrorBody>({ code: "internal", message: "internal error", details: [] }, 500);
+}
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError((error, c) => restError(c, error));
+  app.notFound((c) => c.json<ErrorBody>({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, details: [] }, 404));
+
+  app.get("/", (c) =>
+    c.json({
+      name: "edge-verify",
+      rest: "/v1/verifications",
+      connect: "/verify.v1.VerificationService/",
+      docs: "https://github.com/edge-verify/edge-verify#readme",
+    }),
+  );
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
+  app.post("/verify.v1.VerificationService/:method", async (c, next) => {
+    if (!connect.handles(c.req.path)) return next();
+    let verifier: Verifier | null = null;
+    try {
+      const config = loadConfig(c.env);
+      const principal = await authenticate(c.req.header("authorization"), config);
+      if (principal) verifier = createVerifier({ env: c.env, config, service: principal.service });
+      return await connect.fetch(c.req.raw, createContextValues().set(kVerifier, verifier));
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        log("error", "config.invalid", { message: error.message });
+        return c.json({ code: "unavailable", message: "service is not configured" }, 503);
+      }
+      throw error;
+    }
+  });
+
+  app.use("/v1/*", async (c, next) => {
+    const config = loadConfig(c.env);
+    const principal = await authenticate(c.req.header("authorization"), config);
+    if (!principal) {
+      throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
+    }
+    c.set("config", config);
+    c.set("verifier", createVerifier({ env: c.env, config, service: principal.service }));
+    await next();
+  });
+  app.route("/v1", verificationRoutes());
+  return app;
+}

@@ -1,0 +1,34 @@
+// API-key authentication. Keys are compared as SHA-256 digests in constant time, so neither the
+// comparison's timing nor a key's length says anything about the configured keys.
+import type { Config } from "./config.ts";
+
+export interface Principal {
+  /** The service the key belongs to; `API_KEYS` are the built-in default service's keys. */
+  service: string;
+}
+
+export const DEFAULT_SERVICE = "default";
+
+const digestCache = new WeakMap<Config, Promise<Uint8Array[]>>();
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Reads `Authorization: Bearer <key>`; returns null for a missing, malformed or unknown key. */
+export async function authenticate(authorization: string | null | undefined, config: Config): Promise<Principal | null> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  if (!match) return null;
+  let digests = digestCache.get(config);
+  if (!digests) {
+    digests = Promise.all(config.apiKeys.map(sha256));
+    digestCache.set(config, digests);
+  }
+  const candidate = await sha256(match[1]!);
+  let found = false;
+  // Compare against every key without early exit.
+  for (const digest of await digests) {
+    if (crypto.subtle.timingSafeEqual(candidate, digest)) found = true;
+  }
+  return found ? { service: DEFAULT_SERVICE } : null;
+}

@@ -1,0 +1,50 @@
+// Refusals that cross the verifier boundary: a stable snake_case reason, a message that names the
+// field, and optional details. Each transport maps `reason` to its wire code in one switch.
+
+export type RefusalReason =
+  | "invalid_argument"
+  | "unauthenticated"
+  | "not_found"
+  | "already_approved"
+  | "verification_failed"
+  | "resend_too_soon"
+  | "limit_reached"
+  | "locked"
+  | "unavailable"
+  | "misconfigured";
+
+export interface RefusalDetails {
+  /** The request field at fault, in camelCase (proto JSON name). */
+  field?: string;
+  /** When a retry can succeed, in whole seconds. */
+  retryAfterSeconds?: number;
+  /** Which rule refused (abuse rules). */
+  rule?: string;
+}
+
+/** A refusal as plain data, as the Durable Object returns it over RPC. */
+export interface Refusal extends RefusalDetails {
+  reason: RefusalReason;
+  message: string;
+}
+
+/** Thrown by the verifier and input parsing; never carries a code or a full phone number. */
+export class VerifyError extends Error {
+  readonly reason: RefusalReason;
+  readonly details: RefusalDetails;
+  constructor(reason: RefusalReason, message: string, details: RefusalDetails = {}) {
+    super(message);
+    this.name = "VerifyError";
+    this.reason = reason;
+    this.details = details;
+  }
+
+  static from(refusal: Refusal): VerifyError {
+    const { reason, message, ...details } = refusal;
+    return new VerifyError(reason, message, details);
+  }
+}
+
+export function invalidArgument(field: string, message: string): VerifyError {
+  return new VerifyError("invalid_argument", `${field}: ${message}`, { field });
+}

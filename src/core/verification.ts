@@ -1,0 +1,187 @@
+// The verification state machine. No I/O. No clock: `now` (epoch ms) is passed in.
+// The code hash is computed by the caller (crypto is async); transitions here are synchronous and
+// return new records, so the Durable Object persists exactly what the core decided.
+import type { LineType } from "./phone.ts";
+import type { Refusal } from "./errors.ts";
+
+export type VerificationStatus = "pending" | "approved" | "canceled" | "expired" | "max_attempts_reached" | "failed";
+export type CheckStatus = "approved" | "invalid" | "expired" | "max_attempts_reached" | "canceled";
+export type Channel = "sms";
+
+export interface VerificationRecord {
+  id: string;
+  /** The service the verification belongs to; another service's id answers as unknown. */
+  service: string;
+  to: string;
+  channel: Channel;
+  status: VerificationStatus;
+  /** HMAC of the current code; null once the verification is finished. */
+  codeHash: Uint8Array | null;
+  codeLength: number;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  sendAttempts: number;
+  /** Wrong codes checked against this verification (all its codes together). */
+  checkAttempts: number;
+  messageId: string;
+  provider: string;
+  failureReason: string;
+  countryCode: string;
+  lineType: LineType;
+  externalId: string;
+  tags: Record<string, string>;
+  locale: string;
+}
+
+export interface StartParams {
+  service: string;
+  to: string;
+  codeLength: number;
+  ttlSeconds: number;
+  countryCode: string;
+  lineType: LineType;
+  externalId: string;
+  tags: Record<string, string>;
+  locale: string;
+}
+
+/** A pending verification whose code has not yet expired; a start reuses it. */
+export function isLive(record: VerificationRecord, now: number): boolean {
+  return record.status === "pending" && now < record.expiresAt;
+}
+
+/** The status a reader should see: a pending verification past its expiry is expired. */
+export function effectiveStatus(record: VerificationRecord, now: number): VerificationStatus {
+  return record.status === "pending" && now >= record.expiresAt ? "expired" : record.status;
+}
+
+/**
+ * Starts a verification, or re-sends for the live one: same id, new code hash (the old code stops
+ * working), a fresh expiry, one more send attempt, and the failed-check count kept (a new code
+ * must not buy an attacker more guesses).
+ */
+export function applyStart(
+  live: VerificationRecord | null,
+  params: StartParams,
+  now: number,
+  id: string,
+  codeHash: Uint8Array,
+): VerificationRecord {
+  const expiresAt = now + params.ttlSeconds * 1000;
+  if (live) {
+    return {
+      ...live,
+      codeHash,
+      codeLength: params.codeLength,
+      expiresAt,
+      updatedAt: now,
+      sendAttempts: live.sendAttempts + 1,
+      locale: params.locale,
+      externalId: params.externalId || live.externalId,
+      tags: Object.keys(params.tags).length > 0 ? params.tags : live.tags,
+      failureReason: "",
+    };
+  }
+  return {
+    id,
+    service: params.service,
+    to: params.to,
+    channel: "sms",
+    status: "pending",
+    codeHash,
+    codeLength: params.codeLength,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt,
+    sendAttempts: 1,
+    checkAttempts: 0,
+    messageId: "",
+    provider: "",
+    failureReason: "",
+    countryCode: params.countryCode,
+    lineType: params.lineType,
+    externalId: params.externalId,
+    tags: params.tags,
+    locale: params.locale,
+  };
+}
+
+export type CheckOutcome =
+  | { kind: "checked"; status: CheckStatus; record: VerificationRecord; changed: boolean }
+  | { kind: "refused"; refusal: Refusal };
+
+/**
+ * Applies one code check. `matched` is the constant-time comparison of the candidate's HMAC with
+ * the stored one. At most `maxCheckAttempts` wrong codes: the last allowed wrong code answers
+ * `invalid` and ends the verification, so even the right code fails afterwards.
+ */
+export function applyCheck(
+  record: VerificationRecord,
+  matched: boolean,
+  now: number,
+  maxCheckAttempts: number,
+): CheckOutcome {
+  switch (record.status) {
+    case "approved":
+      // Never approve twice: a replayed code must not look like a fresh approval.
+      return refused("already_approved", "verificationId: verification is already approved; codes are single use");
+    case "failed":
+      return refused("verification_failed", "verificationId: the code could not be delivered; start a new verification");
+    case "canceled":
+    case "expired":
+    case "max_attempts_reached":
+      return { kind: "checked", status: record.status, record, changed: false };
+    case "pending":
+      break;
+  }
+  if (now >= record.expiresAt) {
+    return { kind: "checked", status: "expired", record: finish(record, "expired", now), changed: true };
+  }
+  if (record.checkAttempts >= maxCheckAttempts) {
+    return { kind: "checked", status: "max_attempts_reached", record: finish(record, "max_attempts_reached", now), changed: true };
+  }
+  if (matched) {
+    return { kind: "checked", status: "approved", record: finish(record, "approved", now), changed: true };
+  }
+  const checkAttempts = record.checkAttempts + 1;
+  const next = { ...record, checkAttempts, updatedAt: now };
+  return {
+    kind: "checked",
+    status: "invalid",
+    record: checkAttempts >= maxCheckAttempts ? finish(next, "max_attempts_reached", now) : next,
+    changed: true,
+  };
+}
+
+export function applyCancel(record: VerificationRecord, now: number): CheckOutcome {
+  if (record.status === "canceled") return { kind: "checked", status: "canceled", record, changed: false };
+  if (record.status !== "pending" || now >= record.expiresAt) {
+    const status = effectiveStatus(record, now);
+    return refused("invalid_argument", `verificationId: only a pending verification can be canceled (it is ${status})`, "verificationId");
+  }
+  return { kind: "checked", status: "canceled", record: finish(record, "canceled", now), changed: true };
+}
+
+/** Records a send that failed for good: the verification ends `failed` with the provider's reason. */
+export function applySendFailure(record: VerificationRecord, reason: string, provider: string, now: number): VerificationRecord {
+  return { ...finish(record, "failed", now), failureReason: reason, provider };
+}
+
+export function applySendSuccess(record: VerificationRecord, messageId: string, provider: string, now: number): VerificationRecord {
+  return { ...record, messageId, provider, updatedAt: now };
+}
+
+/** Expires the record if its time has passed; finished records drop their code hash. */
+export function expireIfDue(record: VerificationRecord, now: number): VerificationRecord | null {
+  return record.status === "pending" && now >= record.expiresAt ? finish(record, "expired", now) : null;
+}
+
+function finish(record: VerificationRecord, status: VerificationStatus, now: number): VerificationRecord {
+  // A finished verification keeps no code hash: nothing left to guess or leak.
+  return { ...record, status, codeHash: null, updatedAt: now };
+}
+
+function refused(reason: Refusal["reason"], message: string, field = "verificationId"): CheckOutcome {
+  return { kind: "refused", refusal: { reason, message, field } };
+}

@@ -1,0 +1,10 @@
+// Worker entry: the HTTP app and the Durable Object classes wrangler binds.
+import { createApp } from "./app.ts";
+
+export { PhoneVerification } from "./phone-verification.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,53 @@
+// The REST error map: every refusal reason → Connect code name + HTTP status, in one switch.
+// Body: {"code": "...", "message": "...", "details": [...]}, messages naming the field at fault.
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { RefusalReason, VerifyError } from "../core/errors.ts";
+
+export type WireCode =
+  | "invalid_argument"
+  | "unauthenticated"
+  | "not_found"
+  | "failed_precondition"
+  | "resource_exhausted"
+  | "unavailable"
+  | "internal";
+
+export function wireCodeFor(reason: RefusalReason): { code: WireCode; status: ContentfulStatusCode } {
+  switch (reason) {
+    case "invalid_argument":
+      return { code: "invalid_argument", status: 400 };
+    case "unauthenticated":
+      return { code: "unauthenticated", status: 401 };
+    case "not_found":
+      return { code: "not_found", status: 404 };
+    case "already_approved":
+    case "verification_failed":
+      return { code: "failed_precondition", status: 400 };
+    case "resend_too_soon":
+    case "limit_reached":
+    case "locked":
+      return { code: "resource_exhausted", status: 429 };
+    case "unavailable":
+    case "misconfigured":
+      return { code: "unavailable", status: 503 };
+  }
+}
+
+export interface ErrorBody {
+  code: WireCode;
+  message: string;
+  details: Record<string, unknown>[];
+}
+
+export function errorBody(error: VerifyError): { body: ErrorBody; status: ContentfulStatusCode; headers: Record<string, string> } {
+  const { code, status } = wireCodeFor(error.reason);
+  const detail: Record<string, unknown> = { reason: error.reason };
+  if (error.details.field) detail.field = error.details.field;
+  if (error.details.rule) detail.rule = error.details.rule;
+  const headers: Record<string, string> = {};
+  if (error.details.retryAfterSeconds !== undefined) {
+    detail.retryAfterSeconds = error.details.retryAfterSeconds;
+    headers["retry-after"] = String(error.details.retryAfterSeconds);
+  }
+  return { body: { code, message: error.message, details: [detail] }, status, headers };
+}

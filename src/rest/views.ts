@@ -1,0 +1,39 @@
+// Verification → REST JSON: camelCase like the proto JSON mapping, statuses as lowercase words,
+// times as RFC 3339. Never includes a code or its hash (VerificationView has none).
+import type { VerificationView } from "../verifier.ts";
+
+export interface VerificationJson {
+  id: string;
+  to: string;
+  channel: string;
+  status: string;
+  createTime: string;
+  updateTime: string;
+  expireTime: string;
+  sendAttempts: number;
+  checkAttempts: number;
+  messageId: string;
+  lookup: { countryCode: string; lineType: string };
+  externalId: string;
+  tags: Record<string, string>;
+  failureReason: string;
+}
+
+export function verificationJson(v: VerificationView): VerificationJson {
+  return {
+    id: v.id,
+    to: v.to,
+    channel: v.channel,
+    status: v.status,
+    createTime: new Date(v.createdAt).toISOString(),
+    updateTime: new Date(v.updatedAt).toISOString(),
+    expireTime: new Date(v.expiresAt).toISOString(),
+    sendAttempts: v.sendAttempts,
+    checkAttempts: v.checkAttempts,
+    messageId: v.messageId,
+    lookup: { countryCode: v.countryCode, lineType: v.lineType },
+    externalId: v.externalId,
+    tags: v.tags,
+    failureReason: v.failureReason,
+  };
+}

@@ -1,0 +1,87 @@
+// Connect transport for VerificationService: proto message → verifier → proto message.
+// The verifier validates; here we only translate shapes and enums.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import {
+  Channel,
+  CheckStatus,
+  VerificationSchema,
+  VerificationService,
+  VerificationStatus,
+  type Verification,
+} from "../gen/verify/v1/verification_pb.ts";
+import type { CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
+import type { Verifier, VerificationView } from "../verifier.ts";
+
+/** The authenticated caller's verifier, or null when authentication failed. */
+export const kVerifier = createContextKey<Verifier | null>(null, { description: "verifier" });
+
+function verifierOf(ctx: HandlerContext): Verifier {
+  const verifier = ctx.values.get(kVerifier);
+  if (!verifier) throw new ConnectError("missing or invalid API key (Authorization: Bearer <key>)", Code.Unauthenticated);
+  return verifier;
+}
+
+const STATUS: Record<CoreStatus, VerificationStatus> = {
+  pending: VerificationStatus.PENDING,
+  approved: VerificationStatus.APPROVED,
+  canceled: VerificationStatus.CANCELED,
+  expired: VerificationStatus.EXPIRED,
+  max_attempts_reached: VerificationStatus.MAX_ATTEMPTS_REACHED,
+  failed: VerificationStatus.FAILED,
+};
+
+const CHECK_STATUS: Record<CoreCheckStatus, CheckStatus> = {
+  approved: CheckStatus.APPROVED,
+  invalid: CheckStatus.INVALID,
+  expired: CheckStatus.EXPIRED,
+  max_attempts_reached: CheckStatus.MAX_ATTEMPTS_REACHED,
+  canceled: CheckStatus.CANCELED,
+};
+
+export function verificationMessage(v: VerificationView): Verification {
+  return create(VerificationSchema, {
+    id: v.id,
+    to: v.to,
+    channel: Channel.SMS,
+    status: STATUS[v.status],
+    createTime: timestampFromMs(v.createdAt),
+    updateTime: timestampFromMs(v.updatedAt),
+    expireTime: timestampFromMs(v.expiresAt),
+    sendAttempts: v.sendAttempts,
+    checkAttempts: v.checkAttempts,
+    messageId: v.messageId,
+    lookup: { countryCode: v.countryCode, lineType: v.lineType },
+    externalId: v.externalId,
+    tags: v.tags,
+    failureReason: v.failureReason,
+  });
+}
+
+export function verificationServiceRoutes(router: ConnectRouter): void {
+  router.service(VerificationService, {
+    async startVerification(req, ctx) {
+      const verification = await verifierOf(ctx).start({
+        to: req.to,
+        locale: req.locale,
+        codeLength: req.codeLength,
+        timeoutSeconds: req.timeoutSeconds,
+        serviceName: req.serviceName,
+        externalId: req.externalId,
+        tags: req.tags,
+      });
+      return { verification: verificationMessage(verification) };
+    },
+    async checkVerification(req, ctx) {
+      const result = await verifierOf(ctx).check({ verificationId: req.verificationId, to: req.to, code: req.code });
+      return { status: CHECK_STATUS[result.status], verification: verificationMessage(result.verification) };
+    },
+    async getVerification(req, ctx) {
+      return { verification: verificationMessage(await verifierOf(ctx).get(req.verificationId)) };
+    },
+    async cancelVerification(req, ctx) {
+      return { verification: verificationMessage(await verifierOf(ctx).cancel(req.verificationId)) };
+    },
+  });
+}

@@ -1,0 +1,78 @@
+// A local fake of Twilio's Messages API for tests and the benchmark (never the internet).
+// POST /2010-04-01/Accounts/{sid}/Messages.json with Basic auth and a form body, like Twilio.
+// Control endpoints (ours, not Twilio's): GET /_messages?to=…, POST /_behaviour {to, status, body, delayMs, times}.
+import { createServer } from "node:http";
+
+export const FAKE_TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000";
+export const FAKE_TWILIO_AUTH_TOKEN = "fake-twilio-auth-token";
+
+/**
+ * Starts the fake on 127.0.0.1 (port 0 = any free port).
+ * @param {{ port?: number, record?: boolean }} [options] record=false keeps no messages (bench).
+ */
+export async function startFakeTwilio(options = {}) {
+  const record = options.record ?? true;
+  /** @type {Map<string, Array<Record<string, string>>>} */
+  const messages = new Map();
+  /** @type {Map<string, {status: number, body: unknown, delayMs: number, times: number}>} */
+  const behaviours = new Map();
+  let sent = 0;
+
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const raw = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const json = (status, body) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+
+    if (req.method === "GET" && url.pathname === "/_messages") {
+      const to = url.searchParams.get("to");
+      return json(200, { messages: to ? (messages.get(to) ?? []) : [...messages.values()].flat(), sent });
+    }
+    if (req.method === "POST" && url.pathname === "/_behaviour") {
+      const b = JSON.parse(raw);
+      behaviours.set(b.to, { status: b.status ?? 200, body: b.body ?? null, delayMs: b.delayMs ?? 0, times: b.times ?? Infinity });
+      return json(200, { ok: true });
+    }
+    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
+    if (req.method !== "POST" || !match) return json(404, { code: 20404, message: "The requested resource was not found", status: 404 });
+
+    const expected = "Basic " + Buffer.from(`${FAKE_TWILIO_ACCOUNT_SID}:${FAKE_TWILIO_AUTH_TOKEN}`).toString("base64");
+    if (match[1] !== FAKE_TWILIO_ACCOUNT_SID || req.headers.authorization !== expected) {
+      return json(401, { code: 20003, message: "Authenticate", more_info: "https://www.twilio.com/docs/errors/20003", status: 401 });
+    }
+    const form = new URLSearchParams(raw);
+    const to = form.get("To") ?? "";
+    if (!form.get("Body") || !to || (!form.get("From") && !form.get("MessagingServiceSid"))) {
+      return json(400, { code: 21604, message: "A 'To' phone number, 'Body' and 'From' are required.", status: 400 });
+    }
+    const behaviour = behaviours.get(to);
+    if (behaviour && behaviour.times > 0) {
+      behaviour.times--;
+      if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
+      if (behaviour.status !== 200) return json(behaviour.status, behaviour.body ?? { code: 0, message: "fake failure", status: behaviour.status });
+    }
+    sent++;
+    const sid = "SM" + Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+    const message = { sid, to, from: form.get("From") ?? "", messagingServiceSid: form.get("MessagingServiceSid") ?? "", body: form.get("Body") ?? "", statusCallback: form.get("StatusCallback") ?? "" };
+    if (record) {
+      const list = messages.get(to) ?? [];
+      list.push(message);
+      messages.set(to, list);
+    }
+    return json(201, { sid, status: "queued", to, from: message.from, body: message.body, account_sid: FAKE_TWILIO_ACCOUNT_SID });
+  });
+
+  await new Promise((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    sentCount: () => sent,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
