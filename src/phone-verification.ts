@@ -55,11 +55,14 @@ export class PhoneVerification extends DurableObject<Env> {
   // so without this two starts could both see "no live verification" and mint two ids.
   #queue: Promise<unknown> = Promise.resolve();
   #sender: SmsSender | undefined;
+  // Reads never create tables: an object that was only looked up, or freed by deleteAll(), keeps
+  // no storage at all. The schema is created on the first write.
+  #schemaReady: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#migrate();
+    this.#schemaReady = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verifications'").toArray().length > 0;
   }
 
   async start(input: DoStartInput): Promise<DoResult<VerificationView>> {
@@ -175,6 +178,7 @@ export class PhoneVerification extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const config = loadConfig(this.env);
     await this.#exclusive(async () => {
+      if (!this.#schemaReady) return;
       const now = Date.now();
       for (const row of this.#sql.exec("SELECT * FROM verifications WHERE status = 'pending' AND expires_at <= ?", now)) {
         const expired = expireIfDue(fromRow(row), now);
@@ -185,13 +189,16 @@ export class PhoneVerification extends DurableObject<Env> {
       if (remaining === 0) {
         // Nothing left about this number: drop every byte, including the schema.
         await this.ctx.storage.deleteAll();
+        this.#schemaReady = false;
         return;
       }
       await this.#scheduleAlarm(config);
     });
   }
 
-  #migrate(): void {
+  /** Creates the schema (and, as it changes, migrates it). Shape changes: see README "Storage". */
+  #ensureSchema(): void {
+    if (this.#schemaReady) return;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS verifications (
       id TEXT PRIMARY KEY,
       service TEXT NOT NULL,
@@ -215,6 +222,7 @@ export class PhoneVerification extends DurableObject<Env> {
       locale TEXT NOT NULL
     )`);
     this.#sql.exec("CREATE INDEX IF NOT EXISTS verifications_by_status ON verifications (service, status, created_at)");
+    this.#schemaReady = true;
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -229,11 +237,13 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   #load(id: string): VerificationRecord | null {
+    if (!this.#schemaReady) return null;
     const rows = this.#sql.exec("SELECT * FROM verifications WHERE id = ?", id).toArray();
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
   #latestPending(service: string): VerificationRecord | null {
+    if (!this.#schemaReady) return null;
     const rows = this.#sql
       .exec("SELECT * FROM verifications WHERE service = ? AND status = 'pending' ORDER BY created_at DESC LIMIT 1", service)
       .toArray();
@@ -241,6 +251,7 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   #save(r: VerificationRecord): void {
+    this.#ensureSchema();
     this.#sql.exec(
       `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
         updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
@@ -270,6 +281,7 @@ export class PhoneVerification extends DurableObject<Env> {
 
   /** One alarm at the earliest moment something is due: an expiry or a retention deletion. */
   async #scheduleAlarm(config: Config): Promise<void> {
+    if (!this.#schemaReady) return;
     const row = this.#sql
       .exec(
         `SELECT MIN(CASE WHEN status = 'pending' THEN expires_at ELSE updated_at + ? END) AS due FROM verifications`,

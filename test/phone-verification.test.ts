@@ -1,0 +1,85 @@
+// The Durable Object's storage: expiry, alarms, restarts, and that no code is ever stored in clear.
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, json, latestCode } from "./helpers.ts";
+import { uniqueNumber } from "./helpers.ts";
+
+const namespace = env.PHONE_VERIFICATION;
+const stubFor = (to: string) => namespace.get(namespace.idFromName(`default:${to}`));
+
+/** Moves every time in the object's rows back by `ms`, as if that much time had passed. */
+async function timeTravel(to: string, ms: number): Promise<void> {
+  await runInDurableObject(stubFor(to), (_instance, state) => {
+    state.storage.sql.exec("UPDATE verifications SET created_at = created_at - ?, updated_at = updated_at - ?, expires_at = expires_at - ?", ms, ms, ms);
+  });
+}
+
+async function dumpStorage(to: string): Promise<string> {
+  return runInDurableObject(stubFor(to), (_instance, state) => {
+    const rows = state.storage.sql.exec("SELECT * FROM verifications").toArray();
+    return JSON.stringify(rows, (_k, v) => (v instanceof ArrayBuffer ? Array.from(new Uint8Array(v)) : v));
+  });
+}
+
+describe("PhoneVerification Durable Object", () => {
+  it("expires codes: past expire_time the right code answers expired", async () => {
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to, timeoutSeconds: 60 }));
+    const code = await latestCode(to);
+    await timeTravel(to, 60_000);
+    expect(await json(await call("GET", `/v1/verifications/${v.id}`))).toMatchObject({ status: "expired" });
+    expect(await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code }))).toMatchObject({
+      status: "expired",
+      verification: { status: "expired" },
+    });
+    // A new start after expiry is a new verification.
+    const next = await json(await call("POST", "/v1/verifications", { to }));
+    expect(next.id).not.toBe(v.id);
+  });
+
+  it("never stores the code in clear, and drops the hash once finished", async () => {
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to, codeLength: 10 }));
+    const code = await latestCode(to);
+    const stored = await dumpStorage(to);
+    expect(stored).not.toContain(code);
+    expect(stored).toContain(v.id);
+    await call("POST", "/v1/verifications/check", { verificationId: v.id, code });
+    const rows = await runInDurableObject(stubFor(to), (_i, state) => state.storage.sql.exec("SELECT code_hash FROM verifications").toArray());
+    expect(rows).toEqual([{ code_hash: null }]);
+  });
+
+  it("survives a restart mid-flow: the verification and its counters are in storage", async () => {
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to }));
+    const code = await latestCode(to);
+    await call("POST", "/v1/verifications/check", { verificationId: v.id, code: "000000" === code ? "111111" : "000000" });
+    await evictDurableObject(stubFor(to));
+    expect(await json(await call("GET", `/v1/verifications/${v.id}`))).toMatchObject({ status: "pending", checkAttempts: 1 });
+    expect(await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code }))).toMatchObject({ status: "approved" });
+  });
+
+  it("alarms expire pending verifications, delete finished ones after retention, and free the object", async () => {
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to, timeoutSeconds: 60 }));
+    await timeTravel(to, 61_000);
+    expect(await runDurableObjectAlarm(stubFor(to))).toBe(true);
+    expect(await json(await call("GET", `/v1/verifications/${v.id}`))).toMatchObject({ status: "expired" });
+    // Retention is 7 days by default: still there after 6, gone after 8.
+    await timeTravel(to, 6 * 86_400_000);
+    await runDurableObjectAlarm(stubFor(to));
+    expect((await call("GET", `/v1/verifications/${v.id}`)).status).toBe(200);
+    await timeTravel(to, 2 * 86_400_000);
+    expect(await runDurableObjectAlarm(stubFor(to))).toBe(true);
+    expect((await call("GET", `/v1/verifications/${v.id}`)).status).toBe(404);
+    // deleteAll() dropped every table; the lookup above did not recreate any.
+    const tables = await runInDurableObject(stubFor(to), (_i, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray(),
+    );
+    expect(tables).toEqual([]);
+    expect(await runInDurableObject(stubFor(to), (_i, state) => state.storage.getAlarm())).toBeNull();
+    // And the object works again afterwards.
+    expect((await call("POST", "/v1/verifications", { to })).status).toBe(201);
+  });
+});

@@ -1,0 +1,154 @@
+// Connect (JSON and binary) and gRPC-Web against the Worker, through the generated client.
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { CheckStatus, VerificationService, VerificationStatus } from "../../src/gen/verify/v1/verification_pb.ts";
+import { DEV_KEY, latestCode, messagesTo, uniqueNumber, wrongCode } from "../helpers.ts";
+
+// workerd rejects redirect: "error", which connect-web sets; the Worker never redirects anyway.
+const workerFetch: typeof fetch = (input, init) => exports.default.fetch(new Request(input as RequestInfo, { ...init, redirect: "manual" }));
+const auth = (key = DEV_KEY) => ({ headers: { authorization: `Bearer ${key}` } });
+
+const transports: Array<[string, Transport]> = [
+  ["Connect JSON", createConnectTransport({ baseUrl: "http://edge-verify.test", fetch: workerFetch, useBinaryFormat: false })],
+  ["Connect binary", createConnectTransport({ baseUrl: "http://edge-verify.test", fetch: workerFetch, useBinaryFormat: true })],
+  ["gRPC-Web", createGrpcWebTransport({ baseUrl: "http://edge-verify.test", fetch: workerFetch, useBinaryFormat: true })],
+];
+
+async function connectError(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  throw new Error("expected the call to fail");
+}
+
+for (const [name, transport] of transports) {
+  describe(`VerificationService over ${name}`, () => {
+    const client = createClient(VerificationService, transport);
+
+    it("start → wrong → right → reuse refused, code never in a response", async () => {
+      const to = uniqueNumber();
+      const started = await client.startVerification({ to, serviceName: "Acme", tags: { k: "v" } }, auth());
+      const v = started.verification!;
+      expect(v.status).toBe(VerificationStatus.PENDING);
+      expect(v.to).toBe(to);
+      expect(v.sendAttempts).toBe(1);
+      expect(v.lookup?.countryCode).toBe("US");
+      expect(v.tags).toEqual({ k: "v" });
+      expect(Number(v.expireTime!.seconds - v.createTime!.seconds)).toBe(600);
+      const code = await latestCode(to);
+
+      const wrong = await client.checkVerification({ verificationId: v.id, code: wrongCode(code) }, auth());
+      expect(wrong.status).toBe(CheckStatus.INVALID);
+      expect(wrong.verification!.checkAttempts).toBe(1);
+
+      const right = await client.checkVerification({ verificationId: v.id, code }, auth());
+      expect(right.status).toBe(CheckStatus.APPROVED);
+      expect(right.verification!.status).toBe(VerificationStatus.APPROVED);
+
+      const reuse = await connectError(client.checkVerification({ verificationId: v.id, code }, auth()));
+      expect(reuse.code).toBe(Code.FailedPrecondition);
+
+      const got = await client.getVerification({ verificationId: v.id }, auth());
+      expect(got.verification!.status).toBe(VerificationStatus.APPROVED);
+      for (const response of [started, wrong, right, got]) expect(JSON.stringify(response, (_k, x) => (typeof x === "bigint" ? String(x) : x))).not.toContain(code);
+    });
+
+    it("check by number, and cancel", async () => {
+      const to = uniqueNumber();
+      const { verification } = await client.startVerification({ to, codeLength: 4 }, auth());
+      const code = await latestCode(to);
+      expect(code).toHaveLength(4);
+      const canceled = await client.cancelVerification({ verificationId: verification!.id }, auth());
+      expect(canceled.verification!.status).toBe(VerificationStatus.CANCELED);
+      const check = await client.checkVerification({ verificationId: verification!.id, code }, auth());
+      expect(check.status).toBe(CheckStatus.CANCELED);
+
+      const again = await client.startVerification({ to }, auth());
+      const byNumber = await client.checkVerification({ to, code: await latestCode(to) }, auth());
+      expect(byNumber.status).toBe(CheckStatus.APPROVED);
+      expect(byNumber.verification!.id).toBe(again.verification!.id);
+    });
+
+    it("max attempts: five invalid, then max_attempts_reached even for the right code", async () => {
+      const to = uniqueNumber();
+      const { verification } = await client.startVerification({ to }, auth());
+      const code = await latestCode(to);
+      for (let i = 0; i < 5; i++) {
+        expect((await client.checkVerification({ verificationId: verification!.id, code: wrongCode(code) }, auth())).status).toBe(CheckStatus.INVALID);
+      }
+      const right = await client.checkVerification({ verificationId: verification!.id, code }, auth());
+      expect(right.status).toBe(CheckStatus.MAX_ATTEMPTS_REACHED);
+    });
+
+    it("bad input: InvalidArgument naming the field, nothing sent", async () => {
+      const to = uniqueNumber();
+      const cases: Array<[Parameters<typeof client.startVerification>[0], string]> = [
+        [{ to: "" }, "to"],
+        [{ to: "+999123" }, "to"],
+        [{ to, codeLength: 3 }, "codeLength"],
+        [{ to, codeLength: 11 }, "codeLength"],
+        [{ to, timeoutSeconds: 30 }, "timeoutSeconds"],
+        [{ to, timeoutSeconds: 7200 }, "timeoutSeconds"],
+        [{ to, serviceName: "see https://x.io" }, "serviceName"],
+      ];
+      for (const [request, field] of cases) {
+        const error = await connectError(client.startVerification(request, auth()));
+        expect(error.code).toBe(Code.InvalidArgument);
+        expect(error.rawMessage).toContain(field);
+      }
+      expect(await messagesTo(to)).toHaveLength(0);
+    });
+
+    it("unknown id: NotFound; missing key: Unauthenticated", async () => {
+      expect((await connectError(client.getVerification({ verificationId: "ve_unknown" }, auth()))).code).toBe(Code.NotFound);
+      const to = uniqueNumber();
+      expect((await connectError(client.startVerification({ to }))).code).toBe(Code.Unauthenticated);
+      expect((await connectError(client.startVerification({ to }, auth("wrong")))).code).toBe(Code.Unauthenticated);
+      expect(await messagesTo(to)).toHaveLength(0);
+    });
+  });
+}
+
+describe("Connect wire format", () => {
+  it("malformed JSON and binary bodies are the caller's error, not a 500", async () => {
+    const post = (contentType: string, body: BodyInit) =>
+      exports.default.fetch(
+        new Request("http://edge-verify.test/verify.v1.VerificationService/StartVerification", {
+          method: "POST",
+          headers: { "content-type": contentType, authorization: `Bearer ${DEV_KEY}` },
+          body,
+        }),
+      );
+    const badJson = await post("application/json", "{nope");
+    expect(badJson.status).toBe(400);
+    expect(await badJson.json()).toMatchObject({ code: "invalid_argument" });
+    const badBinary = await post("application/proto", new Uint8Array([0x0a, 0xff, 0xff, 0xff]));
+    expect(badBinary.status).toBe(400);
+    expect(await badBinary.json()).toMatchObject({ code: "invalid_argument" });
+    const badGrpcWeb = await post("application/grpc-web+proto", new Uint8Array([0, 0, 0, 0, 4, 0x0a, 0xff, 0xff, 0xff]));
+    expect(badGrpcWeb.headers.get("grpc-status")).toBe("3");
+    const badEnvelope = await post("application/grpc-web+proto", new Uint8Array([0, 0, 0, 9, 9]));
+    expect(badEnvelope.headers.get("grpc-status")).toBe("3");
+    const wrongType = await post("application/json", JSON.stringify({ to: 5 }));
+    expect(wrongType.status).toBe(400);
+  });
+
+  it("Connect JSON answers the proto JSON mapping", async () => {
+    const to = uniqueNumber();
+    const response = await exports.default.fetch(
+      new Request("http://edge-verify.test/verify.v1.VerificationService/StartVerification", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${DEV_KEY}` },
+        body: JSON.stringify({ to, codeLength: 6 }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { verification: Record<string, unknown> };
+    expect(body.verification).toMatchObject({ to, channel: "CHANNEL_SMS", status: "VERIFICATION_STATUS_PENDING", sendAttempts: 1 });
+    expect(body.verification.createTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+});
