@@ -16,6 +16,11 @@ export default defineConfig({
           TWILIO_API_BASE: inject("fakeTwilioUrl"),
           FAKE_TWILIO_URL: inject("fakeTwilioUrl"),
           SMS_TIMEOUT_MS: "2000",
+          SMS_RETRY_BACKOFF_MS: "5",
+          // Cross-number limits high enough that parallel test files never meet each other's
+          // counts; the limits themselves are tested in their own project (test/limits).
+          COUNTRY_SENDS_PER_HOUR: "1000000",
+          SMS_DAILY_LIMIT: "1000000",
         },
       },
     })),

@@ -7,8 +7,10 @@ import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
+import { numberRoutes } from "./rest/numbers.ts";
 import { verificationRoutes } from "./rest/verifications.ts";
 import { createConnectFetchHandler } from "./rpc/handler.ts";
+import { phoneNumberServiceRoutes } from "./rpc/phone-number-service.ts";
 import { kVerifier, verificationServiceRoutes } from "./rpc/verification-service.ts";
 import { createVerifier, type Verifier } from "./verifier.ts";
 
@@ -19,6 +21,7 @@ export type AppEnv = {
 
 const connect = createConnectFetchHandler((router) => {
   verificationServiceRoutes(router);
+  phoneNumberServiceRoutes(router);
 });
 
 function restError(c: Context<AppEnv>, error: unknown): Response {
@@ -50,13 +53,13 @@ export function createApp(): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ ok: true }));
 
   // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
-  app.post("/verify.v1.VerificationService/:method", async (c, next) => {
+  app.post("*", async (c, next) => {
     if (!connect.handles(c.req.path)) return next();
     let verifier: Verifier | null = null;
     try {
       const config = loadConfig(c.env);
       const principal = await authenticate(c.req.header("authorization"), config);
-      if (principal) verifier = createVerifier({ env: c.env, config, service: principal.service });
+      if (principal) verifier = createVerifier({ env: c.env, config, ...principal });
       return await connect.fetch(c.req.raw, createContextValues().set(kVerifier, verifier));
     } catch (error) {
       if (error instanceof ConfigError) {
@@ -74,9 +77,10 @@ export function createApp(): Hono<AppEnv> {
       throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
     }
     c.set("config", config);
-    c.set("verifier", createVerifier({ env: c.env, config, service: principal.service }));
+    c.set("verifier", createVerifier({ env: c.env, config, ...principal }));
     await next();
   });
   app.route("/v1", verificationRoutes());
+  app.route("/v1", numberRoutes());
   return app;
 }

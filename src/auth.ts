@@ -5,6 +5,8 @@ import type { Config } from "./config.ts";
 export interface Principal {
   /** The service the key belongs to; `API_KEYS` are the built-in default service's keys. */
   service: string;
+  /** A digest prefix naming the key without revealing it; scopes idempotency keys. */
+  keyId: string;
 }
 
 export const DEFAULT_SERVICE = "default";
@@ -30,5 +32,7 @@ export async function authenticate(authorization: string | null | undefined, con
   for (const digest of await digests) {
     if (crypto.subtle.timingSafeEqual(candidate, digest)) found = true;
   }
-  return found ? { service: DEFAULT_SERVICE } : null;
+  if (!found) return null;
+  const keyId = Array.from(candidate.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  return { service: DEFAULT_SERVICE, keyId };
 }

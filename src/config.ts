@@ -1,6 +1,7 @@
 // Environment → validated, typed configuration. Parsed once per isolate per env object.
 // Fails closed: outside local development a missing API key list or code secret (or the published
 // dev ones) makes every request answer 503 instead of serving with weak defaults.
+import { DEFAULT_NUMBER_LIMITS, RULE_NAMES, type NumberLimits, type RuleMode, type RuleName } from "./core/policy.ts";
 import { compileTemplate, DEFAULT_TEMPLATE, validateServiceName, type CompiledTemplate } from "./core/template.ts";
 
 export class ConfigError extends Error {
@@ -33,6 +34,31 @@ export interface Config {
   maxCheckAttempts: number;
   retentionDays: number;
   template: CompiledTemplate;
+  numberLimits: NumberLimits;
+  limits: CrossNumberLimits;
+  /** ISO region codes accepted; null accepts every region. */
+  allowedCountries: ReadonlySet<string> | null;
+  ruleModes: Readonly<Record<RuleName, RuleMode>>;
+  delivery: DeliveryConfig;
+}
+
+export interface CrossNumberLimits {
+  ipStartsPerHour: number;
+  rangeSendsPerHour: number;
+  countrySendsPerHour: number;
+  countryShards: number;
+  smsDailyLimit: number;
+  budgetShards: number;
+}
+
+export interface DeliveryConfig {
+  fallbackProvider: SmsProviderName | null;
+  /** Attempts per provider for retryable failures (5xx, 429, timeouts). */
+  attemptsPerProvider: number;
+  /** First backoff; each retry doubles it. */
+  retryBackoffMs: number;
+  /** No new attempt starts after this much time since the first. */
+  sendDeadlineMs: number;
 }
 
 /** The credentials `npm run dev` ships with; refused anywhere but local development. */
@@ -90,6 +116,31 @@ export function parseConfig(env: Record<string, unknown>): Config {
   if (smsProvider !== "console" && smsProvider !== "twilio") {
     throw new ConfigError(`SMS_PROVIDER must be "console" or "twilio" (got "${smsProvider}")`);
   }
+  const fallback = text("SMS_FALLBACK_PROVIDER");
+  if (fallback && fallback !== "console" && fallback !== "twilio") {
+    throw new ConfigError(`SMS_FALLBACK_PROVIDER must be "console" or "twilio" (got "${fallback}")`);
+  }
+  if (fallback === "console" && !development) throw new ConfigError("SMS_FALLBACK_PROVIDER=console is for local development only");
+
+  const cooldownText = text("RESEND_COOLDOWN_SECONDS", DEFAULT_NUMBER_LIMITS.resendCooldownSeconds.join(","));
+  const resendCooldownSeconds = cooldownText.split(",").map((part) => Number(part.trim()));
+  if (resendCooldownSeconds.length === 0 || resendCooldownSeconds.some((n) => !Number.isInteger(n) || n < 0 || n > 86_400)) {
+    throw new ConfigError(`RESEND_COOLDOWN_SECONDS must be comma-separated whole seconds (got "${cooldownText}")`);
+  }
+  const allowedCountriesText = text("ALLOWED_COUNTRIES");
+  const allowedCountries = allowedCountriesText
+    ? new Set(allowedCountriesText.split(",").map((c) => c.trim().toUpperCase()).filter(Boolean))
+    : null;
+  if (allowedCountries && [...allowedCountries].some((c) => !/^[A-Z]{2}$/.test(c))) {
+    throw new ConfigError(`ALLOWED_COUNTRIES must be ISO 3166-1 alpha-2 codes, e.g. "US,CA,GB" (got "${allowedCountriesText}")`);
+  }
+  const ruleModes = {} as Record<RuleName, RuleMode>;
+  for (const rule of RULE_NAMES) {
+    const name = `RULE_${rule.toUpperCase()}`;
+    const mode = text(name, "enforce");
+    if (mode !== "enforce" && mode !== "monitor" && mode !== "off") throw new ConfigError(`${name} must be enforce, monitor or off (got "${mode}")`);
+    ruleModes[rule] = mode;
+  }
 
   const twilio: TwilioConfig = {
     accountSid: text("TWILIO_ACCOUNT_SID"),
@@ -125,5 +176,27 @@ export function parseConfig(env: Record<string, unknown>): Config {
     maxCheckAttempts: int("MAX_CHECK_ATTEMPTS", 5, 1, 20),
     retentionDays: int("RETENTION_DAYS", 7, 1, 365),
     template,
+    numberLimits: {
+      resendCooldownSeconds,
+      sendsPer10Minutes: int("SENDS_PER_10_MINUTES", DEFAULT_NUMBER_LIMITS.sendsPer10Minutes, 1, 1000),
+      sendsPerDay: int("SENDS_PER_DAY", DEFAULT_NUMBER_LIMITS.sendsPerDay, 1, 10_000),
+      failedChecksPerDay: int("FAILED_CHECKS_PER_DAY", DEFAULT_NUMBER_LIMITS.failedChecksPerDay, 1, 10_000),
+    },
+    limits: {
+      ipStartsPerHour: int("IP_STARTS_PER_HOUR", 10, 1, 1_000_000),
+      rangeSendsPerHour: int("RANGE_SENDS_PER_HOUR", 10, 1, 1_000_000),
+      countrySendsPerHour: int("COUNTRY_SENDS_PER_HOUR", 2_000, 1, 100_000_000),
+      countryShards: int("COUNTRY_SHARDS", 8, 1, 256),
+      smsDailyLimit: int("SMS_DAILY_LIMIT", 10_000, 1, 1_000_000_000),
+      budgetShards: int("BUDGET_SHARDS", 16, 1, 1024),
+    },
+    allowedCountries,
+    ruleModes,
+    delivery: {
+      fallbackProvider: (fallback || null) as SmsProviderName | null,
+      attemptsPerProvider: int("SMS_RETRY_ATTEMPTS", 3, 1, 10),
+      retryBackoffMs: int("SMS_RETRY_BACKOFF_MS", 250, 1, 60_000),
+      sendDeadlineMs: int("SMS_SEND_DEADLINE_MS", 15_000, 100, 120_000),
+    },
   };
 }

@@ -7,6 +7,20 @@ import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from ".
 import type { Refusal } from "./core/errors.ts";
 import { newVerificationId } from "./core/ids.ts";
 import { maskPhoneNumber, type LineType } from "./core/phone.ts";
+import {
+  DAY_MS,
+  EMPTY_COUNTERS,
+  evaluateCheck,
+  evaluateSend,
+  pruneCounters,
+  recordApproval,
+  recordFailedCheck,
+  recordSend,
+  refundSend,
+  type NumberCounters,
+  type Risk,
+  type RuleMode,
+} from "./core/policy.ts";
 import { renderTemplate } from "./core/template.ts";
 import {
   applyCancel,
@@ -22,16 +36,36 @@ import {
   type VerificationRecord,
 } from "./core/verification.ts";
 import { log } from "./log.ts";
-import { createSender } from "./sms/index.ts";
-import { SmsSendError, type SmsSender } from "./sms/sender.ts";
+import type { ScopeCounter, TakeInput } from "./scope-counter.ts";
+import { createSenders } from "./sms/index.ts";
+import { DeliveryFailedError, sendWithRetry } from "./sms/retry.ts";
+import type { SmsSender } from "./sms/sender.ts";
 
 /** What leaves the object: a verification without its code hash. */
 export type VerificationView = Omit<VerificationRecord, "codeHash">;
 
-export type DoResult<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
+export type DoResult<T> = { ok: true; value: T; replayed?: boolean } | { ok: false; refusal: Refusal };
+
+/** A limit that spans numbers, counted in its own ScopeCounter object. */
+export interface ScopeRequest {
+  rule: "velocity_ip" | "velocity_range" | "velocity_country" | "budget";
+  /** ScopeCounter object name, e.g. "default:ip:203.0.113.7". */
+  name: string;
+  take: TakeInput;
+}
+
+export interface IdempotencyInput {
+  /** Scoped by the caller: API key id + the client's key. */
+  key: string;
+  /** SHA-256 of the operation and its validated request. */
+  requestHash: string;
+}
 
 export interface DoStartInput extends StartParams {
   serviceName: string;
+  scopes: ScopeRequest[];
+  denyListMode: RuleMode;
+  idempotency?: IdempotencyInput;
 }
 
 export interface DoCheckInput {
@@ -40,21 +74,44 @@ export interface DoCheckInput {
   /** E.164; when given with an id it must match, alone it selects the latest pending verification. */
   to: string;
   code: string;
+  idempotency?: IdempotencyInput;
 }
 
 export interface DoLookupInput {
   service: string;
   verificationId: string;
+  idempotency?: IdempotencyInput;
 }
 
-const DAY_MS = 86_400_000;
+export type NumberList = "deny" | "allow";
+
+const IDEMPOTENCY_TTL_MS = DAY_MS;
+const RISK_OF_RULE: Record<ScopeRequest["rule"], Risk> = {
+  velocity_ip: "velocity_ip",
+  velocity_range: "velocity_range",
+  velocity_country: "velocity_country",
+  budget: "budget_exceeded",
+};
+
+interface NumberState {
+  counters: NumberCounters;
+  denied: boolean;
+  allowed: boolean;
+}
+
+interface TakenUnit {
+  name: string;
+  bucket: number;
+}
 
 export class PhoneVerification extends DurableObject<Env> {
   readonly #sql: SqlStorage;
-  // Serialises state transitions: input gates only hold across storage calls, and HMAC is async,
-  // so without this two starts could both see "no live verification" and mint two ids.
+  // Serialises state transitions: input gates only hold across storage calls, and HMAC and scope
+  // calls are async, so without this two starts could both see "no live verification".
   #queue: Promise<unknown> = Promise.resolve();
-  #sender: SmsSender | undefined;
+  #senders: SmsSender[] | undefined;
+  /** Requests under way per idempotency key, so concurrent duplicates wait for the original. */
+  readonly #inflight = new Map<string, Promise<DoResult<unknown>>>();
   // Reads never create tables: an object that was only looked up, or freed by deleteAll(), keeps
   // no storage at all. The schema is created on the first write.
   #schemaReady: boolean;
@@ -63,94 +120,15 @@ export class PhoneVerification extends DurableObject<Env> {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#schemaReady = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verifications'").toArray().length > 0;
+    if (this.#schemaReady) this.#migrate();
   }
 
   async start(input: DoStartInput): Promise<DoResult<VerificationView>> {
-    const config = loadConfig(this.env);
-    let code = "";
-    const reserved = await this.#exclusive(async () => {
-      const now = Date.now();
-      const live = this.#latestPending(input.service);
-      const reuse = live && isLive(live, now) ? live : null;
-      if (live && !reuse) this.#save(expireIfDue(live, now) ?? live);
-      const id = reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
-      code = generateCode(input.codeLength, cryptoRandom);
-      const codeHash = await hashCode(await importCodeKey(config.codeSecret), id, code);
-      const record = applyStart(reuse, input, now, id, codeHash);
-      this.#save(record);
-      await this.#scheduleAlarm(config);
-      return record;
-    });
-
-    const body = renderTemplate(config.template, {
-      code,
-      serviceName: input.serviceName,
-      ttlMinutes: Math.ceil(input.ttlSeconds / 60),
-    });
-    code = "";
-    const sender = this.#senderFor(config);
-    let outcome: { messageId: string } | SmsSendError;
-    try {
-      outcome = await sender.send({ to: input.to, body });
-    } catch (error) {
-      if (!(error instanceof SmsSendError)) throw error;
-      outcome = error;
-    }
-
-    const record = await this.#exclusive(async () => {
-      const now = Date.now();
-      const current = this.#load(reserved.id);
-      // Another start may have sent a newer code meanwhile; only the latest send's outcome counts.
-      if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
-      const next =
-        outcome instanceof SmsSendError
-          ? current.status === "pending"
-            ? applySendFailure(current, outcome.reason, sender.name, now)
-            : current
-          : applySendSuccess(current, outcome.messageId, sender.name, now);
-      this.#save(next);
-      return next;
-    });
-    if (outcome instanceof SmsSendError) {
-      log("warn", "sms.send_failed", {
-        to: maskPhoneNumber(input.to),
-        provider: sender.name,
-        reason: outcome.reason,
-        providerCode: outcome.providerCode,
-        definite: outcome.definite,
-      });
-    } else {
-      log("info", "verification.sent", { to: maskPhoneNumber(input.to), provider: sender.name, sendAttempts: record.sendAttempts });
-    }
-    return { ok: true, value: view(record) };
+    return this.#idempotent(input.idempotency, () => this.#start(input));
   }
 
   async check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
-    const config = loadConfig(this.env);
-    return this.#exclusive(async () => {
-      const now = Date.now();
-      const record = input.verificationId ? this.#load(input.verificationId) : this.#latestPending(input.service);
-      if (!record || record.service !== input.service) {
-        return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
-      }
-      if (input.to && input.to !== record.to) {
-        return {
-          ok: false,
-          refusal: { reason: "invalid_argument", message: "to: does not match the verification's number", field: "to" },
-        } as const;
-      }
-      // Always compute the MAC, even for finished verifications, so timing says nothing about state.
-      const candidate = await hashCode(await importCodeKey(config.codeSecret), record.id, input.code);
-      const matched = record.codeHash !== null && macEqual(candidate, record.codeHash);
-      const outcome = applyCheck(record, matched, now, config.maxCheckAttempts);
-      if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
-      if (outcome.changed) {
-        this.#save(outcome.record);
-        await this.#scheduleAlarm(config);
-      }
-      log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: outcome.status });
-      return { ok: true, value: { status: outcome.status, verification: view(outcome.record) } } as const;
-    });
+    return this.#idempotent(input.idempotency, () => this.#check(input));
   }
 
   async get(input: DoLookupInput): Promise<DoResult<VerificationView>> {
@@ -160,21 +138,42 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async cancel(input: DoLookupInput): Promise<DoResult<VerificationView>> {
-    const config = loadConfig(this.env);
-    return this.#exclusive(async () => {
-      const record = this.#load(input.verificationId);
-      if (!record || record.service !== input.service) return notFound("verificationId: no such verification");
-      const outcome = applyCancel(record, Date.now());
-      if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
-      if (outcome.changed) {
-        this.#save(outcome.record);
-        await this.#scheduleAlarm(config);
-      }
-      return { ok: true, value: view(outcome.record) } as const;
+    return this.#idempotent(input.idempotency, () =>
+      this.#exclusive(async () => {
+        const record = this.#load(input.verificationId);
+        if (!record || record.service !== input.service) return notFound("verificationId: no such verification");
+        const outcome = applyCancel(record, Date.now());
+        if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
+        if (outcome.changed) {
+          this.#save(outcome.record);
+          await this.#scheduleAlarm(loadConfig(this.env));
+        }
+        return { ok: true, value: view(outcome.record) } as const;
+      }),
+    );
+  }
+
+  /** Puts the number on (or takes it off) the service's deny or allow list. */
+  async setListed(input: { list: NumberList; listed: boolean }): Promise<void> {
+    await this.#exclusive(async () => {
+      const state = this.#loadState();
+      const next = { ...state, [input.list === "deny" ? "denied" : "allowed"]: input.listed };
+      this.#saveState(next);
+      await this.#scheduleAlarm(loadConfig(this.env));
     });
   }
 
-  /** Expires due verifications, deletes finished ones past retention, and frees empty objects. */
+  /** Deletes everything held about this number (privacy erasure). Returns how many verifications went. */
+  async erase(): Promise<{ verifications: number }> {
+    return this.#exclusive(async () => {
+      const verifications = this.#schemaReady ? (this.#sql.exec("SELECT COUNT(*) AS n FROM verifications").one().n as number) : 0;
+      await this.ctx.storage.deleteAll();
+      this.#schemaReady = false;
+      return { verifications };
+    });
+  }
+
+  /** Expires due verifications, deletes what is past retention, and frees an empty object. */
   override async alarm(): Promise<void> {
     const config = loadConfig(this.env);
     await this.#exclusive(async () => {
@@ -185,8 +184,14 @@ export class PhoneVerification extends DurableObject<Env> {
         if (expired) this.#save(expired);
       }
       this.#sql.exec("DELETE FROM verifications WHERE status != 'pending' AND updated_at <= ?", now - config.retentionDays * DAY_MS);
-      const remaining = this.#sql.exec("SELECT COUNT(*) AS n FROM verifications").one().n as number;
-      if (remaining === 0) {
+      this.#sql.exec("DELETE FROM idempotency WHERE expires_at <= ?", now);
+      const state = this.#loadState();
+      const counters = pruneCounters(state.counters, now);
+      this.#saveState({ ...state, counters });
+      const remaining =
+        (this.#sql.exec("SELECT COUNT(*) AS n FROM verifications").one().n as number) +
+        (this.#sql.exec("SELECT COUNT(*) AS n FROM idempotency").one().n as number);
+      if (remaining === 0 && !state.denied && !state.allowed && isEmpty(counters)) {
         // Nothing left about this number: drop every byte, including the schema.
         await this.ctx.storage.deleteAll();
         this.#schemaReady = false;
@@ -196,7 +201,227 @@ export class PhoneVerification extends DurableObject<Env> {
     });
   }
 
-  /** Creates the schema (and, as it changes, migrates it). Shape changes: see README "Storage". */
+  async #start(input: DoStartInput): Promise<DoResult<VerificationView>> {
+    const config = loadConfig(this.env);
+    let code = "";
+    const reservation = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] }>> => {
+      const now = Date.now();
+      const state = this.#loadState();
+      const risks: Risk[] = [...input.risks];
+      if (state.denied && input.denyListMode !== "off") {
+        if (input.denyListMode === "enforce") return refusal("rule_refused", "to: this number is on the deny list", "deny_list");
+        risks.push("deny_list");
+      }
+      const counters = pruneCounters(state.counters, now);
+      const refused = evaluateSend(counters, now, config.numberLimits);
+      if (refused) return { ok: false, refusal: refused };
+
+      // Cross-number limits, counted in parallel. The allow list skips velocity, never the budget.
+      const scopes = state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes;
+      const taken = await this.#takeScopes(scopes);
+      if (!taken.ok) return taken;
+      risks.push(...taken.value.monitored);
+
+      const live = this.#latestPending(input.service);
+      const reuse = live && isLive(live, now) ? live : null;
+      if (live && !reuse) this.#save(expireIfDue(live, now) ?? live);
+      const id = reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
+      code = generateCode(input.codeLength, cryptoRandom);
+      const codeHash = await hashCode(await importCodeKey(config.codeSecret), id, code);
+      const record = applyStart(reuse, { ...input, risks: [...new Set(risks)] }, now, id, codeHash);
+      // Persisted before the provider call: a concurrent start sees this send and its cooldown.
+      this.#save(record);
+      this.#saveState({ ...state, counters: recordSend(counters, now) });
+      await this.#scheduleAlarm(config);
+      return { ok: true, value: { record, sentAt: now, taken: taken.value.units } };
+    });
+    if (!reservation.ok) return reservation;
+    const { record: reserved, sentAt, taken } = reservation.value;
+
+    const body = renderTemplate(config.template, {
+      code,
+      serviceName: input.serviceName,
+      ttlMinutes: Math.ceil(input.ttlSeconds / 60),
+    });
+    code = "";
+    let outcome: { messageId: string; provider: string } | DeliveryFailedError;
+    try {
+      outcome = await sendWithRetry(this.#sendersFor(config), { to: input.to, body }, {
+        attemptsPerProvider: config.delivery.attemptsPerProvider,
+        retryBackoffMs: config.delivery.retryBackoffMs,
+        sendDeadlineMs: config.delivery.sendDeadlineMs,
+        now: Date.now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      });
+    } catch (error) {
+      if (!(error instanceof DeliveryFailedError)) throw error;
+      outcome = error;
+    }
+
+    const record = await this.#exclusive(async () => {
+      const now = Date.now();
+      if (outcome instanceof DeliveryFailedError && outcome.definite) {
+        // Nothing went out: the user's allowance, the range and the budget get their unit back.
+        const state = this.#loadState();
+        this.#saveState({ ...state, counters: refundSend(state.counters, sentAt) });
+        this.ctx.waitUntil(this.#releaseScopes(taken));
+      }
+      const current = this.#load(reserved.id);
+      // Another start may have sent a newer code meanwhile; only the latest send's outcome counts.
+      if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
+      const next =
+        outcome instanceof DeliveryFailedError
+          ? current.status === "pending"
+            ? applySendFailure(current, outcome.reason, outcome.provider, now)
+            : current
+          : applySendSuccess(current, outcome.messageId, outcome.provider, now);
+      this.#save(next);
+      return next;
+    });
+    if (outcome instanceof DeliveryFailedError) {
+      log("warn", "sms.send_failed", {
+        to: maskPhoneNumber(input.to),
+        provider: outcome.provider,
+        reason: outcome.reason,
+        providerCode: outcome.providerCode,
+        definite: outcome.definite,
+        attempts: outcome.attempts,
+      });
+    } else {
+      log("info", "verification.sent", { to: maskPhoneNumber(input.to), provider: outcome.provider, sendAttempts: record.sendAttempts });
+    }
+    return { ok: true, value: view(record) };
+  }
+
+  async #check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
+    const config = loadConfig(this.env);
+    return this.#exclusive(async () => {
+      const now = Date.now();
+      const record = input.verificationId ? this.#load(input.verificationId) : this.#latestPending(input.service);
+      if (!record || record.service !== input.service) {
+        return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
+      }
+      if (input.to && input.to !== record.to) {
+        return refusal("invalid_argument", "to: does not match the verification's number", undefined, "to");
+      }
+      const state = this.#loadState();
+      const locked = evaluateCheck(state.counters, now);
+      if (locked && record.status === "pending") return { ok: false, refusal: locked } as const;
+      // Always compute the MAC, even for finished verifications, so timing says nothing about state.
+      const candidate = await hashCode(await importCodeKey(config.codeSecret), record.id, input.code);
+      const matched = record.codeHash !== null && macEqual(candidate, record.codeHash);
+      const outcome = applyCheck(record, matched, now, config.maxCheckAttempts);
+      if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
+      if (outcome.changed) {
+        this.#save(outcome.record);
+        if (outcome.status === "invalid") {
+          this.#saveState({ ...state, counters: recordFailedCheck(state.counters, now, config.numberLimits) });
+        } else if (outcome.status === "approved") {
+          this.#saveState({ ...state, counters: recordApproval(state.counters, now) });
+        }
+        await this.#scheduleAlarm(config);
+      }
+      log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: outcome.status });
+      return { ok: true, value: { status: outcome.status, verification: view(outcome.record) } } as const;
+    });
+  }
+
+  /**
+   * Runs `run` once per idempotency key. The claim is made synchronously on entry (no await before
+   * it), so concurrent duplicates see it: they wait for the original's result and replay it.
+   * Refusals are not stored: a retry after a rate limit is evaluated afresh.
+   */
+  async #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>): Promise<DoResult<T>> {
+    if (!idem) return run();
+    const now = Date.now();
+    const existing = this.#schemaReady
+      ? this.#sql.exec("SELECT request_hash, state, response FROM idempotency WHERE key = ? AND expires_at > ?", idem.key, now).toArray()[0]
+      : undefined;
+    if (existing) {
+      if (existing.request_hash !== idem.requestHash) {
+        return refusal("idempotency_mismatch", "Idempotency-Key: already used with a different request", undefined, "Idempotency-Key");
+      }
+      if (existing.state === "done") return { ...(JSON.parse(existing.response as string) as DoResult<T>), replayed: true } as DoResult<T>;
+      const inflight = this.#inflight.get(idem.key) as Promise<DoResult<T>> | undefined;
+      if (inflight) {
+        const result = await inflight;
+        return result.ok ? { ...result, replayed: true } : result;
+      }
+      return refusal("idempotency_in_progress", "Idempotency-Key: the original request is still in progress; retry shortly", undefined, "Idempotency-Key");
+    }
+    this.#ensureSchema();
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO idempotency (key, request_hash, state, response, expires_at) VALUES (?, ?, 'in_progress', NULL, ?)",
+      idem.key,
+      idem.requestHash,
+      now + IDEMPOTENCY_TTL_MS,
+    );
+    const promise = run();
+    this.#inflight.set(idem.key, promise);
+    try {
+      const result = await promise;
+      if (result.ok) {
+        this.#ensureSchema();
+        this.#sql.exec("UPDATE idempotency SET state = 'done', response = ? WHERE key = ?", JSON.stringify(result), idem.key);
+      } else if (this.#schemaReady) {
+        this.#sql.exec("DELETE FROM idempotency WHERE key = ?", idem.key);
+      }
+      return result;
+    } catch (error) {
+      if (this.#schemaReady) this.#sql.exec("DELETE FROM idempotency WHERE key = ?", idem.key);
+      throw error;
+    } finally {
+      this.#inflight.delete(idem.key);
+    }
+  }
+
+  async #takeScopes(scopes: readonly ScopeRequest[]): Promise<DoResult<{ units: TakenUnit[]; monitored: Risk[] }>> {
+    if (scopes.length === 0) return { ok: true, value: { units: [], monitored: [] } };
+    const namespace = this.env.SCOPE_COUNTER as unknown as DurableObjectNamespace<ScopeCounter>;
+    const results = await Promise.all(scopes.map((scope) => namespace.get(namespace.idFromName(scope.name)).take(scope.take)));
+    const units: TakenUnit[] = [];
+    const monitored: Risk[] = [];
+    let refused: Refusal | null = null;
+    results.forEach((result, i) => {
+      const scope = scopes[i]!;
+      if (result.allowed && result.bucket >= 0) units.push({ name: scope.name, bucket: result.bucket });
+      if (!result.allowed && !refused) {
+        refused = {
+          reason: "limit_reached",
+          message: SCOPE_MESSAGES[scope.rule],
+          field: scope.rule === "velocity_ip" ? "clientIp" : "to",
+          rule: scope.rule,
+          retryAfterSeconds: result.retryAfterSeconds,
+        };
+      } else if (result.overLimit && !scope.take.enforce) {
+        monitored.push(RISK_OF_RULE[scope.rule]);
+      }
+    });
+    if (refused) {
+      // One scope refused: give the others back so a refused start costs nothing anywhere.
+      await this.#releaseScopes(units);
+      return { ok: false, refusal: refused };
+    }
+    return { ok: true, value: { units, monitored } };
+  }
+
+  async #releaseScopes(units: readonly TakenUnit[]): Promise<void> {
+    const namespace = this.env.SCOPE_COUNTER as unknown as DurableObjectNamespace<ScopeCounter>;
+    await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket)));
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #sendersFor(config: Config): SmsSender[] {
+    this.#senders ??= createSenders(config);
+    return this.#senders;
+  }
+
+  /** Creates the schema on first write. Shape changes go in #migrate and the README "Storage" table. */
   #ensureSchema(): void {
     if (this.#schemaReady) return;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS verifications (
@@ -223,17 +448,47 @@ export class PhoneVerification extends DurableObject<Env> {
     )`);
     this.#sql.exec("CREATE INDEX IF NOT EXISTS verifications_by_status ON verifications (service, status, created_at)");
     this.#schemaReady = true;
+    this.#migrate();
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+  /** Forward-only migrations, applied in the load path; `meta.schema_version` records progress. */
+  #migrate(): void {
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+    const version = (this.#sql.exec("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0]?.value as number | undefined) ?? 1;
+    if (version < 2) {
+      this.#sql.exec("ALTER TABLE verifications ADD COLUMN risks TEXT NOT NULL DEFAULT '[]'");
+      this.#sql.exec(`CREATE TABLE IF NOT EXISTS number_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counters TEXT NOT NULL,
+        denied INTEGER NOT NULL DEFAULT 0,
+        allowed INTEGER NOT NULL DEFAULT 0
+      )`);
+      this.#sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (
+        key TEXT PRIMARY KEY,
+        request_hash TEXT NOT NULL,
+        state TEXT NOT NULL,
+        response TEXT,
+        expires_at INTEGER NOT NULL
+      )`);
+      this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', 2)");
+    }
   }
 
-  #senderFor(config: Config): SmsSender {
-    this.#sender ??= createSender(config);
-    return this.#sender;
+  #loadState(): NumberState {
+    if (!this.#schemaReady) return { counters: EMPTY_COUNTERS, denied: false, allowed: false };
+    const row = this.#sql.exec("SELECT counters, denied, allowed FROM number_state WHERE id = 1").toArray()[0];
+    if (!row) return { counters: EMPTY_COUNTERS, denied: false, allowed: false };
+    return { counters: JSON.parse(row.counters as string) as NumberCounters, denied: row.denied === 1, allowed: row.allowed === 1 };
+  }
+
+  #saveState(state: NumberState): void {
+    this.#ensureSchema();
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO number_state (id, counters, denied, allowed) VALUES (1, ?, ?, ?)",
+      JSON.stringify(state.counters),
+      state.denied ? 1 : 0,
+      state.allowed ? 1 : 0,
+    );
   }
 
   #load(id: string): VerificationRecord | null {
@@ -255,7 +510,7 @@ export class PhoneVerification extends DurableObject<Env> {
     this.#sql.exec(
       `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
         updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
-        line_type, external_id, tags, locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        line_type, external_id, tags, locale, risks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.id,
       r.service,
       r.to,
@@ -276,27 +531,50 @@ export class PhoneVerification extends DurableObject<Env> {
       r.externalId,
       JSON.stringify(r.tags),
       r.locale,
+      JSON.stringify(r.risks),
     );
   }
 
-  /** One alarm at the earliest moment something is due: an expiry or a retention deletion. */
+  /** One alarm at the earliest moment something is due: an expiry, a retention or a window end. */
   async #scheduleAlarm(config: Config): Promise<void> {
     if (!this.#schemaReady) return;
     const row = this.#sql
       .exec(
-        `SELECT MIN(CASE WHEN status = 'pending' THEN expires_at ELSE updated_at + ? END) AS due FROM verifications`,
+        `SELECT MIN(due) AS due FROM (
+          SELECT MIN(CASE WHEN status = 'pending' THEN expires_at ELSE updated_at + ? END) AS due FROM verifications
+          UNION ALL SELECT MIN(expires_at) FROM idempotency)`,
         config.retentionDays * DAY_MS,
       )
       .one();
-    const due = row.due as number | null;
-    if (due === null) return;
+    const counters = this.#loadState().counters;
+    const oldestCounter = Math.min(...counters.sendTimes, ...counters.failedCheckTimes);
+    const candidates = [row.due as number | null, Number.isFinite(oldestCounter) ? oldestCounter + DAY_MS : null].filter(
+      (t): t is number => t !== null,
+    );
+    if (candidates.length === 0) return;
+    const due = Math.min(...candidates);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > due) await this.ctx.storage.setAlarm(due);
   }
 }
 
+const SCOPE_MESSAGES: Record<ScopeRequest["rule"], string> = {
+  velocity_ip: "clientIp: too many verifications from this IP address; try again later",
+  velocity_range: "to: too many codes sent to this number range; try again later",
+  velocity_country: "to: too many codes sent to this country; try again later",
+  budget: "to: the daily SMS budget is used up",
+};
+
+function isEmpty(counters: NumberCounters): boolean {
+  return counters.sendTimes.length === 0 && counters.failedCheckTimes.length === 0 && counters.lockedUntil === 0;
+}
+
+function refusal(reason: Refusal["reason"], message: string, rule?: string, field = "to"): { ok: false; refusal: Refusal } {
+  return { ok: false, refusal: { reason, message, field, ...(rule ? { rule } : {}) } };
+}
+
 function notFound(message: string): { ok: false; refusal: Refusal } {
-  return { ok: false, refusal: { reason: "not_found", message, field: "verificationId" } };
+  return { ok: false, refusal: { reason: "not_found", message, field: message.startsWith("to:") ? "to" : "verificationId" } };
 }
 
 function view(record: VerificationRecord): VerificationView {
@@ -326,5 +604,6 @@ function fromRow(row: Record<string, SqlStorageValue>): VerificationRecord {
     externalId: row.external_id as string,
     tags: JSON.parse(row.tags as string) as Record<string, string>,
     locale: row.locale as string,
+    risks: JSON.parse((row.risks as string | undefined) ?? "[]") as Risk[],
   };
 }

@@ -1,37 +1,62 @@
-// The one API both transports call. Validates and normalises input (phone parsing, ranges, service
-// name) before any Durable Object is touched, then makes exactly one RPC to the number's object.
+// The one API every transport calls. Validates and normalises input (phone parsing, ranges, service
+// name, stateless abuse rules) before any Durable Object is touched, then makes exactly one RPC to
+// the number's object; the object does everything that needs the number's state.
 import type { Config } from "./config.ts";
-import { VerifyError } from "./core/errors.ts";
+import { VerifyError, invalidArgument } from "./core/errors.ts";
 import { objectIdOf } from "./core/ids.ts";
 import { parsePhoneNumber } from "./core/phone.ts";
-import { parseCheckRequest, parseStartRequest, parseVerificationId } from "./core/requests.ts";
+import { applyModes, DAY_MS, ipScope, numberRuleHits, rangeOf, shardLimit, shardOf } from "./core/policy.ts";
+import { parseCheckRequest, parseStartRequest, parseVerificationId, type StartRequest } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
-import type { DoResult, PhoneVerification, VerificationView } from "./phone-verification.ts";
+import type { ListEntry, NumberLists } from "./number-lists.ts";
+import type { DoResult, IdempotencyInput, NumberList, PhoneVerification, ScopeRequest, VerificationView } from "./phone-verification.ts";
 
 export type { VerificationView };
+
+export interface StartResult {
+  verification: VerificationView;
+  /** True when an earlier request with the same idempotency key produced this answer. */
+  replayed: boolean;
+}
 
 export interface CheckResult {
   status: CheckStatus;
   verification: VerificationView;
+  replayed: boolean;
+}
+
+export interface CallOptions {
+  /** The client's idempotency key (header `Idempotency-Key` or `X-Request-Id`), already validated. */
+  idempotencyKey?: string;
 }
 
 export interface Verifier {
   /** `request` is the wire body as plain data (camelCase); it is validated here. */
-  start(request: unknown): Promise<VerificationView>;
-  check(request: unknown): Promise<CheckResult>;
+  start(request: unknown, options?: CallOptions): Promise<StartResult>;
+  check(request: unknown, options?: CallOptions): Promise<CheckResult>;
   get(verificationId: unknown): Promise<VerificationView>;
-  cancel(verificationId: unknown): Promise<VerificationView>;
+  cancel(verificationId: unknown, options?: CallOptions): Promise<StartResult>;
+  /** Adds (`listed`) or removes a number on the service's deny or allow list. */
+  setListed(input: { list: unknown; phoneNumber: unknown; listed: boolean; note?: unknown }): Promise<ListEntry | null>;
+  listEntries(input: { list: unknown; pageSize?: number; pageToken?: string }): Promise<{ entries: ListEntry[]; nextPageToken: string }>;
+  /** Deletes everything held about a number in this service. */
+  erase(phoneNumber: unknown): Promise<{ phoneNumber: string; verificationsDeleted: number }>;
 }
 
 export interface VerifierOptions {
   env: Env;
   config: Config;
-  /** The calling service (API keys belong to one); scopes every object and id. */
+  /** The calling service (API keys belong to one); scopes every object, id and counter. */
   service: string;
+  /** Identifies the API key (a digest prefix); idempotency keys are scoped by it. */
+  keyId: string;
 }
 
-export function createVerifier({ env, config, service }: VerifierOptions): Verifier {
+const HOUR_MS = 3_600_000;
+
+export function createVerifier({ env, config, service, keyId }: VerifierOptions): Verifier {
   const namespace = env.PHONE_VERIFICATION as unknown as DurableObjectNamespace<PhoneVerification>;
+  const lists = env.NUMBER_LISTS as unknown as DurableObjectNamespace<NumberLists>;
   const byNumber = (e164: string) => namespace.get(namespace.idFromName(`${service}:${e164}`));
   const byVerificationId = (verificationId: string) => {
     const hex = objectIdOf(verificationId);
@@ -39,49 +64,169 @@ export function createVerifier({ env, config, service }: VerifierOptions): Verif
     if (!hex) throw new VerifyError("not_found", "verificationId: no such verification", { field: "verificationId" });
     return namespace.get(namespace.idFromString(hex));
   };
+  const listIndex = () => lists.get(lists.idFromName(service));
+  const idempotency = async (op: string, request: unknown, options?: CallOptions): Promise<IdempotencyInput | undefined> =>
+    options?.idempotencyKey ? { key: `${keyId}:${options.idempotencyKey}`, requestHash: await requestHash(op, request) } : undefined;
 
   return {
-    async start(raw) {
+    async start(raw, options) {
       const request = parseStartRequest(raw);
       const phone = parsePhoneNumber(request.to);
+      const verdict = applyModes(numberRuleHits(phone, config.allowedCountries), config.ruleModes);
+      if (verdict.refusal) {
+        throw new VerifyError("rule_refused", verdict.refusal.message, { field: "to", rule: verdict.refusal.rule });
+      }
       const ttlSeconds = request.timeoutSeconds ?? config.defaultTimeoutSeconds;
-      return unwrap(
-        await byNumber(phone.e164).start({
-          service,
-          to: phone.e164,
-          codeLength: request.codeLength ?? config.defaultCodeLength,
-          ttlSeconds,
-          countryCode: phone.countryCode,
-          lineType: phone.lineType,
-          externalId: request.externalId,
-          tags: request.tags,
-          locale: request.locale || "en",
-          serviceName: request.serviceName ?? config.defaultServiceName,
-        }),
-      );
+      const result = await byNumber(phone.e164).start({
+        service,
+        to: phone.e164,
+        codeLength: request.codeLength ?? config.defaultCodeLength,
+        ttlSeconds,
+        countryCode: phone.countryCode,
+        lineType: phone.lineType,
+        externalId: request.externalId,
+        tags: request.tags,
+        locale: request.locale || "en",
+        serviceName: request.serviceName ?? config.defaultServiceName,
+        risks: verdict.monitored,
+        scopes: scopesFor(request, phone.e164, phone.countryCode),
+        denyListMode: config.ruleModes.deny_list,
+        idempotency: await idempotency("start", { ...request, to: phone.e164 }, options),
+      });
+      const { value, replayed } = unwrap(result);
+      return { verification: value, replayed };
     },
 
-    async check(raw) {
+    async check(raw, options) {
       const request = parseCheckRequest(raw);
       const to = request.to ? parsePhoneNumber(request.to).e164 : "";
       const stub = request.verificationId ? byVerificationId(request.verificationId) : byNumber(to);
-      return unwrap(await stub.check({ service, verificationId: request.verificationId, to, code: request.code }));
+      const result = await stub.check({
+        service,
+        verificationId: request.verificationId,
+        to,
+        code: request.code,
+        idempotency: await idempotency("check", { ...request, to }, options),
+      });
+      const { value, replayed } = unwrap(result);
+      return { ...value, replayed };
     },
 
     async get(raw) {
       const verificationId = parseVerificationId(raw);
-      return unwrap(await byVerificationId(verificationId).get({ service, verificationId }));
+      return unwrap(await byVerificationId(verificationId).get({ service, verificationId })).value;
     },
 
-    async cancel(raw) {
+    async cancel(raw, options) {
       const verificationId = parseVerificationId(raw);
-      return unwrap(await byVerificationId(verificationId).cancel({ service, verificationId }));
+      const result = await byVerificationId(verificationId).cancel({
+        service,
+        verificationId,
+        idempotency: await idempotency("cancel", { verificationId }, options),
+      });
+      const { value, replayed } = unwrap(result);
+      return { verification: value, replayed };
+    },
+
+    async setListed({ list: rawList, phoneNumber, listed, note }) {
+      const list = parseList(rawList);
+      const e164 = parsePhoneNumber(phoneNumber, "phoneNumber").e164;
+      if (note !== undefined && note !== null && (typeof note !== "string" || note.length > 200)) {
+        throw invalidArgument("note", "must be a string of at most 200 characters");
+      }
+      // The number's object enforces; the index lists. Enforcement is written first.
+      await byNumber(e164).setListed({ list, listed });
+      if (!listed) {
+        await listIndex().remove({ list, phoneNumber: e164 });
+        return null;
+      }
+      return listIndex().add({ list, phoneNumber: e164, note: (note as string | undefined) ?? "", createdAt: Date.now() });
+    },
+
+    async listEntries({ list: rawList, pageSize, pageToken }) {
+      const list = parseList(rawList);
+      const limit = pageSize === undefined || pageSize === 0 ? 100 : pageSize;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidArgument("pageSize", "must be from 1 to 1000");
+      const entries = await listIndex().list({ list, limit, after: pageToken ?? "" });
+      return { entries, nextPageToken: entries.length === limit ? entries[entries.length - 1]!.phoneNumber : "" };
+    },
+
+    async erase(raw) {
+      const e164 = parsePhoneNumber(raw, "phoneNumber").e164;
+      const { verifications } = await byNumber(e164).erase();
+      await listIndex().erase(e164);
+      return { phoneNumber: e164, verificationsDeleted: verifications };
     },
   };
+
+  /**
+   * Cross-number scopes for a start. Per-country and budget counters are sharded by number so no
+   * single object (≈1,000 requests/s) sits on every start; each shard gets its share of the limit.
+   */
+  function scopesFor(request: StartRequest, e164: string, countryCode: string): ScopeRequest[] {
+    const modes = config.ruleModes;
+    const limits = config.limits;
+    const scopes: ScopeRequest[] = [];
+    const ip = request.clientIp ? ipScope(request.clientIp) : null;
+    if (ip && modes.velocity_ip !== "off") {
+      scopes.push({
+        rule: "velocity_ip",
+        name: `${service}:ip:${ip}`,
+        take: { limit: limits.ipStartsPerHour, windowMs: HOUR_MS, kind: "sliding", enforce: modes.velocity_ip === "enforce" },
+      });
+    }
+    if (modes.velocity_range !== "off") {
+      scopes.push({
+        rule: "velocity_range",
+        name: `${service}:range:${rangeOf(e164)}`,
+        take: { limit: limits.rangeSendsPerHour, windowMs: HOUR_MS, kind: "sliding", enforce: modes.velocity_range === "enforce" },
+      });
+    }
+    if (modes.velocity_country !== "off") {
+      const shards = Math.min(limits.countryShards, limits.countrySendsPerHour);
+      const shard = shardOf(e164, shards);
+      scopes.push({
+        rule: "velocity_country",
+        name: `${service}:country:${countryCode}:${shard}`,
+        take: {
+          limit: shardLimit(limits.countrySendsPerHour, shards, shard),
+          windowMs: HOUR_MS,
+          kind: "sliding",
+          enforce: modes.velocity_country === "enforce",
+        },
+      });
+    }
+    if (modes.budget !== "off") {
+      const shards = Math.min(limits.budgetShards, limits.smsDailyLimit);
+      const shard = shardOf(e164, shards);
+      scopes.push({
+        rule: "budget",
+        // Deployment-wide, across services: the operator's money.
+        name: `budget:${shard}`,
+        take: { limit: shardLimit(limits.smsDailyLimit, shards, shard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
+      });
+    }
+    return scopes;
+  }
 }
 
-function unwrap<T>(result: DoResult<T>): T {
-  if (result.ok) return result.value;
+function parseList(value: unknown): NumberList {
+  if (value === "deny" || value === "allow") return value;
+  throw invalidArgument("list", 'must be "deny" or "allow"');
+}
+
+function unwrap<T>(result: DoResult<T>): { value: T; replayed: boolean } {
+  if (result.ok) return { value: result.value, replayed: result.replayed === true };
   throw VerifyError.from(result.refusal);
 }
 
+/** SHA-256 over the operation and its validated request, with object keys sorted. */
+async function requestHash(op: string, request: unknown): Promise<string> {
+  const canonical = JSON.stringify([op, request], (_key, value) =>
+    value && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : value,
+  );
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -10,6 +10,9 @@ export type RefusalReason =
   | "resend_too_soon"
   | "limit_reached"
   | "locked"
+  | "rule_refused"
+  | "idempotency_mismatch"
+  | "idempotency_in_progress"
   | "unavailable"
   | "misconfigured";
 

@@ -3,6 +3,7 @@
 import { invalidArgument } from "./errors.ts";
 import { validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
+import { ipScope } from "./policy.ts";
 
 export interface StartRequest {
   to: string;
@@ -13,6 +14,8 @@ export interface StartRequest {
   serviceName?: string;
   externalId: string;
   tags: Record<string, string>;
+  /** The end user's IP as the caller saw it (never taken from forwarding headers). */
+  clientIp: string;
 }
 
 export interface CheckRequest {
@@ -75,7 +78,21 @@ export function parseStartRequest(raw: unknown): StartRequest {
     serviceName: serviceNameRaw ? validateServiceName(serviceNameRaw) : undefined,
     externalId: optionalString(body, "externalId", 128),
     tags,
+    clientIp: parseClientIp(body.clientIp),
   };
+}
+
+function parseClientIp(value: unknown): string {
+  if (value === undefined || value === null || value === "") return "";
+  if (typeof value !== "string" || ipScope(value) === null) throw invalidArgument("clientIp", "must be an IPv4 or IPv6 address");
+  return value;
+}
+
+/** Idempotency keys: 1-255 printable ASCII characters, as Stripe and the IETF draft use. */
+export function parseIdempotencyKey(value: string | undefined | null, header = "Idempotency-Key"): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(value)) throw invalidArgument(header, "must be 1 to 255 printable ASCII characters");
+  return value;
 }
 
 function parseTags(value: unknown): Record<string, string> {

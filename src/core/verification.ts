@@ -3,6 +3,7 @@
 // return new records, so the Durable Object persists exactly what the core decided.
 import type { LineType } from "./phone.ts";
 import type { Refusal } from "./errors.ts";
+import type { Risk } from "./policy.ts";
 
 export type VerificationStatus = "pending" | "approved" | "canceled" | "expired" | "max_attempts_reached" | "failed";
 export type CheckStatus = "approved" | "invalid" | "expired" | "max_attempts_reached" | "canceled";
@@ -32,6 +33,8 @@ export interface VerificationRecord {
   externalId: string;
   tags: Record<string, string>;
   locale: string;
+  /** Rules in monitor mode that would have refused this verification, and provider refusals. */
+  risks: Risk[];
 }
 
 export interface StartParams {
@@ -44,6 +47,7 @@ export interface StartParams {
   externalId: string;
   tags: Record<string, string>;
   locale: string;
+  risks: Risk[];
 }
 
 /** A pending verification whose code has not yet expired; a start reuses it. */
@@ -81,6 +85,7 @@ export function applyStart(
       externalId: params.externalId || live.externalId,
       tags: Object.keys(params.tags).length > 0 ? params.tags : live.tags,
       failureReason: "",
+      risks: [...new Set([...live.risks, ...params.risks])],
     };
   }
   return {
@@ -104,6 +109,7 @@ export function applyStart(
     externalId: params.externalId,
     tags: params.tags,
     locale: params.locale,
+    risks: params.risks,
   };
 }
 
@@ -165,8 +171,12 @@ export function applyCancel(record: VerificationRecord, now: number): CheckOutco
 
 /** Records a send that failed for good: the verification ends `failed` with the provider's reason. */
 export function applySendFailure(record: VerificationRecord, reason: string, provider: string, now: number): VerificationRecord {
-  return { ...finish(record, "failed", now), failureReason: reason, provider };
+  const risks = NUMBER_RISKS.has(reason) ? [...new Set([...record.risks, reason as Risk])] : record.risks;
+  return { ...finish(record, "failed", now), failureReason: reason, provider, risks };
 }
+
+// Provider refusals that say something about the number itself, reported as risk.
+const NUMBER_RISKS: ReadonlySet<string> = new Set(["invalid_number", "unsubscribed", "blocked"]);
 
 export function applySendSuccess(record: VerificationRecord, messageId: string, provider: string, now: number): VerificationRecord {
   return { ...record, messageId, provider, updatedAt: now };

@@ -8,6 +8,8 @@ export type WireCode =
   | "unauthenticated"
   | "not_found"
   | "failed_precondition"
+  | "permission_denied"
+  | "aborted"
   | "resource_exhausted"
   | "unavailable"
   | "internal";
@@ -27,6 +29,12 @@ export function wireCodeFor(reason: RefusalReason): { code: WireCode; status: Co
     case "limit_reached":
     case "locked":
       return { code: "resource_exhausted", status: 429 };
+    case "rule_refused":
+      return { code: "permission_denied", status: 403 };
+    case "idempotency_mismatch":
+      return { code: "invalid_argument", status: 422 };
+    case "idempotency_in_progress":
+      return { code: "aborted", status: 409 };
     case "unavailable":
     case "misconfigured":
       return { code: "unavailable", status: 503 };

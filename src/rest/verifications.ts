@@ -1,7 +1,9 @@
 // REST transport for verifications: request → verifier → response. No logic of its own.
 import { Hono, type Context } from "hono";
 import { invalidArgument } from "../core/errors.ts";
+import { parseIdempotencyKey } from "../core/requests.ts";
 import type { AppEnv } from "../app.ts";
+import type { CallOptions } from "../verifier.ts";
 import { verificationJson } from "./views.ts";
 
 /** Reads a JSON object body; anything else is the caller's error (400), never a 500. */
@@ -15,17 +17,29 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
+/** `Idempotency-Key`, or `X-Request-Id` as an alias, on every POST. */
+export function callOptions(c: Context<AppEnv>): CallOptions {
+  const header = c.req.header("idempotency-key") !== undefined ? "Idempotency-Key" : "X-Request-Id";
+  return { idempotencyKey: parseIdempotencyKey(c.req.header(header), header) };
+}
+
+function replayHeaders(replayed: boolean): Record<string, string> {
+  return replayed ? { "idempotent-replayed": "true" } : {};
+}
+
 export function verificationRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   routes.post("/verifications", async (c) => {
-    const verification = await c.var.verifier.start(await readJson(c));
-    return c.json(verificationJson(verification), 201);
+    const options = callOptions(c);
+    const { verification, replayed } = await c.var.verifier.start(await readJson(c), options);
+    return c.json(verificationJson(verification), 201, replayHeaders(replayed));
   });
 
   routes.post("/verifications/check", async (c) => {
-    const result = await c.var.verifier.check(await readJson(c));
-    return c.json({ status: result.status, verification: verificationJson(result.verification) });
+    const options = callOptions(c);
+    const result = await c.var.verifier.check(await readJson(c), options);
+    return c.json({ status: result.status, verification: verificationJson(result.verification) }, 200, replayHeaders(result.replayed));
   });
 
   routes.get("/verifications/:id", async (c) => {
@@ -33,7 +47,8 @@ export function verificationRoutes(): Hono<AppEnv> {
   });
 
   routes.post("/verifications/:id/cancel", async (c) => {
-    return c.json(verificationJson(await c.var.verifier.cancel(c.req.param("id"))));
+    const { verification, replayed } = await c.var.verifier.cancel(c.req.param("id"), callOptions(c));
+    return c.json(verificationJson(verification), 200, replayHeaders(replayed));
   });
 
   return routes;

@@ -17,6 +17,7 @@ export interface VerificationJson {
   externalId: string;
   tags: Record<string, string>;
   failureReason: string;
+  risk: string[];
 }
 
 export function verificationJson(v: VerificationView): VerificationJson {
@@ -35,5 +36,6 @@ export function verificationJson(v: VerificationView): VerificationJson {
     externalId: v.externalId,
     tags: v.tags,
     failureReason: v.failureReason,
+    risk: v.risks,
   };
 }

@@ -19,6 +19,12 @@ function codeFor(reason: RefusalReason): Code {
     case "limit_reached":
     case "locked":
       return Code.ResourceExhausted;
+    case "rule_refused":
+      return Code.PermissionDenied;
+    case "idempotency_mismatch":
+      return Code.InvalidArgument;
+    case "idempotency_in_progress":
+      return Code.Aborted;
     case "unavailable":
     case "misconfigured":
       return Code.Unavailable;

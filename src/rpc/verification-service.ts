@@ -12,12 +12,23 @@ import {
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
 import type { CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
-import type { Verifier, VerificationView } from "../verifier.ts";
+import { parseIdempotencyKey } from "../core/requests.ts";
+import type { CallOptions, Verifier, VerificationView } from "../verifier.ts";
 
 /** The authenticated caller's verifier, or null when authentication failed. */
 export const kVerifier = createContextKey<Verifier | null>(null, { description: "verifier" });
 
-function verifierOf(ctx: HandlerContext): Verifier {
+/** `Idempotency-Key` (or `X-Request-Id`) request header, as over REST. */
+function callOptions(ctx: HandlerContext): CallOptions {
+  const header = ctx.requestHeader.has("idempotency-key") ? "Idempotency-Key" : "X-Request-Id";
+  return { idempotencyKey: parseIdempotencyKey(ctx.requestHeader.get(header) ?? undefined, header) };
+}
+
+function markReplay(ctx: HandlerContext, replayed: boolean): void {
+  if (replayed) ctx.responseHeader.set("idempotent-replayed", "true");
+}
+
+export function verifierOf(ctx: HandlerContext): Verifier {
   const verifier = ctx.values.get(kVerifier);
   if (!verifier) throw new ConnectError("missing or invalid API key (Authorization: Bearer <key>)", Code.Unauthenticated);
   return verifier;
@@ -56,32 +67,41 @@ export function verificationMessage(v: VerificationView): Verification {
     externalId: v.externalId,
     tags: v.tags,
     failureReason: v.failureReason,
+    risk: v.risks,
   });
 }
 
 export function verificationServiceRoutes(router: ConnectRouter): void {
   router.service(VerificationService, {
     async startVerification(req, ctx) {
-      const verification = await verifierOf(ctx).start({
-        to: req.to,
-        locale: req.locale,
-        codeLength: req.codeLength,
-        timeoutSeconds: req.timeoutSeconds,
-        serviceName: req.serviceName,
-        externalId: req.externalId,
-        tags: req.tags,
-      });
+      const { verification, replayed } = await verifierOf(ctx).start(
+        {
+          to: req.to,
+          locale: req.locale,
+          codeLength: req.codeLength,
+          timeoutSeconds: req.timeoutSeconds,
+          serviceName: req.serviceName,
+          externalId: req.externalId,
+          tags: req.tags,
+          clientIp: req.clientIp,
+        },
+        callOptions(ctx),
+      );
+      markReplay(ctx, replayed);
       return { verification: verificationMessage(verification) };
     },
     async checkVerification(req, ctx) {
-      const result = await verifierOf(ctx).check({ verificationId: req.verificationId, to: req.to, code: req.code });
+      const result = await verifierOf(ctx).check({ verificationId: req.verificationId, to: req.to, code: req.code }, callOptions(ctx));
+      markReplay(ctx, result.replayed);
       return { status: CHECK_STATUS[result.status], verification: verificationMessage(result.verification) };
     },
     async getVerification(req, ctx) {
       return { verification: verificationMessage(await verifierOf(ctx).get(req.verificationId)) };
     },
     async cancelVerification(req, ctx) {
-      return { verification: verificationMessage(await verifierOf(ctx).cancel(req.verificationId)) };
+      const { verification, replayed } = await verifierOf(ctx).cancel(req.verificationId, callOptions(ctx));
+      markReplay(ctx, replayed);
+      return { verification: verificationMessage(verification) };
     },
   });
 }

@@ -1,12 +1,12 @@
-// Builds the configured SmsSender. Providers get `fetch` injected so tests and the bench can
+// Builds the configured SmsSenders. Providers get `fetch` injected so tests and the bench can
 // point them at local fakes through the configured API base URL.
-import type { Config } from "../config.ts";
+import type { Config, SmsProviderName } from "../config.ts";
 import { createConsoleSender } from "./console.ts";
 import { createTwilioSender } from "./twilio.ts";
 import type { FetchFn, SmsSender } from "./sender.ts";
 
-export function createSender(config: Config, fetchFn: FetchFn = fetch): SmsSender {
-  switch (config.smsProvider) {
+export function createSender(config: Config, fetchFn: FetchFn = fetch, name: SmsProviderName = config.smsProvider): SmsSender {
+  switch (name) {
     case "console":
       return createConsoleSender();
     case "twilio":
@@ -22,4 +22,12 @@ export function createSender(config: Config, fetchFn: FetchFn = fetch): SmsSende
         fetchFn,
       );
   }
+}
+
+/** The primary provider, then the fallback provider if one is configured. */
+export function createSenders(config: Config, fetchFn: FetchFn = fetch): SmsSender[] {
+  const senders = [createSender(config, fetchFn)];
+  const fallback = config.delivery.fallbackProvider;
+  if (fallback && fallback !== config.smsProvider) senders.push(createSender(config, fetchFn, fallback));
+  return senders;
 }

@@ -60,8 +60,8 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
       const code = typeof payload?.code === "number" ? payload.code : 0;
       const reason = TWILIO_ERRORS[code] ?? reasonForStatus(response.status);
       throw new SmsSendError(reason, `Twilio refused the message (HTTP ${response.status}, code ${code || "none"})`, {
-        // A 5xx may or may not have been processed; a 4xx definitely was not.
-        definite: response.status < 500,
+        // 4xx and 502/503/504 mean "not accepted"; a plain 500 may have been half processed.
+        definite: response.status !== 500,
         providerCode: code ? String(code) : String(response.status),
       });
     },

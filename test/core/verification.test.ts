@@ -13,6 +13,7 @@ const params: StartParams = {
   externalId: "",
   tags: {},
   locale: "en",
+  risks: [],
 };
 
 describe("verification state machine", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, json, latestCode, messagesTo, uniqueNumber, wrongCode, fakeTwilioBehaviour } from "../helpers.ts";
+import { call, json, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode, fakeTwilioBehaviour } from "../helpers.ts";
 
 describe("REST /v1/verifications", () => {
   it("start → SMS → wrong code → right code → reuse refused", async () => {
@@ -77,6 +77,7 @@ describe("REST /v1/verifications", () => {
     const first = await json(await call("POST", "/v1/verifications", { to }));
     const oldCode = await latestCode(to);
     await call("POST", "/v1/verifications/check", { verificationId: first.id, code: wrongCode(oldCode) });
+    await timeTravel(to, 31_000); // past the first resend cooldown
     const second = await json(await call("POST", "/v1/verifications", { to }));
     expect(second).toMatchObject({ id: first.id, sendAttempts: 2, checkAttempts: 1, status: "pending" });
     expect(await messagesTo(to)).toHaveLength(2);
@@ -111,9 +112,14 @@ describe("REST /v1/verifications", () => {
     expect(canceled.status).toBe(200);
     expect(await json(canceled)).toMatchObject({ id: v.id, status: "canceled" });
     expect(await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code }))).toMatchObject({ status: "canceled" });
-    // A new start after cancel is a new verification.
-    const next = await json(await call("POST", "/v1/verifications", { to }));
-    expect(next.id).not.toBe(v.id);
+    // A cancel does not lift the resend cooldown (or cancel + start would bypass it)...
+    const tooSoon = await call("POST", "/v1/verifications", { to });
+    expect(tooSoon.status).toBe(429);
+    // ...and once it has passed, a new start is a new verification.
+    await timeTravel(to, 31_000);
+    const response = await call("POST", "/v1/verifications", { to });
+    expect(response.status).toBe(201);
+    expect((await json(response)).id).not.toBe(v.id);
   });
 
   it("unknown and malformed ids answer 404 alike", async () => {

@@ -1,0 +1,46 @@
+// REST transport for per-number administration: deny and allow lists, and privacy erasure.
+import { Hono } from "hono";
+import type { AppEnv } from "../app.ts";
+import type { ListEntry } from "../number-lists.ts";
+import { readJson } from "./verifications.ts";
+
+function entryJson(entry: ListEntry) {
+  return { list: entry.list, phoneNumber: entry.phoneNumber, note: entry.note, createTime: new Date(entry.createdAt).toISOString() };
+}
+
+export function numberRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.get("/lists/:list", async (c) => {
+    const pageSize = c.req.query("pageSize");
+    const result = await c.var.verifier.listEntries({
+      list: c.req.param("list"),
+      pageSize: pageSize === undefined ? undefined : Number(pageSize),
+      pageToken: c.req.query("pageToken"),
+    });
+    return c.json({ entries: result.entries.map(entryJson), nextPageToken: result.nextPageToken });
+  });
+
+  // The number goes in the path URL-encoded (%2B14155552671) or with its "+".
+  routes.put("/lists/:list/:phoneNumber", async (c) => {
+    const body = (await readJson(c)) as { note?: unknown } | null;
+    const entry = await c.var.verifier.setListed({
+      list: c.req.param("list"),
+      phoneNumber: c.req.param("phoneNumber"),
+      listed: true,
+      note: body && typeof body === "object" ? body.note : undefined,
+    });
+    return c.json(entryJson(entry!));
+  });
+
+  routes.delete("/lists/:list/:phoneNumber", async (c) => {
+    await c.var.verifier.setListed({ list: c.req.param("list"), phoneNumber: c.req.param("phoneNumber"), listed: false });
+    return c.body(null, 204);
+  });
+
+  routes.delete("/phone-numbers/:phoneNumber", async (c) => {
+    return c.json(await c.var.verifier.erase(c.req.param("phoneNumber")));
+  });
+
+  return routes;
+}

@@ -1,0 +1,43 @@
+// Connect transport for PhoneNumberService: deny/allow lists and erasure, over the same verifier.
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { NumberList, PhoneNumberService } from "../gen/verify/v1/phone_number_pb.ts";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ListEntrySchema } from "../gen/verify/v1/phone_number_pb.ts";
+import type { ListEntry } from "../number-lists.ts";
+import { verifierOf } from "./verification-service.ts";
+
+const LIST_NAMES: Record<NumberList, string> = {
+  [NumberList.UNSPECIFIED]: "",
+  [NumberList.DENY]: "deny",
+  [NumberList.ALLOW]: "allow",
+};
+
+function entryMessage(entry: ListEntry): MessageInitShape<typeof ListEntrySchema> {
+  return {
+    list: entry.list === "deny" ? NumberList.DENY : NumberList.ALLOW,
+    phoneNumber: entry.phoneNumber,
+    note: entry.note,
+    createTime: timestampFromMs(entry.createdAt),
+  };
+}
+
+export function phoneNumberServiceRoutes(router: ConnectRouter): void {
+  router.service(PhoneNumberService, {
+    async addListEntry(req, ctx) {
+      const entry = await verifierOf(ctx).setListed({ list: LIST_NAMES[req.list], phoneNumber: req.phoneNumber, listed: true, note: req.note });
+      return { entry: entryMessage(entry!) };
+    },
+    async removeListEntry(req, ctx) {
+      await verifierOf(ctx).setListed({ list: LIST_NAMES[req.list], phoneNumber: req.phoneNumber, listed: false });
+      return {};
+    },
+    async listListEntries(req, ctx) {
+      const result = await verifierOf(ctx).listEntries({ list: LIST_NAMES[req.list], pageSize: req.pageSize, pageToken: req.pageToken });
+      return { entries: result.entries.map(entryMessage), nextPageToken: result.nextPageToken };
+    },
+    async erasePhoneNumber(req, ctx) {
+      return verifierOf(ctx).erase(req.phoneNumber);
+    },
+  });
+}
