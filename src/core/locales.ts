@@ -133,6 +133,32 @@ export function resolveLocale(requested: string, available: Iterable<string>, op
   return byLower.get(fallback.toLowerCase()) ?? fallback;
 }
 
+/**
+ * Reads custom templates from configuration text: a JSON object of locale → template, e.g.
+ * `{"pt-BR": "Seu código {{serviceName}}: {{code}}"}`. Empty text means none. Shape only; the
+ * catalog validates locales and templates.
+ */
+export function parseCustomTemplates(text: string, field = "MESSAGE_TEMPLATES"): Record<string, string> {
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalidArgument(field, 'must be a JSON object of locale to template, e.g. {"de": "{{code}} ist Ihr Code"}');
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidArgument(field, "must be a JSON object of locale to template");
+  }
+  // Null prototype: a "__proto__" key stays a key (and is then refused as a locale) instead of
+  // being swallowed by the prototype setter.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [locale, source] of Object.entries(value)) {
+    if (typeof source !== "string") throw invalidArgument(`${field}.${locale.slice(0, 35)}`, "must be a string");
+    out[locale] = source;
+  }
+  return out;
+}
+
 export interface TemplateCatalogOptions {
   /** Configured templates by locale; they replace the built-in for that locale or add a locale. */
   custom?: Readonly<Record<string, string>>;

@@ -4,6 +4,7 @@ import {
   RTL_LOCALES,
   canonicalizeLocale,
   createTemplateCatalog,
+  parseCustomTemplates,
   resolveLocale,
 } from "../../src/core/locales.ts";
 import { renderMessage } from "../../src/core/message.ts";
@@ -220,5 +221,25 @@ describe("createTemplateCatalog", () => {
     expect(() => createTemplateCatalog({ custom: { "not a tag": "{{code}}" } })).toThrow(/BCP 47/);
     expect(() => createTemplateCatalog({ defaultLocale: "sw" })).toThrow(/no template/);
     expect(createTemplateCatalog({ defaultLocale: "de" }).lookup("sw").locale).toBe("de");
+  });
+});
+
+describe("parseCustomTemplates", () => {
+  it("reads a JSON object of locale to template; empty means none", () => {
+    expect(parseCustomTemplates('{"pt-BR": "Seu código {{serviceName}}: {{code}}"}')).toEqual({ "pt-BR": "Seu código {{serviceName}}: {{code}}" });
+    expect(parseCustomTemplates("  ")).toEqual({});
+  });
+
+  it.each([
+    ["{not json", /^MESSAGE_TEMPLATES: must be a JSON object/],
+    ['["{{code}}"]', /^MESSAGE_TEMPLATES: must be a JSON object/],
+    ["null", /^MESSAGE_TEMPLATES: must be a JSON object/],
+    ['{"de": 5}', /^MESSAGE_TEMPLATES\.de: must be a string/],
+  ])("refuses %j", (text, message) => {
+    expect(() => parseCustomTemplates(text)).toThrow(message);
+  });
+
+  it("feeds the catalog, which refuses a __proto__ key as a locale", () => {
+    expect(() => createTemplateCatalog({ custom: parseCustomTemplates('{"__proto__": "{{code}}"}') })).toThrow(/BCP 47/);
   });
 });
