@@ -56,11 +56,13 @@ const URL_LIKE = /(:\/\/|www\.|[a-z0-9-]\.[a-z]{2,}(?:[/:?#\s]|$))/i;
 // Control characters, and bidi overrides that can make a message read differently than it is.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-/** Validates a caller-supplied service name: 1-30 characters, no URL, no control characters. */
+/** Validates a caller-supplied service name: 1-30 UTF-16 code units, no URL, no control characters. */
 export function validateServiceName(value: string, field = "serviceName"): string {
   const name = value.trim();
   if (name.length === 0) throw invalidArgument(field, "must not be empty");
-  if ([...name].length > 30) throw invalidArgument(field, "must be at most 30 characters");
+  // Counted in UTF-16 code units, the unit SMS segments are billed in, so that the one-segment
+  // check on templates (a 30-unit service name at worst) holds for emoji too.
+  if (name.length > 30) throw invalidArgument(field, "must be at most 30 characters");
   if (CONTROL.test(name)) throw invalidArgument(field, "must not contain control characters");
   if (URL_LIKE.test(name)) throw invalidArgument(field, "must not contain a URL or domain name");
   return name;
