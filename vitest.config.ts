@@ -3,32 +3,76 @@ import { defineConfig } from "vitest/config";
 
 // Tests run inside workerd with the dev environment's bindings, but SMS goes through the real
 // Twilio sender to a local fake Twilio API (test/fakes/fake-twilio.mjs) started by global setup.
+// Cross-number limits are deployment-wide, so each configuration of them gets its own project
+// (its own workerd and storage) instead of leaking counts into unrelated tests.
+const TWILIO_FAKE = (url: string) => ({
+  SMS_PROVIDER: "twilio",
+  TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000000",
+  TWILIO_AUTH_TOKEN: "fake-twilio-auth-token",
+  TWILIO_FROM: "+15005550006",
+  TWILIO_API_BASE: url,
+  FAKE_TWILIO_URL: url,
+  SMS_TIMEOUT_MS: "2000",
+  SMS_RETRY_BACKOFF_MS: "5",
+  // A second key, to show idempotency keys are scoped per API key.
+  API_KEYS: "ev_dev_local_only_key,ev_test_second_key_0001",
+});
+
+function workerProject(name: string, include: string[], bindings: Record<string, string>, exclude: string[] = []) {
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml", environment: "dev" },
+        miniflare: { bindings: { ...TWILIO_FAKE(inject("fakeTwilioUrl")), ...bindings } },
+      })),
+    ],
+    test: { name, include, exclude, globalSetup: ["./test/global-setup.ts"], testTimeout: 20_000 },
+  };
+}
+
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml", environment: "dev" },
-      miniflare: {
-        bindings: {
-          SMS_PROVIDER: "twilio",
-          TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000000",
-          TWILIO_AUTH_TOKEN: "fake-twilio-auth-token",
-          TWILIO_FROM: "+15005550006",
-          TWILIO_API_BASE: inject("fakeTwilioUrl"),
-          FAKE_TWILIO_URL: inject("fakeTwilioUrl"),
-          SMS_TIMEOUT_MS: "2000",
-          SMS_RETRY_BACKOFF_MS: "5",
-          // Cross-number limits high enough that parallel test files never meet each other's
-          // counts; the limits themselves are tested in their own project (test/limits).
-          COUNTRY_SENDS_PER_HOUR: "1000000",
-          SMS_DAILY_LIMIT: "1000000",
-        },
-      },
-    })),
-  ],
   test: {
-    globalSetup: ["./test/global-setup.ts"],
-    include: ["test/**/*.test.ts"],
-    testTimeout: 20_000,
     silent: "passed-only",
+    projects: [
+      workerProject(
+        "main",
+        ["test/**/*.test.ts"],
+        { COUNTRY_SENDS_PER_HOUR: "1000000", SMS_DAILY_LIMIT: "1000000" },
+        ["test/limits/**"],
+      ),
+      workerProject("limits-enforce", ["test/limits/enforce.test.ts"], {
+        IP_STARTS_PER_HOUR: "3",
+        RANGE_SENDS_PER_HOUR: "3",
+        COUNTRY_SENDS_PER_HOUR: "5",
+        COUNTRY_SHARDS: "1",
+        SMS_DAILY_LIMIT: "1000000",
+        ALLOWED_COUNTRIES: "US,CA,GB,FR,DE,JM,NL,BE",
+      }),
+      workerProject("limits-budget", ["test/limits/budget.test.ts"], {
+        COUNTRY_SENDS_PER_HOUR: "1000000",
+        RANGE_SENDS_PER_HOUR: "1000000",
+        SMS_DAILY_LIMIT: "20",
+        BUDGET_SHARDS: "4",
+      }),
+      workerProject("limits-monitor", ["test/limits/monitor.test.ts"], {
+        IP_STARTS_PER_HOUR: "1",
+        RANGE_SENDS_PER_HOUR: "1",
+        COUNTRY_SENDS_PER_HOUR: "1",
+        COUNTRY_SHARDS: "1",
+        SMS_DAILY_LIMIT: "1",
+        BUDGET_SHARDS: "1",
+        ALLOWED_COUNTRIES: "US",
+        RULE_DENY_LIST: "monitor",
+        RULE_LINE_TYPE: "monitor",
+        RULE_LANDLINE: "monitor",
+        RULE_VOIP: "monitor",
+        RULE_COUNTRY_ALLOWLIST: "monitor",
+        RULE_VELOCITY_IP: "monitor",
+        RULE_VELOCITY_RANGE: "monitor",
+        RULE_VELOCITY_COUNTRY: "monitor",
+        RULE_BUDGET: "monitor",
+        SMS_FALLBACK_PROVIDER: "console",
+      }),
+    ],
   },
 });

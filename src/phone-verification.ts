@@ -86,6 +86,8 @@ export interface DoLookupInput {
 export type NumberList = "deny" | "allow";
 
 const IDEMPOTENCY_TTL_MS = DAY_MS;
+/** Margin past the send deadline after which an in-progress idempotent request counts as dead. */
+const ABANDONED_AFTER_MS = 30_000;
 const RISK_OF_RULE: Record<ScopeRequest["rule"], Risk> = {
   velocity_ip: "velocity_ip",
   velocity_range: "velocity_range",
@@ -334,9 +336,15 @@ export class PhoneVerification extends DurableObject<Env> {
   async #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>): Promise<DoResult<T>> {
     if (!idem) return run();
     const now = Date.now();
-    const existing = this.#schemaReady
-      ? this.#sql.exec("SELECT request_hash, state, response FROM idempotency WHERE key = ? AND expires_at > ?", idem.key, now).toArray()[0]
+    let existing = this.#schemaReady
+      ? this.#sql.exec("SELECT request_hash, state, response, expires_at FROM idempotency WHERE key = ? AND expires_at > ?", idem.key, now).toArray()[0]
       : undefined;
+    if (existing?.state === "in_progress" && !this.#inflight.has(idem.key)) {
+      // The original died with its object (restart mid-flow). Once it cannot still be sending,
+      // run again: the per-number limits persisted before the send stop a double SMS.
+      const startedAt = (existing.expires_at as number) - IDEMPOTENCY_TTL_MS;
+      if (now - startedAt > loadConfig(this.env).delivery.sendDeadlineMs + ABANDONED_AFTER_MS) existing = undefined;
+    }
     if (existing) {
       if (existing.request_hash !== idem.requestHash) {
         return refusal("idempotency_mismatch", "Idempotency-Key: already used with a different request", undefined, "Idempotency-Key");

@@ -268,12 +268,21 @@ export function shardLimit(limit: number, shards: number, shard: number): number
   return Math.floor(limit / shards) + (shard < limit % shards ? 1 : 0);
 }
 
-/** A stable shard for a number (FNV-1a), so one number always meets the same shard. */
+/**
+ * A stable shard for a number (FNV-1a, then murmur3's finaliser), so one number always meets the
+ * same shard. Without the finaliser FNV's low bits barely depend on the digits and `% shards`
+ * would pile numbers onto a few shards.
+ */
 export function shardOf(key: string, shards: number): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+    hash = Math.imul(hash, 0x01000193);
   }
-  return hash % shards;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) % shards;
 }

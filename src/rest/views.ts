@@ -18,6 +18,7 @@ export interface VerificationJson {
   tags: Record<string, string>;
   failureReason: string;
   risk: string[];
+  provider: string;
 }
 
 export function verificationJson(v: VerificationView): VerificationJson {
@@ -37,5 +38,6 @@ export function verificationJson(v: VerificationView): VerificationJson {
     tags: v.tags,
     failureReason: v.failureReason,
     risk: v.risks,
+    provider: v.provider,
   };
 }

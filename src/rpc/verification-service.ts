@@ -68,6 +68,7 @@ export function verificationMessage(v: VerificationView): Verification {
     tags: v.tags,
     failureReason: v.failureReason,
     risk: v.risks,
+    provider: v.provider,
   });
 }
 

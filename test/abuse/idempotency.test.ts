@@ -1,0 +1,100 @@
+// Idempotency-Key (and X-Request-Id) on every POST: replay, mismatch, scope, restarts.
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { CLIENTS } from "../clients.ts";
+import { call, fakeTwilioBehaviour, json, latestCode, messagesTo, uniqueNumber } from "../helpers.ts";
+
+for (const client of CLIENTS) {
+  describe(`idempotency over ${client.name}`, () => {
+    it("a repeat with the same key and body replays the original and sends nothing", async () => {
+      const to = uniqueNumber();
+      const key = crypto.randomUUID();
+      const first = await client.start({ to, externalId: "a" }, { "idempotency-key": key });
+      const again = await client.start({ to, externalId: "a" }, { "idempotency-key": key });
+      expect(first).toMatchObject({ code: "ok", replayed: false });
+      expect(again).toMatchObject({ code: "ok", replayed: true, id: first.id });
+      expect(await messagesTo(to)).toHaveLength(1);
+    });
+
+    it("the same key with a different body is refused and changes nothing", async () => {
+      const to = uniqueNumber();
+      const key = crypto.randomUUID();
+      await client.start({ to }, { "idempotency-key": key });
+      const mismatch = await client.start({ to, codeLength: 8 }, { "idempotency-key": key });
+      expect(mismatch.code).toBe("invalid_argument");
+      expect(await messagesTo(to)).toHaveLength(1);
+    });
+
+    it("X-Request-Id is an alias, and checks replay their answer", async () => {
+      const to = uniqueNumber();
+      const { id } = await client.start({ to }, { "x-request-id": crypto.randomUUID() });
+      const code = await latestCode(to);
+      const key = crypto.randomUUID();
+      expect(await client.check({ verificationId: id, code }, { "x-request-id": key })).toMatchObject({ status: "approved", replayed: false });
+      // A retried check (say, after a lost response) replays "approved" instead of failing.
+      expect(await client.check({ verificationId: id, code }, { "x-request-id": key })).toMatchObject({ status: "approved", replayed: true });
+      // Without the key the reuse is refused as always.
+      expect((await client.check({ verificationId: id, code })).code).toBe("failed_precondition");
+    });
+  });
+}
+
+describe("idempotency keys", () => {
+  it("are scoped to the API key", async () => {
+    const to = uniqueNumber();
+    const key = crypto.randomUUID();
+    const a = await call("POST", "/v1/verifications", { to }, { "idempotency-key": key });
+    const b = await call("POST", "/v1/verifications", { to }, { "idempotency-key": key, authorization: "Bearer ev_test_second_key_0001" });
+    expect(a.status).toBe(201);
+    // Not a replay of the other key's request: evaluated afresh (and refused by the cooldown).
+    expect(b.status).toBe(429);
+    expect(b.headers.get("idempotent-replayed")).toBeNull();
+  });
+
+  it("a mismatch answers 422 over REST; a malformed key 400", async () => {
+    const to = uniqueNumber();
+    const key = crypto.randomUUID();
+    await call("POST", "/v1/verifications", { to }, { "idempotency-key": key });
+    const mismatch = await call("POST", "/v1/verifications", { to, codeLength: 4 }, { "idempotency-key": key });
+    expect(mismatch.status).toBe(422);
+    expect(await json(mismatch)).toMatchObject({ details: [{ reason: "idempotency_mismatch", field: "Idempotency-Key" }] });
+    const malformed = await call("POST", "/v1/verifications", { to }, { "idempotency-key": "has spaces" });
+    expect(malformed.status).toBe(400);
+  });
+
+  it("refused requests are not stored: a retry after the limit passes runs", async () => {
+    const to = uniqueNumber();
+    await call("POST", "/v1/verifications", { to });
+    const key = crypto.randomUUID();
+    expect((await call("POST", "/v1/verifications", { to, codeLength: 7 }, { "idempotency-key": key })).status).toBe(429);
+    const rows = await runInDurableObject(env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`)), (_i, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM idempotency").one().n,
+    );
+    expect(rows).toBe(0);
+  });
+
+  it("a restart mid-flow loses nothing: the reservation, counters and key are in storage", async () => {
+    const to = uniqueNumber();
+    const key = crypto.randomUUID();
+    await fakeTwilioBehaviour(to, { delayMs: 1500, times: 1 });
+    const pending = call("POST", "/v1/verifications", { to }, { "idempotency-key": key }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await abortAllDurableObjects();
+    await pending;
+    const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`));
+    const stored = await runInDurableObject(stub, (_i, state) => ({
+      verifications: state.storage.sql.exec("SELECT status, send_attempts FROM verifications").toArray(),
+      counters: JSON.parse(state.storage.sql.exec("SELECT counters FROM number_state").one().counters as string),
+      keys: state.storage.sql.exec("SELECT state FROM idempotency").toArray(),
+    }));
+    expect(stored.verifications).toEqual([{ status: "pending", send_attempts: 1 }]);
+    expect(stored.counters.sendTimes).toHaveLength(1);
+    expect(stored.keys).toEqual([{ state: "in_progress" }]);
+    // The retry with the same key does not run a second send while the original may still be live.
+    const retry = await call("POST", "/v1/verifications", { to }, { "idempotency-key": key });
+    expect(retry.status).toBe(409);
+    // Nor does a start without the key: the send counted before the provider call.
+    expect((await call("POST", "/v1/verifications", { to })).status).toBe(429);
+  });
+});
