@@ -23,7 +23,7 @@ import {
 } from "./core/verification.ts";
 import { log } from "./log.ts";
 import { createSender } from "./sms/index.ts";
-import { SmsSendError, type SmsSender } from "./sms/sender.ts";
+import { SmsSendError, type SmsSender, type SmsSendResult } from "./sms/sender.ts";
 
 /** What leaves the object: a verification without its code hash. */
 export type VerificationView = Omit<VerificationRecord, "codeHash">;
@@ -86,7 +86,7 @@ export class PhoneVerification extends DurableObject<Env> {
     });
     code = "";
     const sender = this.#senderFor(config);
-    let outcome: { messageId: string } | SmsSendError;
+    let outcome: SmsSendResult | SmsSendError;
     try {
       outcome = await sender.send({ to: input.to, body });
     } catch (error) {
@@ -102,22 +102,22 @@ export class PhoneVerification extends DurableObject<Env> {
       const next =
         outcome instanceof SmsSendError
           ? current.status === "pending"
-            ? applySendFailure(current, outcome.reason, sender.name, now)
+            ? applySendFailure(current, outcome.reason, outcome.provider || sender.name, now)
             : current
-          : applySendSuccess(current, outcome.messageId, sender.name, now);
+          : applySendSuccess(current, outcome.messageId, outcome.provider, now);
       this.#save(next);
       return next;
     });
     if (outcome instanceof SmsSendError) {
       log("warn", "sms.send_failed", {
         to: maskPhoneNumber(input.to),
-        provider: sender.name,
+        provider: outcome.provider || sender.name,
         reason: outcome.reason,
         providerCode: outcome.providerCode,
         definite: outcome.definite,
       });
     } else {
-      log("info", "verification.sent", { to: maskPhoneNumber(input.to), provider: sender.name, sendAttempts: record.sendAttempts });
+      log("info", "verification.sent", { to: maskPhoneNumber(input.to), provider: outcome.provider, sendAttempts: record.sendAttempts });
     }
     return { ok: true, value: view(record) };
   }
