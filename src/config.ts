@@ -2,6 +2,7 @@
 // Fails closed: outside local development a missing API key list or code secret (or the published
 // dev ones) makes every request answer 503 instead of serving with weak defaults.
 import { compileTemplate, DEFAULT_TEMPLATE, validateServiceName, type CompiledTemplate } from "./core/template.ts";
+import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type SmsConfig, type SmsProviderChoice } from "./sms/config.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -10,7 +11,7 @@ export class ConfigError extends Error {
   }
 }
 
-export type SmsProviderName = "console" | "twilio";
+export type SmsProviderName = SmsProviderChoice;
 
 export interface TwilioConfig {
   accountSid: string;
@@ -27,6 +28,8 @@ export interface Config {
   smsProvider: SmsProviderName;
   smsTimeoutMs: number;
   twilio: TwilioConfig;
+  /** Routing and every non-Twilio provider's settings (src/sms/config.ts). */
+  sms: SmsConfig;
   defaultServiceName: string;
   defaultCodeLength: number;
   defaultTimeoutSeconds: number;
@@ -87,8 +90,8 @@ export function parseConfig(env: Record<string, unknown>): Config {
     if (apiKeys.length === 0) throw new ConfigError("API_KEYS is empty; set it in wrangler.toml [env.dev.vars] or .dev.vars");
     if (!codeSecret) throw new ConfigError("CODE_SECRET is empty; set it in wrangler.toml [env.dev.vars] or .dev.vars");
   }
-  if (smsProvider !== "console" && smsProvider !== "twilio") {
-    throw new ConfigError(`SMS_PROVIDER must be "console" or "twilio" (got "${smsProvider}")`);
+  if (!isSmsProviderChoice(smsProvider)) {
+    throw new ConfigError(`SMS_PROVIDER must be one of ${SMS_PROVIDER_NAMES.join(", ")} or routes (got "${smsProvider}")`);
   }
 
   const twilio: TwilioConfig = {
@@ -119,6 +122,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     smsProvider,
     smsTimeoutMs: int("SMS_TIMEOUT_MS", 10_000, 100, 60_000),
     twilio,
+    sms: parseSmsConfig(env, { provider: smsProvider, development }),
     defaultServiceName,
     defaultCodeLength: int("DEFAULT_CODE_LENGTH", 6, 4, 10),
     defaultTimeoutSeconds: int("DEFAULT_TIMEOUT_SECONDS", 600, 60, 3600),
