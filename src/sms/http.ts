@@ -1,6 +1,6 @@
 // Small helpers the vendor files share: one call with a deadline, tolerant body reading, and the
 // two failure shapes (vendor refused vs outcome unknown). Nothing here knows any vendor's format.
-import { fetchWithTimeout, reasonForStatus, SmsSendError, type FetchFn, type SmsFailureReason } from "./sender.ts";
+import { reasonForStatus, SmsSendError, type FetchFn, type SmsFailureReason } from "./sender.ts";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -18,15 +18,31 @@ export function withoutPlus(e164: string): string {
   return e164.replace(/^\+/, "");
 }
 
-/** Sends one request with a deadline; transport failures name the provider so a router can log it. */
+/**
+ * Sends one request and reads its whole body under one deadline. (A deadline that ends when the
+ * headers arrive lets a vendor that stalls mid-body hold the Durable Object forever.) A timeout or
+ * a dropped connection is an unknown outcome: `unavailable`, not definite. The result is a
+ * buffered copy, so callers may read the body freely.
+ */
 export async function call(provider: string, fetchFn: FetchFn, request: Request, timeoutMs: number): Promise<Response> {
+  const controller = new AbortController();
+  const deadline = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener("abort", () => reject(new Error("deadline")));
+  });
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let response: Response | undefined;
   try {
-    return await fetchWithTimeout(fetchFn, request, timeoutMs);
-  } catch (error) {
-    if (error instanceof SmsSendError) {
-      throw new SmsSendError(error.reason, error.message, { definite: error.definite, providerCode: error.providerCode, provider });
-    }
-    throw error;
+    response = await Promise.race([fetchFn(request, { signal: controller.signal }), deadline]);
+    const text = await Promise.race([response.text(), deadline]);
+    // 204/205/304 may not carry a body, even an empty one.
+    return new Response(text === "" ? null : text, { status: response.status, headers: response.headers });
+  } catch {
+    response?.body?.cancel().catch(() => undefined);
+    // The error's own text stays out: it can hold the URL, and some vendors put account ids there.
+    const what = controller.signal.aborted ? `timed out after ${timeoutMs} ms` : "was unreachable";
+    throw new SmsSendError("unavailable", `${provider} ${what}`, { definite: false, provider });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

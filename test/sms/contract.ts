@@ -108,6 +108,16 @@ export function runSenderContract(contract: SenderContract): void {
       expectClean(error, fake);
     });
 
+    it("a provider that sends headers and then stalls the body is unavailable, not definite, within the timeout", async () => {
+      const { fake, sender } = setup(base, 50);
+      fake.failNext("stall");
+      const started = Date.now();
+      const error = await failureOf(sender.send({ to: CONTRACT_TO, body: CONTRACT_BODY }));
+      expect({ reason: error.reason, definite: error.definite }).toEqual({ reason: "unavailable", definite: false });
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expectClean(error, fake);
+    });
+
     it("a dropped connection is unavailable, not definite", async () => {
       const { fake, sender } = setup();
       fake.failNext("network");

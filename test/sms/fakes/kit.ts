@@ -7,7 +7,7 @@ import type { FetchFn } from "../../../src/sms/sender.ts";
 export const LEAK_MARKER = "vendor-internal-detail-9f2c";
 
 export type VendorFailure = "invalid_number" | "auth_failed" | "rate_limited" | "server_error";
-export type FailureKind = VendorFailure | "hang" | "garbled" | "network";
+export type FailureKind = VendorFailure | "hang" | "stall" | "garbled" | "network";
 
 export interface RecordedRequest {
   method: string;
@@ -103,6 +103,13 @@ export function createFake(baseUrl: string, spec: VendorSpec): FakeApi {
       return new Promise((_, reject) => {
         if (!signal) return;
         signal.addEventListener("abort", () => reject(new DOMException("The operation was aborted", "AbortError")));
+      });
+    }
+    if (kind === "stall") {
+      // Headers arrive, then the body never finishes.
+      return new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"partial":')) }), {
+        status: 200,
+        headers: { "content-type": "application/json" },
       });
     }
     if (kind === "garbled") return new Response("<html>502 bad gateway from some proxy</html>", { status: 200 });
