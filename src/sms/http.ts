@@ -34,8 +34,10 @@ export async function call(provider: string, fetchFn: FetchFn, request: Request,
   try {
     response = await Promise.race([fetchFn(request, { signal: controller.signal }), deadline]);
     const text = await Promise.race([response.text(), deadline]);
-    // 204/205/304 may not carry a body, even an empty one.
-    return new Response(text === "" ? null : text, { status: response.status, headers: response.headers });
+    // 204/205/304 may not carry a body, even an empty one. Only the content type is kept: the body
+    // is already decoded, so a copied content-encoding would describe it wrongly.
+    const contentType = response.headers.get("content-type");
+    return new Response(text === "" ? null : text, { status: response.status, headers: contentType ? { "content-type": contentType } : {} });
   } catch {
     response?.body?.cancel().catch(() => undefined);
     // The error's own text stays out: it can hold the URL, and some vendors put account ids there.

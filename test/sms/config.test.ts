@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config.ts";
 import { createSender } from "../../src/sms/index.ts";
 import { SMS_PROVIDER_NAMES } from "../../src/sms/config.ts";
+import type { FetchFn } from "../../src/sms/sender.ts";
 
 const production = { API_KEYS: "ev_live_0123456789abcdef", CODE_SECRET: "a-real-code-secret-of-at-least-32-chars" };
 
@@ -87,5 +88,41 @@ describe("SMS provider configuration", () => {
     expect(routes('{"default":[]}')).toContain("non-empty");
     expect(refusal({ ...ALL_CREDENTIALS, SMS_PROVIDER: "twilio", SMS_ROUTES: '{"default":["twilio"]}' })).toContain("SMS_PROVIDER=routes");
     expect(refusal({ ...ALL_CREDENTIALS, SMS_PROVIDER: "routes" })).toContain("needs SMS_ROUTES");
+  });
+});
+
+describe("createSender with SMS_PROVIDER=routes, end to end through vendor fakes", () => {
+  it("fails over from a provider answering 5xx to the next one, and says which one sent", async () => {
+    const { fakeVonage, VONAGE } = await import("./fakes/vonage.ts");
+    const { fakePlivo, PLIVO } = await import("./fakes/plivo.ts");
+    const vonage = fakeVonage("https://vonage.fake.test");
+    const plivo = fakePlivo("https://plivo.fake.test");
+    const byHost: FetchFn = (input, init) => {
+      const host = new URL(input instanceof Request ? input.url : String(input)).host;
+      return (host === "vonage.fake.test" ? vonage : plivo).fetch(input, init);
+    };
+    const config = parseConfig({
+      ...production,
+      SMS_PROVIDER: "routes",
+      SMS_ROUTES: '{"default":["vonage","plivo"],"US":["plivo"]}',
+      VONAGE_API_KEY: VONAGE.apiKey,
+      VONAGE_API_SECRET: VONAGE.apiSecret,
+      VONAGE_FROM: VONAGE.from,
+      VONAGE_API_BASE: "https://vonage.fake.test",
+      PLIVO_AUTH_ID: PLIVO.authId,
+      PLIVO_AUTH_TOKEN: PLIVO.authToken,
+      PLIVO_FROM: PLIVO.from,
+      PLIVO_API_BASE: "https://plivo.fake.test",
+    });
+    const sender = createSender(config, byHost);
+    vonage.failNext("server_error");
+    const result = await sender.send({ to: "+33612345678", body: "123456 is your code" });
+    expect(result.provider).toBe("plivo");
+    expect(vonage.requests).toHaveLength(1);
+    expect(plivo.sent).toEqual([{ to: "+33612345678", body: "123456 is your code", messageId: result.messageId }]);
+    // A US number takes the US route straight to Plivo; a French one goes to Vonage first again.
+    expect(await sender.send({ to: "+14155550100", body: "654321 is your code" })).toMatchObject({ provider: "plivo" });
+    expect(vonage.requests).toHaveLength(1);
+    expect(await sender.send({ to: "+33612345678", body: "111111 is your code" })).toMatchObject({ provider: "vonage" });
   });
 });
