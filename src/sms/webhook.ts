@@ -23,11 +23,18 @@ function toHex(bytes: ArrayBuffer): string {
   return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The signature a gateway should compute to check a request (exported for gateway authors' tests). */
-export async function signWebhook(secret: string, timestampSeconds: string, rawBody: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+function importKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+}
+
+async function signWith(key: CryptoKey, timestampSeconds: string, rawBody: string): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${timestampSeconds}.${rawBody}`));
   return `v1=${toHex(mac)}`;
+}
+
+/** The signature a gateway should compute to check a request (exported for gateway authors' tests). */
+export async function signWebhook(secret: string, timestampSeconds: string, rawBody: string): Promise<string> {
+  return signWith(await importKey(secret), timestampSeconds, rawBody);
 }
 
 export function createWebhookSender(options: WebhookSenderOptions, fetchFn: FetchFn = fetch): SmsSender {
@@ -35,6 +42,8 @@ export function createWebhookSender(options: WebhookSenderOptions, fetchFn: Fetc
   if (!options.secret || options.secret.length < 32) throw new Error("SMS_WEBHOOK_SECRET must be at least 32 characters");
   const timeoutMs = options.timeoutMs ?? 10_000;
   const now = options.now ?? Date.now;
+  // Imported once per sender (one per Durable Object), not once per message.
+  let key: Promise<CryptoKey> | undefined;
 
   return {
     name: "webhook",
@@ -50,7 +59,7 @@ export function createWebhookSender(options: WebhookSenderOptions, fetchFn: Fetc
           "content-type": "application/json",
           accept: "application/json",
           [WEBHOOK_TIMESTAMP_HEADER]: timestamp,
-          [WEBHOOK_SIGNATURE_HEADER]: await signWebhook(options.secret, timestamp, raw),
+          [WEBHOOK_SIGNATURE_HEADER]: await signWith(await (key ??= importKey(options.secret)), timestamp, raw),
         },
         body: raw,
       });
