@@ -3,6 +3,7 @@
 // dev ones) makes every request answer 503 instead of serving with weak defaults.
 import { DEFAULT_NUMBER_LIMITS, RULE_NAMES, type NumberLimits, type RuleMode, type RuleName } from "./core/policy.ts";
 import { compileTemplate, DEFAULT_TEMPLATE, validateServiceName, type CompiledTemplate } from "./core/template.ts";
+import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type ProviderName, type SmsConfig, type SmsProviderChoice } from "./sms/config.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -11,7 +12,7 @@ export class ConfigError extends Error {
   }
 }
 
-export type SmsProviderName = "console" | "twilio";
+export type SmsProviderName = SmsProviderChoice;
 
 export interface TwilioConfig {
   accountSid: string;
@@ -28,6 +29,8 @@ export interface Config {
   smsProvider: SmsProviderName;
   smsTimeoutMs: number;
   twilio: TwilioConfig;
+  /** Routing and every non-Twilio provider's settings (src/sms/config.ts). */
+  sms: SmsConfig;
   defaultServiceName: string;
   defaultCodeLength: number;
   defaultTimeoutSeconds: number;
@@ -52,7 +55,7 @@ export interface CrossNumberLimits {
 }
 
 export interface DeliveryConfig {
-  fallbackProvider: SmsProviderName | null;
+  fallbackProvider: ProviderName | null;
   /** Attempts per provider for retryable failures (5xx, 429, timeouts). */
   attemptsPerProvider: number;
   /** First backoff; each retry doubles it. */
@@ -113,12 +116,12 @@ export function parseConfig(env: Record<string, unknown>): Config {
     if (apiKeys.length === 0) throw new ConfigError("API_KEYS is empty; set it in wrangler.toml [env.dev.vars] or .dev.vars");
     if (!codeSecret) throw new ConfigError("CODE_SECRET is empty; set it in wrangler.toml [env.dev.vars] or .dev.vars");
   }
-  if (smsProvider !== "console" && smsProvider !== "twilio") {
-    throw new ConfigError(`SMS_PROVIDER must be "console" or "twilio" (got "${smsProvider}")`);
+  if (!isSmsProviderChoice(smsProvider)) {
+    throw new ConfigError(`SMS_PROVIDER must be one of ${SMS_PROVIDER_NAMES.join(", ")} or routes (got "${smsProvider}")`);
   }
   const fallback = text("SMS_FALLBACK_PROVIDER");
-  if (fallback && fallback !== "console" && fallback !== "twilio") {
-    throw new ConfigError(`SMS_FALLBACK_PROVIDER must be "console" or "twilio" (got "${fallback}")`);
+  if (fallback && (!isSmsProviderChoice(fallback) || fallback === "routes")) {
+    throw new ConfigError(`SMS_FALLBACK_PROVIDER must be one of ${SMS_PROVIDER_NAMES.join(", ")} (got "${fallback}")`);
   }
   if (fallback === "console" && !development) throw new ConfigError("SMS_FALLBACK_PROVIDER=console is for local development only");
 
@@ -170,6 +173,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     smsProvider,
     smsTimeoutMs: int("SMS_TIMEOUT_MS", 10_000, 100, 60_000),
     twilio,
+    sms: parseSmsConfig(env, { provider: smsProvider, development, fallback: (fallback || null) as ProviderName | null }),
     defaultServiceName,
     defaultCodeLength: int("DEFAULT_CODE_LENGTH", 6, 4, 10),
     defaultTimeoutSeconds: int("DEFAULT_TIMEOUT_SECONDS", 600, 60, 3600),
@@ -193,7 +197,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     allowedCountries,
     ruleModes,
     delivery: {
-      fallbackProvider: (fallback || null) as SmsProviderName | null,
+      fallbackProvider: (fallback || null) as ProviderName | null,
       attemptsPerProvider: int("SMS_RETRY_ATTEMPTS", 3, 1, 10),
       retryBackoffMs: int("SMS_RETRY_BACKOFF_MS", 250, 1, 60_000),
       sendDeadlineMs: int("SMS_SEND_DEADLINE_MS", 15_000, 100, 120_000),

@@ -15,7 +15,7 @@ export function createConsoleSender(options: ConsoleSenderOptions = {}): SmsSend
       counter++;
       const messageId = `console-${Date.now().toString(36)}-${counter}`;
       log(`[console-sms] to=${message.to} id=${messageId}\n  ${message.body}`);
-      return { messageId };
+      return { messageId, provider: "console" };
     },
   };
 }

@@ -19,12 +19,10 @@ export interface DeliveredSms {
 
 /** Thrown when every attempt failed. `definite` only if no attempt had an unknown outcome. */
 export class DeliveryFailedError extends SmsSendError {
-  readonly provider: string;
   readonly attempts: number;
   constructor(last: SmsSendError, options: { provider: string; attempts: number; definite: boolean }) {
-    super(last.reason, last.message, { definite: options.definite, providerCode: last.providerCode });
+    super(last.reason, last.message, { definite: options.definite, providerCode: last.providerCode, provider: last.provider || options.provider });
     this.name = "DeliveryFailedError";
-    this.provider = options.provider;
     this.attempts = options.attempts;
   }
 }
@@ -48,8 +46,8 @@ export async function sendWithRetry(senders: readonly SmsSender[], message: SmsM
       if (attempts > 0 && options.now() - started >= options.sendDeadlineMs) break;
       attempts++;
       try {
-        const { messageId } = await sender.send(message);
-        return { messageId, provider: sender.name, attempts };
+        const { messageId, provider } = await sender.send(message);
+        return { messageId, provider: provider || sender.name, attempts };
       } catch (error) {
         if (!(error instanceof SmsSendError)) throw error;
         last = error;

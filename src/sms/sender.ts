@@ -11,6 +11,8 @@ export interface SmsMessage {
 export interface SmsSendResult {
   /** The provider's message id. */
   messageId: string;
+  /** Which provider accepted the message (differs from the sender's name behind a router). */
+  provider: string;
 }
 
 export interface SmsSender {
@@ -30,12 +32,15 @@ export class SmsSendError extends Error {
   readonly definite: boolean;
   /** The vendor's own error code, for the operator; never shown raw to API callers. */
   readonly providerCode: string;
-  constructor(reason: SmsFailureReason, message: string, options: { definite: boolean; providerCode?: string }) {
+  /** The provider that failed, when known (a router reports the last one it tried). */
+  readonly provider: string;
+  constructor(reason: SmsFailureReason, message: string, options: { definite: boolean; providerCode?: string; provider?: string }) {
     super(message);
     this.name = "SmsSendError";
     this.reason = reason;
     this.definite = options.definite;
     this.providerCode = options.providerCode ?? "";
+    this.provider = options.provider ?? "";
   }
 }
 

@@ -1,6 +1,7 @@
 // Twilio Programmable Messaging: POST {base}/2010-04-01/Accounts/{sid}/Messages.json, form body,
 // HTTP Basic auth (Account SID : Auth Token). Errors come as {code, message, status}.
-import { fetchWithTimeout, reasonForStatus, SmsSendError, type FetchFn, type SmsFailureReason, type SmsSender } from "./sender.ts";
+import { call } from "./http.ts";
+import { reasonForStatus, SmsSendError, type FetchFn, type SmsFailureReason, type SmsSender } from "./sender.ts";
 
 export interface TwilioSenderOptions {
   accountSid: string;
@@ -48,14 +49,14 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
         headers: { authorization, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
         body: form.toString(),
       });
-      const response = await fetchWithTimeout(fetchFn, request, timeoutMs);
+      const response = await call("twilio", fetchFn, request, timeoutMs);
       const payload = (await response.json().catch(() => null)) as { sid?: unknown; code?: unknown; message?: unknown } | null;
       if (response.ok && payload && typeof payload.sid === "string") {
-        return { messageId: payload.sid };
+        return { messageId: payload.sid, provider: "twilio" };
       }
       if (response.ok) {
         // Accepted but unreadable: the message may be on its way, so the outcome is unknown.
-        throw new SmsSendError("unavailable", "Twilio answered without a message sid", { definite: false });
+        throw new SmsSendError("unavailable", "Twilio answered without a message sid", { definite: false, provider: "twilio" });
       }
       const code = typeof payload?.code === "number" ? payload.code : 0;
       const reason = TWILIO_ERRORS[code] ?? reasonForStatus(response.status);
@@ -63,6 +64,7 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
         // 4xx and 502/503/504 mean "not accepted"; a plain 500 may have been half processed.
         definite: response.status !== 500,
         providerCode: code ? String(code) : String(response.status),
+        provider: "twilio",
       });
     },
   };
