@@ -21,7 +21,8 @@ import {
   type Risk,
   type RuleMode,
 } from "./core/policy.ts";
-import { renderTemplate } from "./core/template.ts";
+import { renderMessage } from "./core/message.ts";
+import type { CodeBindings } from "./core/webotp.ts";
 import {
   applyCancel,
   applyCheck,
@@ -61,8 +62,10 @@ export interface IdempotencyInput {
   requestHash: string;
 }
 
-export interface DoStartInput extends StartParams {
+export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "messageSegments"> {
   serviceName: string;
+  /** WebOTP / app-hash lines appended to the message. */
+  bindings: CodeBindings;
   scopes: ScopeRequest[];
   denyListMode: RuleMode;
   idempotency?: IdempotencyInput;
@@ -205,7 +208,7 @@ export class PhoneVerification extends DurableObject<Env> {
 
   async #start(input: DoStartInput): Promise<DoResult<VerificationView>> {
     const config = loadConfig(this.env);
-    let code = "";
+    let body = "";
     const reservation = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] }>> => {
       const now = Date.now();
       const state = this.#loadState();
@@ -228,9 +231,17 @@ export class PhoneVerification extends DurableObject<Env> {
       const reuse = live && isLive(live, now) ? live : null;
       if (live && !reuse) this.#save(expireIfDue(live, now) ?? live);
       const id = reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
-      code = generateCode(input.codeLength, cryptoRandom);
+      const code = generateCode(input.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(config.codeSecret), id, code);
-      const record = applyStart(reuse, { ...input, risks: [...new Set(risks)] }, now, id, codeHash);
+      const message = renderMessage(
+        config.templates.lookup(input.locale).template,
+        { code, serviceName: input.serviceName, ttlMinutes: Math.ceil(input.ttlSeconds / 60) },
+        input.bindings,
+      );
+      // From here the code exists only inside `body`, which goes to the provider and nowhere else.
+      body = message.body;
+      const params = { ...input, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments };
+      const record = applyStart(reuse, params, now, id, codeHash);
       // Persisted before the provider call: a concurrent start sees this send and its cooldown.
       this.#save(record);
       this.#saveState({ ...state, counters: recordSend(counters, now) });
@@ -240,12 +251,6 @@ export class PhoneVerification extends DurableObject<Env> {
     if (!reservation.ok) return reservation;
     const { record: reserved, sentAt, taken } = reservation.value;
 
-    const body = renderTemplate(config.template, {
-      code,
-      serviceName: input.serviceName,
-      ttlMinutes: Math.ceil(input.ttlSeconds / 60),
-    });
-    code = "";
     let outcome: { messageId: string; provider: string } | DeliveryFailedError;
     try {
       outcome = await sendWithRetry(this.#sendersFor(config), { to: input.to, body }, {
@@ -480,6 +485,15 @@ export class PhoneVerification extends DurableObject<Env> {
       )`);
       this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', 2)");
     }
+    // Later steps add columns by checking for them, so branches that each add a step merge in any
+    // order without a step being skipped.
+    this.#addColumn("verifications", "message_encoding", "TEXT NOT NULL DEFAULT ''");
+    this.#addColumn("verifications", "message_segments", "INTEGER NOT NULL DEFAULT 0");
+  }
+
+  #addColumn(table: string, column: string, definition: string): void {
+    const exists = this.#sql.exec(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`, column).toArray().length > 0;
+    if (!exists) this.#sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
 
   #loadState(): NumberState {
@@ -518,7 +532,8 @@ export class PhoneVerification extends DurableObject<Env> {
     this.#sql.exec(
       `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
         updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
-        line_type, external_id, tags, locale, risks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        line_type, external_id, tags, locale, risks, message_encoding, message_segments)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.id,
       r.service,
       r.to,
@@ -540,6 +555,8 @@ export class PhoneVerification extends DurableObject<Env> {
       JSON.stringify(r.tags),
       r.locale,
       JSON.stringify(r.risks),
+      r.messageEncoding,
+      r.messageSegments,
     );
   }
 
@@ -613,5 +630,7 @@ function fromRow(row: Record<string, SqlStorageValue>): VerificationRecord {
     tags: JSON.parse(row.tags as string) as Record<string, string>,
     locale: row.locale as string,
     risks: JSON.parse((row.risks as string | undefined) ?? "[]") as Risk[],
+    messageEncoding: (row.message_encoding as string | undefined) ?? "",
+    messageSegments: (row.message_segments as number | undefined) ?? 0,
   };
 }

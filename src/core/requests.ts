@@ -4,6 +4,7 @@ import { invalidArgument } from "./errors.ts";
 import { validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
 import { ipScope } from "./policy.ts";
+import { validateAppHash, validateWebOtpDomain } from "./webotp.ts";
 
 export interface StartRequest {
   to: string;
@@ -16,6 +17,10 @@ export interface StartRequest {
   tags: Record<string, string>;
   /** The end user's IP as the caller saw it (never taken from forwarding headers). */
   clientIp: string;
+  /** WebOTP origin binding: appends `@domain #code` so browsers autofill only there. */
+  webOtpDomain?: string;
+  /** Android SMS Retriever app hash (11 characters). */
+  appHash?: string;
 }
 
 export interface CheckRequest {
@@ -79,7 +84,15 @@ export function parseStartRequest(raw: unknown): StartRequest {
     externalId: optionalString(body, "externalId", 128),
     tags,
     clientIp: parseClientIp(body.clientIp),
+    webOtpDomain: isUnset(body.webOtpDomain) ? undefined : validateWebOtpDomain(stringField(body, "webOtpDomain")),
+    appHash: isUnset(body.appHash) ? undefined : validateAppHash(stringField(body, "appHash")),
   };
+}
+
+function stringField(body: Fields, field: string): string {
+  const value = body[field];
+  if (typeof value !== "string") throw invalidArgument(field, "must be a string");
+  return value;
 }
 
 function parseClientIp(value: unknown): string {

@@ -35,6 +35,9 @@ export interface VerificationRecord {
   locale: string;
   /** Rules in monitor mode that would have refused this verification, and provider refusals. */
   risks: Risk[];
+  /** The latest message's encoding ("GSM-7" or "UCS-2") and billed segments. */
+  messageEncoding: string;
+  messageSegments: number;
 }
 
 export interface StartParams {
@@ -48,6 +51,8 @@ export interface StartParams {
   tags: Record<string, string>;
   locale: string;
   risks: Risk[];
+  messageEncoding: string;
+  messageSegments: number;
 }
 
 /** A pending verification whose code has not yet expired; a start reuses it. */
@@ -86,6 +91,8 @@ export function applyStart(
       tags: Object.keys(params.tags).length > 0 ? params.tags : live.tags,
       failureReason: "",
       risks: [...new Set([...live.risks, ...params.risks])],
+      messageEncoding: params.messageEncoding,
+      messageSegments: params.messageSegments,
     };
   }
   return {
@@ -110,6 +117,8 @@ export function applyStart(
     tags: params.tags,
     locale: params.locale,
     risks: params.risks,
+    messageEncoding: params.messageEncoding,
+    messageSegments: params.messageSegments,
   };
 }
 

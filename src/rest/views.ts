@@ -19,6 +19,9 @@ export interface VerificationJson {
   failureReason: string;
   risk: string[];
   provider: string;
+  locale: string;
+  messageEncoding: string;
+  messageSegments: number;
 }
 
 export function verificationJson(v: VerificationView): VerificationJson {
@@ -39,5 +42,8 @@ export function verificationJson(v: VerificationView): VerificationJson {
     failureReason: v.failureReason,
     risk: v.risks,
     provider: v.provider,
+    locale: v.locale,
+    messageEncoding: v.messageEncoding,
+    messageSegments: v.messageSegments,
   };
 }

@@ -69,6 +69,9 @@ export function verificationMessage(v: VerificationView): Verification {
     failureReason: v.failureReason,
     risk: v.risks,
     provider: v.provider,
+    locale: v.locale,
+    messageEncoding: v.messageEncoding,
+    messageSegments: v.messageSegments,
   });
 }
 
@@ -85,6 +88,8 @@ export function verificationServiceRoutes(router: ConnectRouter): void {
           externalId: req.externalId,
           tags: req.tags,
           clientIp: req.clientIp,
+          webOtpDomain: req.webOtpDomain,
+          appHash: req.appHash,
         },
         callOptions(ctx),
       );

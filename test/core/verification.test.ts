@@ -14,6 +14,8 @@ const params: StartParams = {
   tags: {},
   locale: "en",
   risks: [],
+  messageEncoding: "GSM-7",
+  messageSegments: 1,
 };
 
 describe("verification state machine", () => {
