@@ -22,6 +22,10 @@ export interface TwilioConfig {
   from: string;
   messagingServiceSid: string;
   apiBase: string;
+  /** WhatsApp sender (E.164, without the "whatsapp:" prefix); enables channel "whatsapp". */
+  whatsappFrom: string;
+  /** Caller id for channel "call" (defaults to TWILIO_FROM). */
+  voiceFrom: string;
 }
 
 export interface Config {
@@ -38,6 +42,8 @@ export interface Config {
   defaultTimeoutSeconds: number;
   maxCheckAttempts: number;
   retentionDays: number;
+  /** Channels besides SMS that this deployment can use (Twilio WhatsApp and voice, or the dev console). */
+  channels: { whatsapp: boolean; call: boolean };
   /** Built-in and configured templates by locale, validated at startup. */
   templates: TemplateCatalog;
   /** Hosts a request may bind codes to with `webOtpDomain`; null accepts any valid host. */
@@ -156,7 +162,11 @@ export function parseConfig(env: Record<string, unknown>): Config {
     from: text("TWILIO_FROM"),
     messagingServiceSid: text("TWILIO_MESSAGING_SERVICE_SID"),
     apiBase: text("TWILIO_API_BASE", "https://api.twilio.com"),
+    whatsappFrom: text("TWILIO_WHATSAPP_FROM"),
+    voiceFrom: text("TWILIO_VOICE_FROM", text("TWILIO_FROM")),
   };
+  const twilioCredentials = Boolean(twilio.accountSid && twilio.authToken);
+  const consoleChannels = development && smsProvider === "console";
   if (smsProvider === "twilio") {
     if (!twilio.accountSid || !twilio.authToken) throw new ConfigError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN");
     if (!twilio.from && !twilio.messagingServiceSid) throw new ConfigError("SMS_PROVIDER=twilio needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID");
@@ -197,6 +207,10 @@ export function parseConfig(env: Record<string, unknown>): Config {
     defaultTimeoutSeconds: int("DEFAULT_TIMEOUT_SECONDS", 600, 60, 3600),
     maxCheckAttempts: int("MAX_CHECK_ATTEMPTS", 5, 1, 20),
     retentionDays: int("RETENTION_DAYS", 7, 1, 365),
+    channels: {
+      whatsapp: consoleChannels || (twilioCredentials && Boolean(twilio.whatsappFrom)),
+      call: consoleChannels || (twilioCredentials && Boolean(twilio.voiceFrom)),
+    },
     templates,
     webOtpDomains,
     numberLimits: {

@@ -77,6 +77,11 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
         throw new VerifyError("rule_refused", verdict.refusal.message, { field: "to", rule: verdict.refusal.rule });
       }
       const ttlSeconds = request.timeoutSeconds ?? config.defaultTimeoutSeconds;
+      for (const [i, channel] of request.channels.entries()) {
+        if (channel !== "sms" && !config.channels[channel]) {
+          throw invalidArgument(request.channels.length > 1 ? `channels[${i}]` : "channel", `${channel} is not configured on this deployment`);
+        }
+      }
       if (request.webOtpDomain && config.webOtpDomains && !config.webOtpDomains.has(request.webOtpDomain)) {
         throw invalidArgument("webOtpDomain", "is not one of the domains this deployment allows (WEBOTP_DOMAINS)");
       }
@@ -92,6 +97,8 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
         // The catalog's locale actually used (pt-BR → pt → default), recorded on the verification.
         locale: config.templates.lookup(request.locale).locale,
         bindings: { webOtpDomain: request.webOtpDomain, appHash: request.appHash },
+        channels: request.channels,
+        fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? config.defaultServiceName,
         risks: verdict.monitored,
         scopes: scopesFor(request, phone.e164, phone.countryCode),

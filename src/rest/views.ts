@@ -22,6 +22,8 @@ export interface VerificationJson {
   locale: string;
   messageEncoding: string;
   messageSegments: number;
+  channels: string[];
+  nextChannelTime: string | null;
 }
 
 export function verificationJson(v: VerificationView): VerificationJson {
@@ -45,5 +47,7 @@ export function verificationJson(v: VerificationView): VerificationJson {
     locale: v.locale,
     messageEncoding: v.messageEncoding,
     messageSegments: v.messageSegments,
+    channels: v.channels,
+    nextChannelTime: v.nextChannelAt ? new Date(v.nextChannelAt).toISOString() : null,
   };
 }

@@ -11,7 +11,7 @@ import {
   VerificationStatus,
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
-import type { CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
+import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import { parseIdempotencyKey } from "../core/requests.ts";
 import type { CallOptions, Verifier, VerificationView } from "../verifier.ts";
 
@@ -51,11 +51,16 @@ const CHECK_STATUS: Record<CoreCheckStatus, CheckStatus> = {
   canceled: CheckStatus.CANCELED,
 };
 
+const CHANNEL: Record<CoreChannel, Channel> = { sms: Channel.SMS, whatsapp: Channel.WHATSAPP, call: Channel.CALL };
+const CHANNEL_NAME: Record<Channel, CoreChannel | ""> = { [Channel.UNSPECIFIED]: "", [Channel.SMS]: "sms", [Channel.WHATSAPP]: "whatsapp", [Channel.CALL]: "call" };
+
 export function verificationMessage(v: VerificationView): Verification {
   return create(VerificationSchema, {
     id: v.id,
     to: v.to,
-    channel: Channel.SMS,
+    channel: CHANNEL[v.channel],
+    channels: v.channels.map((c) => CHANNEL[c]),
+    nextChannelTime: v.nextChannelAt ? timestampFromMs(v.nextChannelAt) : undefined,
     status: STATUS[v.status],
     createTime: timestampFromMs(v.createdAt),
     updateTime: timestampFromMs(v.updatedAt),
@@ -90,6 +95,9 @@ export function verificationServiceRoutes(router: ConnectRouter): void {
           clientIp: req.clientIp,
           webOtpDomain: req.webOtpDomain,
           appHash: req.appHash,
+          channel: CHANNEL_NAME[req.channel] || undefined,
+          channels: req.channels.map((c) => CHANNEL_NAME[c] || String(c)),
+          fallbackAfterSeconds: req.fallbackAfterSeconds,
         },
         callOptions(ctx),
       );

@@ -16,6 +16,9 @@ const params: StartParams = {
   risks: [],
   messageEncoding: "GSM-7",
   messageSegments: 1,
+  serviceName: "Acme",
+  channels: ["sms"],
+  fallbackAfterSeconds: 60,
 };
 
 describe("verification state machine", () => {
