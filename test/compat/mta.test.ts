@@ -1,7 +1,7 @@
 // Mobile Text Alerts compatibility: /v3/verify/sms/send-code and /check-code as MTA documents them.
 import { describe, expect, it } from "vitest";
 import { mtaErrorFor } from "../../src/compat/mta.ts";
-import { call, json, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
+import { call, fakeTwilioBehaviour, json, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
 
 const sendCode = (body: unknown, headers: Record<string, string> = {}) => call("POST", "/v3/verify/sms/send-code", body, headers);
 const checkCode = (body: unknown, headers: Record<string, string> = {}) => call("POST", "/v3/verify/sms/check-code", body, headers);
@@ -124,6 +124,14 @@ describe("Mobile Text Alerts /v3/verify/sms", () => {
     const landline = await sendCode({ to: "+442079460123", serviceName: "Acme", bypass: true });
     expect(landline.status).toBe(403);
     expect(await json(landline)).toMatchObject({ success: false, error: "ForbiddenError", reason: "landline" });
+  });
+
+  it("a code the provider refused to deliver is a 400 with deliverable: false", async () => {
+    const to = uniqueNumber();
+    await fakeTwilioBehaviour(to, { status: 400, body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 }, times: 1 });
+    const response = await sendCode({ to, serviceName: "Acme", bypass: true });
+    expect(response.status).toBe(400);
+    expect(await json(response)).toMatchObject({ success: false, error: "BadRequestError", deliverable: false, reason: "invalid_number", risk: "unknown" });
   });
 
   it("needs a valid Bearer API key", async () => {
