@@ -288,6 +288,10 @@ export function twilioRoutes(): Hono<TwilioEnv> {
 
   routes.post("/Services/:serviceSid/Verifications", async (c) => {
     const { verification } = await c.var.verifier.start(startRequest(await readForm(c)));
+    if (verification.status === "failed") {
+      // Twilio clients treat a 201 as "code sent": a send that failed for good is an error here.
+      throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
+    }
     const sid = await verificationSid(verification.id);
     // Written before answering, so a fetch by the returned sid always resolves. A resend of the
     // same verification rewrites the same mapping and extends its lifetime.

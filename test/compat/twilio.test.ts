@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { twilioErrorFor } from "../../src/compat/twilio.ts";
 import { VerifyError, type RefusalReason } from "../../src/core/errors.ts";
-import { DEV_KEY, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
+import { DEV_KEY, fakeTwilioBehaviour, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
 
 // Derived from the dev CODE_SECRET, as docs/migrating.md shows them.
 const ACCOUNT_SID = "ACbcb37791863829aeee408acae65631cc";
@@ -163,6 +163,14 @@ describe("Twilio Verify v2 with the twilio client", () => {
     await service.verifications.create({ to, channel: "sms" });
     const tooSoon = await failure(service.verifications.create({ to, channel: "sms" }));
     expect(tooSoon).toMatchObject({ status: 429, code: 60203 });
+  });
+
+  it("a send the provider refused for good is an error, not a 201", async () => {
+    const to = uniqueNumber();
+    await fakeTwilioBehaviour(to, { status: 400, body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 }, times: 1 });
+    const error = await failure(client().verifications.create({ to, channel: "sms" }));
+    expect(error).toMatchObject({ status: 400, code: 60200 });
+    expect(error.message).toBe("Invalid parameter `To`: the code could not be delivered (invalid_number)");
   });
 
   it("authenticates with the account sid and an API key; unknown services are 404", async () => {
