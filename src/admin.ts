@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { invalidArgument, VerifyError } from "./core/errors.ts";
 import { mergeSettings, parseServiceSettings, type ServiceSettings } from "./core/service.ts";
 import type { ApiKeyRecord, ServiceRecord, WebhookAttempt } from "./service-registry.ts";
+import { twilioSettings } from "./compat/sids.ts";
 
 export interface ServiceView {
   id: string;
@@ -45,10 +46,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createAdmin({ env, config }: { env: Env; config: Config }): Admin {
   const registry = registryOf(env);
+  const ids = () => twilioSettings(env, config);
+  let known: { accountSid: string; defaultServiceSid: string } = { accountSid: "", defaultServiceSid: "" };
   const view = (s: ServiceRecord): ServiceView => ({
     id: s.id,
-    accountSid: config.accountSid,
-    builtIn: s.id === config.defaultServiceSid,
+    accountSid: known.accountSid,
+    builtIn: s.id === known.defaultServiceSid,
     friendlyName: s.settings.friendlyName,
     settings: s.settings,
     webhookSecret: s.webhookSecret,
@@ -64,7 +67,8 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
     revokeTime: k.revokedAt ? iso(k.revokedAt) : null,
   });
   const existing = async (id: string): Promise<ServiceRecord> => {
-    if (id === config.defaultServiceSid) return defaultService(env, config);
+    known = await ids();
+    if (id === known.defaultServiceSid) return defaultService(env, config);
     const found = /^VA[0-9a-f]{32}$/.test(id) ? await registry.getService(id) : null;
     if (!found) throw new VerifyError("not_found", "serviceId: no such service", { field: "serviceId" });
     return found;
@@ -72,10 +76,12 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
 
   return {
     async listServices() {
+      known = await ids();
       await defaultService(env, config);
       return (await registry.listServices()).map(view);
     },
     async createService(body) {
+      known = await ids();
       const parsed = parseServiceSettings(body, { partial: false, development: config.development });
       const { cleared: _cleared, ...settings } = parsed;
       return view(await registry.createService({ id: newServiceId(), settings: settings as ServiceSettings }));
@@ -91,7 +97,7 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
       return view(updated ?? current);
     },
     async deleteService(id) {
-      if (id === config.defaultServiceSid) {
+      if (id === (await ids()).defaultServiceSid) {
         throw new VerifyError("invalid_argument", "serviceId: the built-in service cannot be deleted; remove API_KEYS instead", { field: "serviceId" });
       }
       await existing(id);

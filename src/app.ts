@@ -3,6 +3,8 @@
 import { createContextValues } from "@connectrpc/connect";
 import { Hono, type Context } from "hono";
 import { authenticate, isAdmin } from "./auth.ts";
+import { mtaRoutes } from "./compat/mta.ts";
+import { twilioRoutes } from "./compat/twilio.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
@@ -88,5 +90,8 @@ export function createApp(): Hono<AppEnv> {
   });
   app.route("/v1", verificationRoutes());
   app.route("/v1", numberRoutes());
+  // Drop-in compatibility (docs/migrating.md): Twilio Verify v2 and Mobile Text Alerts v3.
+  app.route("/v2", twilioRoutes());
+  app.route("/v3", mtaRoutes());
   return app;
 }

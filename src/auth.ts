@@ -5,6 +5,7 @@
 import type { Config } from "./config.ts";
 import type { ServiceSettings } from "./core/service.ts";
 import type { ServiceRecord, ServiceRegistry } from "./service-registry.ts";
+import { twilioSettings } from "./compat/sids.ts";
 
 export interface Principal {
   /** Scope of the caller's objects and counters: "default" for the built-in service, else its id. */
@@ -44,7 +45,8 @@ export function registryOf(env: Env): DurableObjectStub<ServiceRegistry> {
 export async function defaultService(env: Env, config: Config): Promise<ServiceRecord> {
   const cached = keyCache.get("default-service");
   if (cached && cached.expiresAt > Date.now() && cached.principal) return toRecord(cached.principal);
-  const record = await registryOf(env).ensureService({ id: config.defaultServiceSid, settings: { friendlyName: "Default service" } });
+  const { defaultServiceSid } = await twilioSettings(env, config);
+  const record = await registryOf(env).ensureService({ id: defaultServiceSid, settings: { friendlyName: "Default service" } });
   keyCache.set("default-service", { principal: principalOf(record, DEFAULT_SERVICE, ""), expiresAt: Date.now() + KEY_CACHE_MS });
   return record;
 }
@@ -82,7 +84,7 @@ export async function authenticateKey(key: string, env: Env, config: Config): Pr
   if (cached && cached.expiresAt > now) return cached.principal;
   const resolved = await registryOf(env).resolveKey(digest);
   // Keys made for the built-in service act in its scope, like API_KEYS.
-  const scope = resolved?.serviceId === config.defaultServiceSid ? DEFAULT_SERVICE : resolved?.serviceId;
+  const scope = resolved?.serviceId === (await twilioSettings(env, config)).defaultServiceSid ? DEFAULT_SERVICE : resolved?.serviceId;
   const principal = resolved ? principalOf(resolved.service, scope!, resolved.keyId) : null;
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(digest, { principal, expiresAt: now + KEY_CACHE_MS });

@@ -34,10 +34,6 @@ export interface Config {
   apiKeys: readonly string[];
   /** Guards the admin API (`/v1/services`, AdminService); empty disables it. */
   adminToken: string;
-  /** Public id of the built-in service `API_KEYS` belong to (`VA` + 32 hex). */
-  defaultServiceSid: string;
-  /** The deployment's Twilio-style account id (`AC` + 32 hex), the username of Twilio-compatible Basic auth. */
-  accountSid: string;
   /** Fixed-code numbers of the default service (TEST_NUMBERS). */
   testNumbers: Record<string, string>;
   codeSecret: string;
@@ -207,10 +203,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     throw new ConfigError((error as Error).message);
   }
 
-  const defaultServiceSid = text("DEFAULT_SERVICE_SID", "VA00000000000000000000000000000000");
-  if (!/^VA[0-9a-f]{32}$/.test(defaultServiceSid)) throw new ConfigError("DEFAULT_SERVICE_SID must be VA followed by 32 lowercase hex digits");
-  const accountSid = text("ACCOUNT_SID", "AC00000000000000000000000000000000");
-  if (!/^AC[0-9a-f]{32}$/.test(accountSid)) throw new ConfigError("ACCOUNT_SID must be AC followed by 32 lowercase hex digits");
   let testNumbers: Record<string, string>;
   try {
     const raw = text("TEST_NUMBERS", "{}");
@@ -223,8 +215,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     development,
     apiKeys,
     adminToken,
-    defaultServiceSid,
-    accountSid,
     testNumbers,
     codeSecret,
     smsProvider,
