@@ -6,6 +6,8 @@ import { authenticate } from "./auth.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
+import { playgroundRoutes } from "./playground/routes.tsx";
+import { devOutboxRoutes } from "./rest/dev-outbox.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
 import { verificationRoutes } from "./rest/verifications.ts";
@@ -51,6 +53,7 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", playgroundRoutes());
 
   // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
   app.post("*", async (c, next) => {
@@ -82,5 +85,6 @@ export function createApp(): Hono<AppEnv> {
   });
   app.route("/v1", verificationRoutes());
   app.route("/v1", numberRoutes());
+  app.route("/v1", devOutboxRoutes());
   return app;
 }

@@ -35,6 +35,7 @@ import {
   type StartParams,
   type VerificationRecord,
 } from "./core/verification.ts";
+import { devOutbox } from "./dev-outbox.ts";
 import { log } from "./log.ts";
 import type { ScopeCounter, TakeInput } from "./scope-counter.ts";
 import { createSenders } from "./sms/index.ts";
@@ -425,7 +426,9 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   #sendersFor(config: Config): SmsSender[] {
-    this.#senders ??= createSenders(config);
+    this.#senders ??= createSenders(config, fetch, {
+      devOutbox: config.development ? (message) => devOutbox(this.env).add(message) : undefined,
+    });
     return this.#senders;
   }
 
