@@ -67,7 +67,8 @@ function Page({ apiKey, outbox, maxCheckAttempts }: PageProps) {
                   in development with the console provider.
                 </p>
                 <p id="outbox-state" aria-live="polite"></p>
-                <ol id="outbox" aria-label="Messages"></ol>
+                {/* Focusable so the keyboard can scroll it when it overflows. */}
+                <ol id="outbox" aria-label="Messages" tabindex={0}></ol>
               </section>
             ) : (
               <section aria-labelledby="h-outbox" class="outbox">

@@ -21,7 +21,8 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
   .columns { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); grid-template-rows: auto auto 1fr; align-items: start;
     grid-template-areas: "send outbox" "check outbox" "state outbox"; }
   .send { grid-area: send; } .check { grid-area: check; } .state { grid-area: state; }
-  .outbox { grid-area: outbox; max-height: calc(100vh - 32px); overflow-y: auto; position: sticky; top: 16px; }
+  .outbox { grid-area: outbox; position: sticky; top: 16px; }
+  .outbox ol { max-height: calc(100vh - 200px); }
 }
 label { display: block; font-weight: 600; margin-top: 8px; }
 input { display: block; width: 100%; font: inherit; padding: 8px 10px; margin-top: 4px; border: 1px solid var(--line); border-radius: 6px;
@@ -51,7 +52,7 @@ dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
 #fact-id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.8rem; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.8rem; background: var(--bg); padding: 8px; border-radius: 6px; }
-.outbox ol { list-style: none; padding: 0; margin: 0; }
+.outbox ol { list-style: none; padding: 0; margin: 0; max-height: 20rem; overflow-y: auto; }
 .outbox li { border: 1px solid var(--line); border-radius: 12px 12px 12px 2px; padding: 8px 12px; margin-bottom: 8px; }
 .outbox li.mine { border-color: var(--accent); }
 .outbox .meta { margin: 0; color: var(--muted); font-size: 0.8rem; }

@@ -13,7 +13,9 @@ process.env.WRANGLER_SEND_METRICS = "false";
 const { unstable_dev } = await import("wrangler");
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = "docs/screenshots";
+// Screenshots are always taken; they replace the committed ones in docs/screenshots only with
+// UPDATE_SCREENSHOTS=1 (npm run screenshots), so a test run leaves the working tree clean.
+const UPDATE = process.env.UPDATE_SCREENSHOTS === "1";
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 360, height: 780 };
 
@@ -23,12 +25,14 @@ let context;
 let page;
 let stateDir;
 let profileDir;
+let shotDir;
 const offsite = [];
 let numberSeq = 0;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "ev-browser-state-"));
   profileDir = await mkdtemp(join(tmpdir(), "ev-browser-profile-"));
+  shotDir = UPDATE ? "docs/screenshots" : await mkdtemp(join(tmpdir(), "ev-browser-shots-"));
   worker = await unstable_dev("src/index.ts", {
     config: "wrangler.toml",
     env: "dev",
@@ -67,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await worker?.stop();
-  await Promise.all([stateDir, profileDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all([stateDir, profileDir, UPDATE ? undefined : shotDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 beforeEach(async () => {
@@ -109,8 +113,13 @@ async function explanation() {
   return page.locator("#explain").textContent();
 }
 
+/** Saves a full-page screenshot; at phone width, first checks nothing is wider than the screen. */
 async function shot(name) {
-  await page.screenshot({ path: `${SCREENSHOTS}/playground-${name}.png`, fullPage: true });
+  const viewport = page.viewportSize();
+  if (viewport.width <= PHONE.width) {
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
+  }
+  await page.screenshot({ path: `${shotDir}/playground-${name}.png`, fullPage: true });
 }
 
 describe("playground", () => {
