@@ -12,6 +12,7 @@ export const PLAYGROUND_JS = String.raw`"use strict";
   var current = null;        // the verification last returned by the API
   var cooldownUntil = 0;     // epoch ms until which a new send is refused (from Retry-After)
   var tickTimer = null;
+  var expiryAsked = "";      // the verification + expiry already refreshed once at its expiry
 
   // The API key lives in this tab's sessionStorage only; it never goes into the URL.
   var keyInput = $("api-key");
@@ -124,9 +125,12 @@ export const PLAYGROUND_JS = String.raw`"use strict";
       else if (expiresIn > 0) $("fact-expires").textContent = "in " + duration(expiresIn);
       else {
         $("fact-expires").textContent = "now";
-        // Past its expiry: ask the API, which reports it expired.
-        current = Object.assign({}, current, { status: "refreshing" });
-        refresh();
+        // Past its expiry: ask the API once, which reports it expired (once: a clock that runs
+        // ahead of the Worker's must not turn this into a request every tick).
+        if (expiryAsked !== current.id + current.expireTime) {
+          expiryAsked = current.id + current.expireTime;
+          refresh();
+        }
       }
     }
     clearTimeout(tickTimer);
@@ -166,7 +170,7 @@ export const PLAYGROUND_JS = String.raw`"use strict";
     if (outcome === "invalid") {
       var v = result.data.verification;
       var left = Math.max(0, maxAttempts - v.checkAttempts);
-      if (v.status === "max_attempts_reached" || left === 0) explain("Invalid code, and that was the last attempt: " + FINAL.max_attempts_reached, "bad");
+      if (v.status === "max_attempts_reached" || left === 0) explain("Invalid code, and that was the last attempt. " + FINAL.max_attempts_reached, "bad");
       else explain("Invalid code: it does not match. " + plural(left, "attempt") + " left before this verification closes.", "warn");
       $("code").select();
       return;

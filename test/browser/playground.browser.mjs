@@ -160,6 +160,26 @@ describe("playground", () => {
     await shot("invalid-360");
   });
 
+  it("explains that the fifth wrong code ends the verification, even for the right code after", async () => {
+    await open();
+    const to = nextNumber();
+    await sendCode(to);
+    const code = await codeFromOutbox(to);
+    const wrong = code === "000000" ? "111111" : "000000";
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await page.getByLabel("Code from the message").fill(wrong);
+      await page.getByRole("button", { name: "Check code" }).click();
+      if (attempt < 5) await expect.poll(() => page.locator("#fact-attempts").textContent()).toBe(`${5 - attempt} of 5`);
+    }
+    await expect.poll(statusBadge).toBe("max_attempts_reached");
+    expect(await explanation()).toBe(
+      "Invalid code, and that was the last attempt. Too many wrong codes: this verification is closed, even for the right code. Send a new code to start again.",
+    );
+    await page.getByLabel("Code from the message").fill(code);
+    await page.getByRole("button", { name: "Check code" }).click();
+    await expect.poll(explanation).toMatch(/^Too many wrong codes/);
+  });
+
   it("cancels a verification, after which its code is refused", async () => {
     await open();
     const to = nextNumber();
