@@ -8,6 +8,8 @@ import { twilioRoutes } from "./compat/twilio.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
+import { playgroundRoutes } from "./playground/routes.tsx";
+import { devOutboxRoutes } from "./rest/dev-outbox.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
 import { serviceRoutes } from "./rest/services.ts";
@@ -54,6 +56,7 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", playgroundRoutes());
 
   // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
   app.post("*", async (c, next) => {
@@ -93,5 +96,6 @@ export function createApp(): Hono<AppEnv> {
   // Drop-in compatibility (docs/migrating.md): Twilio Verify v2 and Mobile Text Alerts v3.
   app.route("/v2", twilioRoutes());
   app.route("/v3", mtaRoutes());
+  app.route("/v1", devOutboxRoutes());
   return app;
 }

@@ -41,6 +41,7 @@ import {
   type StartParams,
   type VerificationRecord,
 } from "./core/verification.ts";
+import { devOutbox } from "./dev-outbox.ts";
 import { log } from "./log.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import type { NumberLimits } from "./core/policy.ts";
@@ -576,7 +577,9 @@ export class PhoneVerification extends DurableObject<Env> {
   #sendersFor(config: Config, channel: Channel): SmsSender[] {
     let senders = this.#senders.get(channel);
     if (!senders) {
-      senders = createChannelSenders(config, channel);
+      senders = createChannelSenders(config, channel, fetch, {
+        devOutbox: config.development ? (message) => devOutbox(this.env).add(message) : undefined,
+      });
       this.#senders.set(channel, senders);
     }
     return senders;
