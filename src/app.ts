@@ -6,6 +6,7 @@ import { authenticate } from "./auth.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
+import { callbackRoutes } from "./rest/callbacks.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
 import { verificationRoutes } from "./rest/verifications.ts";
@@ -69,6 +70,10 @@ export function createApp(): Hono<AppEnv> {
       throw error;
     }
   });
+
+  // Vendor delivery receipts: signed by the vendor, not by our API keys, so mounted ahead of the
+  // API-key middleware (Hono runs handlers in registration order; this one answers every request).
+  app.route("/v1", callbackRoutes());
 
   app.use("/v1/*", async (c, next) => {
     const config = loadConfig(c.env);

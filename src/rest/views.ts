@@ -19,6 +19,8 @@ export interface VerificationJson {
   failureReason: string;
   risk: string[];
   provider: string;
+  /** The latest message's delivery receipt; null until one arrives. */
+  delivery: { status: string; errorCode: string; updateTime: string } | null;
 }
 
 export function verificationJson(v: VerificationView): VerificationJson {
@@ -39,5 +41,8 @@ export function verificationJson(v: VerificationView): VerificationJson {
     failureReason: v.failureReason,
     risk: v.risks,
     provider: v.provider,
+    delivery: v.delivery
+      ? { status: v.delivery.status, errorCode: v.delivery.errorCode, updateTime: new Date(v.delivery.updatedAt).toISOString() }
+      : null,
   };
 }

@@ -6,11 +6,13 @@ import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerC
 import {
   Channel,
   CheckStatus,
+  DeliveryStatus,
   VerificationSchema,
   VerificationService,
   VerificationStatus,
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
+import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
 import type { CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import { parseIdempotencyKey } from "../core/requests.ts";
 import type { CallOptions, Verifier, VerificationView } from "../verifier.ts";
@@ -51,6 +53,14 @@ const CHECK_STATUS: Record<CoreCheckStatus, CheckStatus> = {
   canceled: CheckStatus.CANCELED,
 };
 
+const DELIVERY_STATUS: Record<CoreDeliveryStatus, DeliveryStatus> = {
+  queued: DeliveryStatus.QUEUED,
+  sent: DeliveryStatus.SENT,
+  delivered: DeliveryStatus.DELIVERED,
+  undelivered: DeliveryStatus.UNDELIVERED,
+  failed: DeliveryStatus.FAILED,
+};
+
 export function verificationMessage(v: VerificationView): Verification {
   return create(VerificationSchema, {
     id: v.id,
@@ -69,6 +79,9 @@ export function verificationMessage(v: VerificationView): Verification {
     failureReason: v.failureReason,
     risk: v.risks,
     provider: v.provider,
+    delivery: v.delivery
+      ? { status: DELIVERY_STATUS[v.delivery.status], errorCode: v.delivery.errorCode, updateTime: timestampFromMs(v.delivery.updatedAt) }
+      : undefined,
   });
 }
 

@@ -43,7 +43,8 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
       const form = new URLSearchParams({ To: message.to, Body: message.body });
       if (options.messagingServiceSid) form.set("MessagingServiceSid", options.messagingServiceSid);
       else form.set("From", options.from!);
-      if (options.statusCallbackUrl) form.set("StatusCallback", options.statusCallbackUrl);
+      const statusCallback = message.callbackUrls?.twilio ?? options.statusCallbackUrl;
+      if (statusCallback) form.set("StatusCallback", statusCallback);
       const request = new Request(url, {
         method: "POST",
         headers: { authorization, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
