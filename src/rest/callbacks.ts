@@ -48,8 +48,16 @@ export function callbackRoutes(): Hono<AppEnv> {
         results.push({ outcome: "ignored", reason: "unmapped_status" });
         continue;
       }
+      let id: DurableObjectId;
+      try {
+        id = namespace.idFromString(hex);
+      } catch {
+        // Well-formed but not an id of this namespace: as unknown as any other.
+        results.push({ outcome: "not_found" });
+        continue;
+      }
       results.push(
-        await namespace.get(namespace.idFromString(hex)).recordDelivery({
+        await namespace.get(id).recordDelivery({
           verificationId,
           provider: vendor.provider,
           messageId: receipt.messageId,
