@@ -10,7 +10,7 @@ import { cryptoRandom } from "../../src/core/codes.ts";
 import { newVerificationId } from "../../src/core/ids.ts";
 import { DeliveryStatus, VerificationService } from "../../src/gen/verify/v1/verification_pb.ts";
 import { callbackUrlsFor } from "../../src/sms/receipts/index.ts";
-import { call, DEV_KEY, json, messagesTo, timeTravel, uniqueNumber } from "../helpers.ts";
+import { call, DEV_KEY, fakeTwilioBehaviour, json, messagesTo, timeTravel, uniqueNumber } from "../helpers.ts";
 import { PUBLIC_BASE_URL, twilioCallback, VENDOR_CASES, type Signed } from "../sms/receipts/signers.ts";
 
 /** Posts a callback as the vendor would: to our public URL (reached here under another host), no API key. */
@@ -106,6 +106,27 @@ describe("POST /v1/callbacks/twilio", () => {
     expect(await deliveryOf(id)).toBeNull();
     await deliver(await twilioCallback(statusCallback, { MessageSid: newSid, MessageStatus: "sent" }));
     expect(await deliveryOf(id)).toMatchObject({ status: "sent" });
+  });
+
+  it("a receipt that arrives before the send call returns is kept and applied once the message id is known", async () => {
+    const to = uniqueNumber();
+    const sid = `SM${crypto.randomUUID().replaceAll("-", "")}`;
+    await fakeTwilioBehaviour(to, { delayMs: 800, times: 1, sid });
+    const start = call("POST", "/v1/verifications", { to });
+    const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`));
+    let id = "";
+    for (let i = 0; i < 50 && !id; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      id = await runInDurableObject(stub, (_instance, state) => {
+        const hasTable = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'verifications'").toArray().length > 0;
+        return hasTable ? ((state.storage.sql.exec("SELECT id FROM verifications").toArray()[0]?.id as string | undefined) ?? "") : "";
+      });
+    }
+    expect(id).not.toBe("");
+    const early = await deliver(await twilioCallback(`${PUBLIC_BASE_URL}/v1/callbacks/twilio?v=${id}`, { MessageSid: sid, MessageStatus: "failed", ErrorCode: "30007" }));
+    expect(await json(early)).toEqual({ results: [{ outcome: "ignored", reason: "send_in_flight" }] });
+    expect((await start).status).toBe(201);
+    expect(await deliveryOf(id)).toMatchObject({ status: "failed", errorCode: "30007" });
   });
 
   it("a signed receipt for an unknown verification answers 404", async () => {
