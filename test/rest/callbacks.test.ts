@@ -1,6 +1,6 @@
 // Delivery receipts end to end: the send asks Twilio to call back, vendors' signed callbacks update
 // the verification (seen over REST and Connect), and forged, stale-message or unknown ones do not.
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
@@ -127,6 +127,22 @@ describe("POST /v1/callbacks/twilio", () => {
     expect(await json(early)).toEqual({ results: [{ outcome: "ignored", reason: "send_in_flight" }] });
     expect((await start).status).toBe(201);
     expect(await deliveryOf(id)).toMatchObject({ status: "failed", errorCode: "30007" });
+  });
+
+  it("an object stored at schema version 2 gains the delivery columns on load", async () => {
+    const { to, id, sid, statusCallback } = await started();
+    const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      for (const column of ["delivery_status", "delivery_error_code", "delivery_updated_at"]) sql.exec(`ALTER TABLE verifications DROP COLUMN ${column}`);
+      sql.exec("UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+    });
+    await evictDurableObject(stub);
+    expect(await deliveryOf(id)).toBeNull();
+    await deliver(await twilioCallback(statusCallback, { MessageSid: sid, MessageStatus: "delivered" }));
+    expect(await deliveryOf(id)).toMatchObject({ status: "delivered" });
+    const version = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT value FROM meta WHERE key = 'schema_version'").one().value);
+    expect(version).toBe(3);
   });
 
   it("a signed receipt for an unknown verification answers 404", async () => {
