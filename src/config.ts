@@ -2,7 +2,9 @@
 // Fails closed: outside local development a missing API key list or code secret (or the published
 // dev ones) makes every request answer 503 instead of serving with weak defaults.
 import { DEFAULT_NUMBER_LIMITS, RULE_NAMES, type NumberLimits, type RuleMode, type RuleName } from "./core/policy.ts";
-import { compileTemplate, DEFAULT_TEMPLATE, validateServiceName, type CompiledTemplate } from "./core/template.ts";
+import { createTemplateCatalog, DEFAULT_LOCALE, parseCustomTemplates, type TemplateCatalog } from "./core/locales.ts";
+import { validateServiceName } from "./core/template.ts";
+import { validateWebOtpDomain } from "./core/webotp.ts";
 import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type ProviderName, type SmsConfig, type SmsProviderChoice } from "./sms/config.ts";
 import { parsePublicBaseUrl, parseReceiptConfig, type ReceiptConfig } from "./sms/receipts/config.ts";
 
@@ -21,6 +23,10 @@ export interface TwilioConfig {
   from: string;
   messagingServiceSid: string;
   apiBase: string;
+  /** WhatsApp sender (E.164, without the "whatsapp:" prefix); enables channel "whatsapp". */
+  whatsappFrom: string;
+  /** Caller id for channel "call" (defaults to TWILIO_FROM). */
+  voiceFrom: string;
 }
 
 export interface Config {
@@ -37,7 +43,12 @@ export interface Config {
   defaultTimeoutSeconds: number;
   maxCheckAttempts: number;
   retentionDays: number;
-  template: CompiledTemplate;
+  /** Channels besides SMS that this deployment can use (Twilio WhatsApp and voice, or the dev console). */
+  channels: { whatsapp: boolean; call: boolean };
+  /** Built-in and configured templates by locale, validated at startup. */
+  templates: TemplateCatalog;
+  /** Hosts a request may bind codes to with `webOtpDomain`; null accepts any valid host. */
+  webOtpDomains: ReadonlySet<string> | null;
   numberLimits: NumberLimits;
   limits: CrossNumberLimits;
   /** ISO region codes accepted; null accepts every region. */
@@ -156,16 +167,33 @@ export function parseConfig(env: Record<string, unknown>): Config {
     from: text("TWILIO_FROM"),
     messagingServiceSid: text("TWILIO_MESSAGING_SERVICE_SID"),
     apiBase: text("TWILIO_API_BASE", "https://api.twilio.com"),
+    whatsappFrom: text("TWILIO_WHATSAPP_FROM"),
+    voiceFrom: text("TWILIO_VOICE_FROM", text("TWILIO_FROM")),
   };
+  const twilioCredentials = Boolean(twilio.accountSid && twilio.authToken);
+  const consoleChannels = development && smsProvider === "console";
   if (smsProvider === "twilio") {
     if (!twilio.accountSid || !twilio.authToken) throw new ConfigError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN");
     if (!twilio.from && !twilio.messagingServiceSid) throw new ConfigError("SMS_PROVIDER=twilio needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID");
   }
 
-  let template: CompiledTemplate;
+  let templates: TemplateCatalog;
+  let webOtpDomains: ReadonlySet<string> | null;
   let defaultServiceName: string;
   try {
-    template = compileTemplate(text("MESSAGE_TEMPLATE", DEFAULT_TEMPLATE), "MESSAGE_TEMPLATE");
+    const defaultLocale = text("DEFAULT_LOCALE", DEFAULT_LOCALE);
+    const custom = parseCustomTemplates(text("MESSAGE_TEMPLATES", "{}"), "MESSAGE_TEMPLATES");
+    // MESSAGE_TEMPLATE (one template) predates per-locale templates: it is the default locale's.
+    const single = text("MESSAGE_TEMPLATE");
+    if (single && !Object.keys(custom).some((k) => k.toLowerCase() === defaultLocale.toLowerCase())) custom[defaultLocale] = single;
+    templates = createTemplateCatalog({
+      custom,
+      defaultLocale,
+      allowMultiSegment: text("ALLOW_MULTI_SEGMENT_SMS", "false") === "true",
+      field: single && Object.keys(custom).length === 1 ? "MESSAGE_TEMPLATE" : "MESSAGE_TEMPLATES",
+    });
+    const domains = text("WEBOTP_DOMAINS");
+    webOtpDomains = domains ? new Set(domains.split(",").map((d) => validateWebOtpDomain(d.trim(), "WEBOTP_DOMAINS"))) : null;
     defaultServiceName = validateServiceName(text("DEFAULT_SERVICE_NAME", "edge-verify"), "DEFAULT_SERVICE_NAME");
   } catch (error) {
     throw new ConfigError((error as Error).message);
@@ -184,7 +212,12 @@ export function parseConfig(env: Record<string, unknown>): Config {
     defaultTimeoutSeconds: int("DEFAULT_TIMEOUT_SECONDS", 600, 60, 3600),
     maxCheckAttempts: int("MAX_CHECK_ATTEMPTS", 5, 1, 20),
     retentionDays: int("RETENTION_DAYS", 7, 1, 365),
-    template,
+    channels: {
+      whatsapp: consoleChannels || (twilioCredentials && Boolean(twilio.whatsappFrom)),
+      call: consoleChannels || (twilioCredentials && Boolean(twilio.voiceFrom)),
+    },
+    templates,
+    webOtpDomains,
     numberLimits: {
       resendCooldownSeconds,
       sendsPer10Minutes: int("SENDS_PER_10_MINUTES", DEFAULT_NUMBER_LIMITS.sendsPer10Minutes, 1, 1000),

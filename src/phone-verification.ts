@@ -6,7 +6,7 @@ import { loadConfig, type Config } from "./config.ts";
 import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from "./core/codes.ts";
 import { applyDelivery, type DeliveryReceipt, type DeliveryState, type DeliveryStatus } from "./core/delivery.ts";
 import type { Refusal } from "./core/errors.ts";
-import { newVerificationId } from "./core/ids.ts";
+import { fromBase64Url, newVerificationId, toBase64Url } from "./core/ids.ts";
 import { maskPhoneNumber, type LineType } from "./core/phone.ts";
 import {
   DAY_MS,
@@ -22,10 +22,16 @@ import {
   type Risk,
   type RuleMode,
 } from "./core/policy.ts";
-import { renderTemplate } from "./core/template.ts";
+import { renderMessage } from "./core/message.ts";
+import { renderVoiceTwiml } from "./core/voice.ts";
+import type { CodeBindings } from "./core/webotp.ts";
 import {
   applyCancel,
+  applyChannelFallback,
   applyCheck,
+  dueFallbackChannel,
+  endChannelWorkflow,
+  type Channel,
   applySendFailure,
   applySendSuccess,
   applyStart,
@@ -38,7 +44,7 @@ import {
 } from "./core/verification.ts";
 import { log } from "./log.ts";
 import type { ScopeCounter, TakeInput } from "./scope-counter.ts";
-import { createSenders } from "./sms/index.ts";
+import { createChannelSenders } from "./sms/index.ts";
 import { callbackUrlsFor } from "./sms/receipts/index.ts";
 import { DeliveryFailedError, sendWithRetry } from "./sms/retry.ts";
 import type { SmsSender } from "./sms/sender.ts";
@@ -63,8 +69,10 @@ export interface IdempotencyInput {
   requestHash: string;
 }
 
-export interface DoStartInput extends StartParams {
+export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "messageSegments"> {
   serviceName: string;
+  /** WebOTP / app-hash lines appended to the message. */
+  bindings: CodeBindings;
   scopes: ScopeRequest[];
   denyListMode: RuleMode;
   idempotency?: IdempotencyInput;
@@ -131,7 +139,7 @@ export class PhoneVerification extends DurableObject<Env> {
   // Serialises state transitions: input gates only hold across storage calls, and HMAC and scope
   // calls are async, so without this two starts could both see "no live verification".
   #queue: Promise<unknown> = Promise.resolve();
-  #senders: SmsSender[] | undefined;
+  readonly #senders = new Map<Channel, SmsSender[]>();
   /** Requests under way per idempotency key, so concurrent duplicates wait for the original. */
   readonly #inflight = new Map<string, Promise<DoResult<unknown>>>();
   // A vendor can report on a message before its send call has returned the message id to us; such
@@ -224,9 +232,13 @@ export class PhoneVerification extends DurableObject<Env> {
   /** Expires due verifications, deletes what is past retention, and frees an empty object. */
   override async alarm(): Promise<void> {
     const config = loadConfig(this.env);
-    await this.#exclusive(async () => {
-      if (!this.#schemaReady) return;
+    const fallbacks = await this.#exclusive(async (): Promise<string[]> => {
+      if (!this.#schemaReady) return [];
       const now = Date.now();
+      const due = this.#sql
+        .exec("SELECT id FROM verifications WHERE status = 'pending' AND next_channel_at > 0 AND next_channel_at <= ? AND expires_at > ?", now, now)
+        .toArray()
+        .map((row) => row.id as string);
       for (const row of this.#sql.exec("SELECT * FROM verifications WHERE status = 'pending' AND expires_at <= ?", now)) {
         const expired = expireIfDue(fromRow(row), now);
         if (expired) this.#save(expired);
@@ -243,15 +255,18 @@ export class PhoneVerification extends DurableObject<Env> {
         // Nothing left about this number: drop every byte, including the schema.
         await this.ctx.storage.deleteAll();
         this.#schemaReady = false;
-        return;
+        return [];
       }
       await this.#scheduleAlarm(config);
+      return due;
     });
+    // Outside the exclusive section: each step takes it itself, and releases it for the send.
+    for (const id of fallbacks) await this.#channelFallback(config, id);
   }
 
   async #start(input: DoStartInput): Promise<DoResult<VerificationView>> {
     const config = loadConfig(this.env);
-    let code = "";
+    let body = "";
     const reservation = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] }>> => {
       const now = Date.now();
       const state = this.#loadState();
@@ -274,9 +289,19 @@ export class PhoneVerification extends DurableObject<Env> {
       const reuse = live && isLive(live, now) ? live : null;
       if (live && !reuse) this.#save(expireIfDue(live, now) ?? live);
       const id = reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
-      code = generateCode(input.codeLength, cryptoRandom);
+      const code = generateCode(input.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(config.codeSecret), id, code);
-      const record = applyStart(reuse, { ...input, risks: [...new Set(risks)] }, now, id, codeHash);
+      const message = this.#render(config, input.channels[0]!, {
+        code,
+        locale: input.locale,
+        serviceName: input.serviceName,
+        ttlSeconds: input.ttlSeconds,
+        bindings: input.bindings,
+      });
+      // From here the code exists only inside `body`, which goes to the provider and nowhere else.
+      body = message.body;
+      const params = { ...input, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments };
+      const record = applyStart(reuse, params, now, id, codeHash);
       // Persisted before the provider call: a concurrent start sees this send and its cooldown.
       this.#save(record);
       this.#saveState({ ...state, counters: recordSend(counters, now) });
@@ -285,20 +310,22 @@ export class PhoneVerification extends DurableObject<Env> {
     });
     if (!reservation.ok) return reservation;
     const { record: reserved, sentAt, taken } = reservation.value;
+    return { ok: true, value: view(await this.#deliver(config, reserved, body, sentAt, taken)) };
+  }
 
-    const body = renderTemplate(config.template, {
-      code,
-      serviceName: input.serviceName,
-      ttlMinutes: Math.ceil(input.ttlSeconds / 60),
-    });
-    code = "";
+  /**
+   * Sends `body` on the record's current channel (retries, failover), then records the outcome:
+   * a definite failure gives back the send allowance and scope units; only the outcome of the
+   * record's latest send is written (a newer start may have replaced it meanwhile).
+   */
+  async #deliver(config: Config, reserved: VerificationRecord, body: string, sentAt: number, taken: TakenUnit[]): Promise<VerificationRecord> {
     const inflight = this.#sending.get(reserved.id) ?? { sends: 0, early: [] };
     inflight.sends++;
     this.#sending.set(reserved.id, inflight);
     let outcome: { messageId: string; provider: string } | DeliveryFailedError;
     try {
       const callbackUrls = await callbackUrlsFor(config, reserved.id);
-      outcome = await sendWithRetry(this.#sendersFor(config), { to: input.to, body, reference: reserved.id, callbackUrls }, {
+      outcome = await sendWithRetry(this.#sendersFor(config, reserved.channel), { to: reserved.to, body, reference: reserved.id, callbackUrls }, {
         attemptsPerProvider: config.delivery.attemptsPerProvider,
         retryBackoffMs: config.delivery.retryBackoffMs,
         sendDeadlineMs: config.delivery.sendDeadlineMs,
@@ -322,7 +349,6 @@ export class PhoneVerification extends DurableObject<Env> {
         this.ctx.waitUntil(this.#releaseScopes(taken));
       }
       const current = this.#load(reserved.id);
-      // Another start may have sent a newer code meanwhile; only the latest send's outcome counts.
       if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
       const next =
         outcome instanceof DeliveryFailedError
@@ -337,7 +363,8 @@ export class PhoneVerification extends DurableObject<Env> {
     });
     if (outcome instanceof DeliveryFailedError) {
       log("warn", "sms.send_failed", {
-        to: maskPhoneNumber(input.to),
+        to: maskPhoneNumber(reserved.to),
+        channel: reserved.channel,
         provider: outcome.provider,
         reason: outcome.reason,
         providerCode: outcome.providerCode,
@@ -345,9 +372,72 @@ export class PhoneVerification extends DurableObject<Env> {
         attempts: outcome.attempts,
       });
     } else {
-      log("info", "verification.sent", { to: maskPhoneNumber(input.to), provider: outcome.provider, sendAttempts: record.sendAttempts });
+      log("info", "verification.sent", {
+        to: maskPhoneNumber(reserved.to),
+        channel: reserved.channel,
+        provider: outcome.provider,
+        sendAttempts: record.sendAttempts,
+      });
     }
-    return { ok: true, value: view(record) };
+    return record;
+  }
+
+  /** The message for a channel: the locale's template for SMS and WhatsApp, TwiML for a call. */
+  #render(
+    config: Config,
+    channel: Channel,
+    values: { code: string; locale: string; serviceName: string; ttlSeconds: number; bindings: CodeBindings },
+  ): { body: string; encoding: string; segments: number } {
+    if (channel === "call") {
+      return { body: renderVoiceTwiml({ locale: values.locale, code: values.code, serviceName: values.serviceName }).twiml, encoding: "", segments: 0 };
+    }
+    // WebOTP and app-hash lines are for SMS autofill; WhatsApp gets the plain text.
+    return renderMessage(
+      config.templates.lookup(values.locale).template,
+      { code: values.code, serviceName: values.serviceName, ttlMinutes: Math.ceil(values.ttlSeconds / 60) },
+      channel === "sms" ? values.bindings : {},
+    );
+  }
+
+  /**
+   * The channel workflow's next step, driven by the alarm: if still pending, a new code goes out on
+   * the next channel, counted against the same per-number limits as any send.
+   */
+  async #channelFallback(config: Config, id: string): Promise<void> {
+    let body = "";
+    const reserved = await this.#exclusive(async (): Promise<{ record: VerificationRecord; sentAt: number } | null> => {
+      const now = Date.now();
+      const record = this.#load(id);
+      if (!record) return null;
+      const channel = dueFallbackChannel(record, now);
+      if (!channel) return null;
+      const state = this.#loadState();
+      const counters = pruneCounters(state.counters, now);
+      const refused = evaluateSend(counters, now, config.numberLimits);
+      if (refused) {
+        // A cooldown that ends before expiry only delays the step; any other limit ends the workflow.
+        const retryAt = now + (refused.retryAfterSeconds ?? 0) * 1000;
+        this.#save(refused.reason === "resend_too_soon" && retryAt < record.expiresAt ? { ...record, nextChannelAt: retryAt } : endChannelWorkflow(record, now));
+        await this.#scheduleAlarm(config);
+        return null;
+      }
+      const code = generateCode(record.codeLength, cryptoRandom);
+      const codeHash = await hashCode(await importCodeKey(config.codeSecret), record.id, code);
+      const message = this.#render(config, channel, {
+        code,
+        locale: record.locale,
+        serviceName: record.serviceName,
+        ttlSeconds: Math.max(60, Math.round((record.expiresAt - now) / 1000)),
+        bindings: {},
+      });
+      body = message.body;
+      const next = applyChannelFallback(record, codeHash, now, message);
+      this.#save(next);
+      this.#saveState({ ...state, counters: recordSend(counters, now) });
+      await this.#scheduleAlarm(config);
+      return { record: next, sentAt: now };
+    });
+    if (reserved) await this.#deliver(config, reserved.record, body, reserved.sentAt, []);
   }
 
   async #check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
@@ -366,7 +456,11 @@ export class PhoneVerification extends DurableObject<Env> {
       if (locked && record.status === "pending") return { ok: false, refusal: locked } as const;
       // Always compute the MAC, even for finished verifications, so timing says nothing about state.
       const candidate = await hashCode(await importCodeKey(config.codeSecret), record.id, input.code);
-      const matched = record.codeHash !== null && macEqual(candidate, record.codeHash);
+      // Every code of the channel workflow is tried; all comparisons run (no early exit).
+      let matched = false;
+      for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) {
+        if (macEqual(candidate, hash)) matched = true;
+      }
       const outcome = applyCheck(record, matched, now, config.maxCheckAttempts);
       if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
       if (outcome.changed) {
@@ -489,9 +583,13 @@ export class PhoneVerification extends DurableObject<Env> {
     return run;
   }
 
-  #sendersFor(config: Config): SmsSender[] {
-    this.#senders ??= createSenders(config);
-    return this.#senders;
+  #sendersFor(config: Config, channel: Channel): SmsSender[] {
+    let senders = this.#senders.get(channel);
+    if (!senders) {
+      senders = createChannelSenders(config, channel);
+      this.#senders.set(channel, senders);
+    }
+    return senders;
   }
 
   /** Creates the schema on first write. Shape changes go in #migrate and the README "Storage" table. */
@@ -545,13 +643,24 @@ export class PhoneVerification extends DurableObject<Env> {
       )`);
       this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', 2)");
     }
-    if (version < 3) {
-      // Delivery receipts: '' / 0 = no receipt yet for the latest message.
-      this.#sql.exec("ALTER TABLE verifications ADD COLUMN delivery_status TEXT NOT NULL DEFAULT ''");
-      this.#sql.exec("ALTER TABLE verifications ADD COLUMN delivery_error_code TEXT NOT NULL DEFAULT ''");
-      this.#sql.exec("ALTER TABLE verifications ADD COLUMN delivery_updated_at INTEGER NOT NULL DEFAULT 0");
-      this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', 3)");
-    }
+    // Later steps add columns by checking for them, so branches that each add a step merge in any
+    // order without a step being skipped.
+    this.#addColumn("verifications", "message_encoding", "TEXT NOT NULL DEFAULT ''");
+    this.#addColumn("verifications", "message_segments", "INTEGER NOT NULL DEFAULT 0");
+    this.#addColumn("verifications", "service_name", "TEXT NOT NULL DEFAULT ''");
+    this.#addColumn("verifications", "channels", "TEXT NOT NULL DEFAULT '[\"sms\"]'");
+    this.#addColumn("verifications", "fallback_after_seconds", "INTEGER NOT NULL DEFAULT 0");
+    this.#addColumn("verifications", "next_channel_at", "INTEGER NOT NULL DEFAULT 0");
+    this.#addColumn("verifications", "previous_code_hashes", "TEXT NOT NULL DEFAULT '[]'");
+    // Delivery receipts: '' / 0 = no receipt yet for the latest message.
+    this.#addColumn("verifications", "delivery_status", "TEXT NOT NULL DEFAULT ''");
+    this.#addColumn("verifications", "delivery_error_code", "TEXT NOT NULL DEFAULT ''");
+    this.#addColumn("verifications", "delivery_updated_at", "INTEGER NOT NULL DEFAULT 0");
+  }
+
+  #addColumn(table: string, column: string, definition: string): void {
+    const exists = this.#sql.exec(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`, column).toArray().length > 0;
+    if (!exists) this.#sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
 
   #loadState(): NumberState {
@@ -590,8 +699,9 @@ export class PhoneVerification extends DurableObject<Env> {
     this.#sql.exec(
       `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
         updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
-        line_type, external_id, tags, locale, risks, delivery_status, delivery_error_code, delivery_updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        line_type, external_id, tags, locale, risks, message_encoding, message_segments, service_name, channels,
+        fallback_after_seconds, next_channel_at, previous_code_hashes, delivery_status, delivery_error_code, delivery_updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.id,
       r.service,
       r.to,
@@ -613,6 +723,13 @@ export class PhoneVerification extends DurableObject<Env> {
       JSON.stringify(r.tags),
       r.locale,
       JSON.stringify(r.risks),
+      r.messageEncoding,
+      r.messageSegments,
+      r.serviceName,
+      JSON.stringify(r.channels),
+      r.fallbackAfterSeconds,
+      r.nextChannelAt,
+      JSON.stringify(r.previousCodeHashes.map((h) => toBase64Url(h))),
       r.delivery?.status ?? "",
       r.delivery?.errorCode ?? "",
       r.delivery?.updatedAt ?? 0,
@@ -626,6 +743,7 @@ export class PhoneVerification extends DurableObject<Env> {
       .exec(
         `SELECT MIN(due) AS due FROM (
           SELECT MIN(CASE WHEN status = 'pending' THEN expires_at ELSE updated_at + ? END) AS due FROM verifications
+          UNION ALL SELECT MIN(next_channel_at) FROM verifications WHERE status = 'pending' AND next_channel_at > 0
           UNION ALL SELECT MIN(expires_at) FROM idempotency)`,
         config.retentionDays * DAY_MS,
       )
@@ -671,7 +789,7 @@ function fromRow(row: Record<string, SqlStorageValue>): VerificationRecord {
     id: row.id as string,
     service: row.service as string,
     to: row.to_e164 as string,
-    channel: row.channel as "sms",
+    channel: row.channel as Channel,
     status: row.status as VerificationRecord["status"],
     codeHash: row.code_hash === null ? null : new Uint8Array(row.code_hash as ArrayBuffer),
     codeLength: row.code_length as number,
@@ -689,6 +807,13 @@ function fromRow(row: Record<string, SqlStorageValue>): VerificationRecord {
     tags: JSON.parse(row.tags as string) as Record<string, string>,
     locale: row.locale as string,
     risks: JSON.parse((row.risks as string | undefined) ?? "[]") as Risk[],
+    messageEncoding: (row.message_encoding as string | undefined) ?? "",
+    messageSegments: (row.message_segments as number | undefined) ?? 0,
+    serviceName: (row.service_name as string | undefined) ?? "",
+    channels: JSON.parse((row.channels as string | undefined) ?? '["sms"]') as Channel[],
+    fallbackAfterSeconds: (row.fallback_after_seconds as number | undefined) ?? 0,
+    nextChannelAt: (row.next_channel_at as number | undefined) ?? 0,
+    previousCodeHashes: (JSON.parse((row.previous_code_hashes as string | undefined) ?? "[]") as string[]).map((h) => fromBase64Url(h) ?? new Uint8Array()),
     delivery: deliveryFromRow(row),
   };
 }

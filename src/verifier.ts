@@ -77,6 +77,14 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
         throw new VerifyError("rule_refused", verdict.refusal.message, { field: "to", rule: verdict.refusal.rule });
       }
       const ttlSeconds = request.timeoutSeconds ?? config.defaultTimeoutSeconds;
+      for (const [i, channel] of request.channels.entries()) {
+        if (channel !== "sms" && !config.channels[channel]) {
+          throw invalidArgument(request.channels.length > 1 ? `channels[${i}]` : "channel", `${channel} is not configured on this deployment`);
+        }
+      }
+      if (request.webOtpDomain && config.webOtpDomains && !config.webOtpDomains.has(request.webOtpDomain)) {
+        throw invalidArgument("webOtpDomain", "is not one of the domains this deployment allows (WEBOTP_DOMAINS)");
+      }
       const result = await byNumber(phone.e164).start({
         service,
         to: phone.e164,
@@ -86,7 +94,11 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
         lineType: phone.lineType,
         externalId: request.externalId,
         tags: request.tags,
-        locale: request.locale || "en",
+        // The catalog's locale actually used (pt-BR → pt → default), recorded on the verification.
+        locale: config.templates.lookup(request.locale).locale,
+        bindings: { webOtpDomain: request.webOtpDomain, appHash: request.appHash },
+        channels: request.channels,
+        fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? config.defaultServiceName,
         risks: verdict.monitored,
         scopes: scopesFor(request, phone.e164, phone.countryCode),

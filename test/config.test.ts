@@ -65,3 +65,28 @@ describe("configuration fails closed", () => {
     }
   });
 });
+
+describe("templates configuration", () => {
+  it("accepts per-locale templates and falls back by language", () => {
+    const config = parseConfig({ ...production, MESSAGE_TEMPLATES: JSON.stringify({ de: "Ihr {{serviceName}}-Code: {{code}}", "pt-BR": "Código {{serviceName}}: {{code}}" }) });
+    expect(config.templates.lookup("de-AT")).toMatchObject({ locale: "de", custom: true });
+    expect(config.templates.lookup("pt-BR")).toMatchObject({ locale: "pt-BR", custom: true });
+    expect(config.templates.lookup("pt-PT")).toMatchObject({ locale: "pt", custom: false });
+  });
+
+  it.each([
+    [{ MESSAGE_TEMPLATES: JSON.stringify({ en: "no code" }) }, /exactly once/],
+    [{ MESSAGE_TEMPLATES: JSON.stringify({ en: "{{code}} {{user}}" }) }, /unknown placeholder/],
+    [{ MESSAGE_TEMPLATES: "{not json" }, /MESSAGE_TEMPLATES/],
+    [{ MESSAGE_TEMPLATES: JSON.stringify({ en: "{{code}} " + "x".repeat(150) }) }, /segment/],
+    [{ WEBOTP_DOMAINS: "https://bad" }, /WEBOTP_DOMAINS/],
+  ])("refuses %j", (override, message) => {
+    expect(() => parseConfig({ ...production, ...override })).toThrow(message);
+  });
+
+  it("a long template is allowed with ALLOW_MULTI_SEGMENT_SMS=true", () => {
+    expect(() =>
+      parseConfig({ ...production, ALLOW_MULTI_SEGMENT_SMS: "true", MESSAGE_TEMPLATES: JSON.stringify({ en: "{{code}} " + "x".repeat(150) }) }),
+    ).not.toThrow();
+  });
+});

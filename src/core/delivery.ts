@@ -16,8 +16,8 @@ export interface DeliveryState {
 }
 
 export interface DeliveryReceipt {
-  /** The provider that sent the receipt (the callback path names it). */
-  provider: string;
+  /** Provider names whose messages the receipt's signature vouches for ("twilio", "twilio-whatsapp"). */
+  providers: readonly string[];
   messageId: string;
   status: DeliveryStatus;
   errorCode: string;
@@ -45,7 +45,7 @@ export function applyDelivery(
 ): DeliveryOutcome {
   if (!current.messageId || receipt.messageId !== current.messageId) return { kind: "ignored", reason: "other_message" };
   // A provider's secret only vouches for that provider's messages.
-  if (receipt.provider !== current.provider) return { kind: "ignored", reason: "other_provider" };
+  if (!receipt.providers.includes(current.provider)) return { kind: "ignored", reason: "other_provider" };
   const delivery = current.delivery;
   if (delivery) {
     if (isFinalDelivery(delivery.status)) return { kind: "ignored", reason: "already_final" };

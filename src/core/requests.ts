@@ -4,6 +4,7 @@ import { invalidArgument } from "./errors.ts";
 import { validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
 import { ipScope } from "./policy.ts";
+import { validateAppHash, validateWebOtpDomain } from "./webotp.ts";
 
 export interface StartRequest {
   to: string;
@@ -16,7 +17,18 @@ export interface StartRequest {
   tags: Record<string, string>;
   /** The end user's IP as the caller saw it (never taken from forwarding headers). */
   clientIp: string;
+  /** WebOTP origin binding: appends `@domain #code` so browsers autofill only there. */
+  webOtpDomain?: string;
+  /** Android SMS Retriever app hash (11 characters). */
+  appHash?: string;
+  /** The channel workflow: the first now, each next one after `fallbackAfterSeconds` if still pending. */
+  channels: Channel[];
+  fallbackAfterSeconds: number;
 }
+
+export type Channel = "sms" | "whatsapp" | "call";
+const CHANNELS: readonly Channel[] = ["sms", "whatsapp", "call"];
+export const FALLBACK_AFTER_SECONDS_DEFAULT = 60;
 
 export interface CheckRequest {
   verificationId: string;
@@ -79,7 +91,37 @@ export function parseStartRequest(raw: unknown): StartRequest {
     externalId: optionalString(body, "externalId", 128),
     tags,
     clientIp: parseClientIp(body.clientIp),
+    webOtpDomain: isUnset(body.webOtpDomain) ? undefined : validateWebOtpDomain(stringField(body, "webOtpDomain")),
+    appHash: isUnset(body.appHash) ? undefined : validateAppHash(stringField(body, "appHash")),
+    ...parseChannels(body),
   };
+}
+
+/** `channel` (one) or `channels` (a fallback workflow, as Vonage's workflows), not both unless equal-first. */
+function parseChannels(body: Fields): { channels: Channel[]; fallbackAfterSeconds: number } {
+  const channelOf = (value: unknown, field: string): Channel => {
+    if (typeof value !== "string" || !CHANNELS.includes(value as Channel)) throw invalidArgument(field, 'must be "sms", "whatsapp" or "call"');
+    return value as Channel;
+  };
+  let channels: Channel[];
+  if (!isUnset(body.channels) && !(Array.isArray(body.channels) && body.channels.length === 0)) {
+    if (!Array.isArray(body.channels)) throw invalidArgument("channels", "must be a list of channels");
+    channels = body.channels.map((c, i) => channelOf(c, `channels[${i}]`));
+    if (channels.length > 3) throw invalidArgument("channels", "at most 3 channels");
+    if (new Set(channels).size !== channels.length) throw invalidArgument("channels", "must not repeat a channel");
+    if (!isUnset(body.channel) && body.channel !== channels[0]) throw invalidArgument("channel", "must be the first of channels when both are given");
+  } else {
+    channels = [isUnset(body.channel) ? "sms" : channelOf(body.channel, "channel")];
+  }
+  const fallbackAfterSeconds = optionalInt(body, "fallbackAfterSeconds", 30, 600) ?? FALLBACK_AFTER_SECONDS_DEFAULT;
+  if (!isUnset(body.fallbackAfterSeconds) && channels.length < 2) throw invalidArgument("fallbackAfterSeconds", "needs at least two channels");
+  return { channels, fallbackAfterSeconds };
+}
+
+function stringField(body: Fields, field: string): string {
+  const value = body[field];
+  if (typeof value !== "string") throw invalidArgument(field, "must be a string");
+  return value;
 }
 
 function parseClientIp(value: unknown): string {

@@ -8,7 +8,7 @@ import type { Risk } from "./policy.ts";
 
 export type VerificationStatus = "pending" | "approved" | "canceled" | "expired" | "max_attempts_reached" | "failed";
 export type CheckStatus = "approved" | "invalid" | "expired" | "max_attempts_reached" | "canceled";
-export type Channel = "sms";
+export type Channel = "sms" | "whatsapp" | "call";
 
 export interface VerificationRecord {
   id: string;
@@ -38,6 +38,21 @@ export interface VerificationRecord {
   risks: Risk[];
   /** The latest message's delivery receipt; null until one arrives (see core/delivery.ts). */
   delivery: DeliveryState | null;
+  /** The latest message's encoding ("GSM-7" or "UCS-2") and billed segments. */
+  messageEncoding: string;
+  messageSegments: number;
+  /** Shown in the message; kept so a channel fallback can write the next message. */
+  serviceName: string;
+  /** The channel workflow, in order; `channel` is the one used last. */
+  channels: Channel[];
+  fallbackAfterSeconds: number;
+  /** When the next channel is tried if still pending (epoch ms; 0: no further channel). */
+  nextChannelAt: number;
+  /**
+   * HMACs of the codes sent earlier in this channel workflow: a user who reads the SMS after the
+   * call came can still use it. A start (resend) clears them: its new code replaces all others.
+   */
+  previousCodeHashes: Uint8Array[];
 }
 
 export interface StartParams {
@@ -51,6 +66,12 @@ export interface StartParams {
   tags: Record<string, string>;
   locale: string;
   risks: Risk[];
+  messageEncoding: string;
+  messageSegments: number;
+  serviceName: string;
+  /** Non-empty, no repeats; the first is used now, the others after `fallbackAfterSeconds` each. */
+  channels: Channel[];
+  fallbackAfterSeconds: number;
 }
 
 /** A pending verification whose code has not yet expired; a start reuses it. */
@@ -76,6 +97,14 @@ export function applyStart(
   codeHash: Uint8Array,
 ): VerificationRecord {
   const expiresAt = now + params.ttlSeconds * 1000;
+  const workflow = {
+    channel: params.channels[0]!,
+    channels: params.channels,
+    fallbackAfterSeconds: params.fallbackAfterSeconds,
+    nextChannelAt: nextChannelTime(params.channels, 0, params.fallbackAfterSeconds, now, expiresAt),
+    previousCodeHashes: [] as Uint8Array[],
+    serviceName: params.serviceName,
+  };
   if (live) {
     return {
       ...live,
@@ -89,13 +118,15 @@ export function applyStart(
       tags: Object.keys(params.tags).length > 0 ? params.tags : live.tags,
       failureReason: "",
       risks: [...new Set([...live.risks, ...params.risks])],
+      messageEncoding: params.messageEncoding,
+      messageSegments: params.messageSegments,
+      ...workflow,
     };
   }
   return {
     id,
     service: params.service,
     to: params.to,
-    channel: "sms",
     status: "pending",
     codeHash,
     codeLength: params.codeLength,
@@ -114,7 +145,50 @@ export function applyStart(
     locale: params.locale,
     risks: params.risks,
     delivery: null,
+    messageEncoding: params.messageEncoding,
+    messageSegments: params.messageSegments,
+    ...workflow,
   };
+}
+
+function nextChannelTime(channels: readonly Channel[], index: number, fallbackAfterSeconds: number, now: number, expiresAt: number): number {
+  if (index + 1 >= channels.length) return 0;
+  const at = now + fallbackAfterSeconds * 1000;
+  return at < expiresAt ? at : 0;
+}
+
+/** The next channel of the workflow, when one is due now; null when there is none. */
+export function dueFallbackChannel(record: VerificationRecord, now: number): Channel | null {
+  if (record.status !== "pending" || record.nextChannelAt === 0 || now < record.nextChannelAt || now >= record.expiresAt) return null;
+  return record.channels[record.channels.indexOf(record.channel) + 1] ?? null;
+}
+
+/**
+ * Moves a pending verification to the next channel with a new code. The earlier codes stay valid
+ * (their HMACs move to `previousCodeHashes`); the wrong-code count carries over.
+ */
+export function applyChannelFallback(record: VerificationRecord, codeHash: Uint8Array, now: number, message: { encoding: string; segments: number }): VerificationRecord {
+  const channel = dueFallbackChannel(record, now);
+  if (!channel || !record.codeHash) throw new Error("applyChannelFallback: no channel is due");
+  const index = record.channels.indexOf(channel);
+  return {
+    ...record,
+    channel,
+    codeHash,
+    previousCodeHashes: [...record.previousCodeHashes, record.codeHash],
+    sendAttempts: record.sendAttempts + 1,
+    nextChannelAt: nextChannelTime(record.channels, index, record.fallbackAfterSeconds, now, record.expiresAt),
+    messageId: "",
+    delivery: null,
+    messageEncoding: message.encoding,
+    messageSegments: message.segments,
+    updatedAt: now,
+  };
+}
+
+/** Stops the channel workflow (the fallback could not be sent). */
+export function endChannelWorkflow(record: VerificationRecord, now: number): VerificationRecord {
+  return { ...record, nextChannelAt: 0, updatedAt: now };
 }
 
 export type CheckOutcome =
@@ -194,7 +268,7 @@ export function expireIfDue(record: VerificationRecord, now: number): Verificati
 
 function finish(record: VerificationRecord, status: VerificationStatus, now: number): VerificationRecord {
   // A finished verification keeps no code hash: nothing left to guess or leak.
-  return { ...record, status, codeHash: null, updatedAt: now };
+  return { ...record, status, codeHash: null, previousCodeHashes: [], nextChannelAt: 0, updatedAt: now };
 }
 
 function refused(reason: Refusal["reason"], message: string, field = "verificationId"): CheckOutcome {

@@ -59,7 +59,7 @@ export function callbackRoutes(): Hono<AppEnv> {
       results.push(
         await namespace.get(id).recordDelivery({
           verificationId,
-          provider: vendor.provider,
+          providers: vendor.covers,
           messageId: receipt.messageId,
           status: receipt.status,
           errorCode: receipt.errorCode,

@@ -19,6 +19,11 @@ export interface VerificationJson {
   failureReason: string;
   risk: string[];
   provider: string;
+  locale: string;
+  messageEncoding: string;
+  messageSegments: number;
+  channels: string[];
+  nextChannelTime: string | null;
   /** The latest message's delivery receipt; null until one arrives. */
   delivery: { status: string; errorCode: string; updateTime: string } | null;
 }
@@ -41,6 +46,11 @@ export function verificationJson(v: VerificationView): VerificationJson {
     failureReason: v.failureReason,
     risk: v.risks,
     provider: v.provider,
+    locale: v.locale,
+    messageEncoding: v.messageEncoding,
+    messageSegments: v.messageSegments,
+    channels: v.channels,
+    nextChannelTime: v.nextChannelAt ? new Date(v.nextChannelAt).toISOString() : null,
     delivery: v.delivery
       ? { status: v.delivery.status, errorCode: v.delivery.errorCode, updateTime: new Date(v.delivery.updatedAt).toISOString() }
       : null,

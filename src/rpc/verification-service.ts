@@ -13,7 +13,7 @@ import {
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
 import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
-import type { CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
+import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import { parseIdempotencyKey } from "../core/requests.ts";
 import type { CallOptions, Verifier, VerificationView } from "../verifier.ts";
 
@@ -60,12 +60,16 @@ const DELIVERY_STATUS: Record<CoreDeliveryStatus, DeliveryStatus> = {
   undelivered: DeliveryStatus.UNDELIVERED,
   failed: DeliveryStatus.FAILED,
 };
+const CHANNEL: Record<CoreChannel, Channel> = { sms: Channel.SMS, whatsapp: Channel.WHATSAPP, call: Channel.CALL };
+const CHANNEL_NAME: Record<Channel, CoreChannel | ""> = { [Channel.UNSPECIFIED]: "", [Channel.SMS]: "sms", [Channel.WHATSAPP]: "whatsapp", [Channel.CALL]: "call" };
 
 export function verificationMessage(v: VerificationView): Verification {
   return create(VerificationSchema, {
     id: v.id,
     to: v.to,
-    channel: Channel.SMS,
+    channel: CHANNEL[v.channel],
+    channels: v.channels.map((c) => CHANNEL[c]),
+    nextChannelTime: v.nextChannelAt ? timestampFromMs(v.nextChannelAt) : undefined,
     status: STATUS[v.status],
     createTime: timestampFromMs(v.createdAt),
     updateTime: timestampFromMs(v.updatedAt),
@@ -79,6 +83,9 @@ export function verificationMessage(v: VerificationView): Verification {
     failureReason: v.failureReason,
     risk: v.risks,
     provider: v.provider,
+    locale: v.locale,
+    messageEncoding: v.messageEncoding,
+    messageSegments: v.messageSegments,
     delivery: v.delivery
       ? { status: DELIVERY_STATUS[v.delivery.status], errorCode: v.delivery.errorCode, updateTime: timestampFromMs(v.delivery.updatedAt) }
       : undefined,
@@ -98,6 +105,11 @@ export function verificationServiceRoutes(router: ConnectRouter): void {
           externalId: req.externalId,
           tags: req.tags,
           clientIp: req.clientIp,
+          webOtpDomain: req.webOtpDomain,
+          appHash: req.appHash,
+          channel: CHANNEL_NAME[req.channel] || undefined,
+          channels: req.channels.map((c) => CHANNEL_NAME[c] || String(c)),
+          fallbackAfterSeconds: req.fallbackAfterSeconds,
         },
         callOptions(ctx),
       );

@@ -4,6 +4,8 @@ import type { SmsSender } from "./sender.ts";
 
 export interface ConsoleSenderOptions {
   log?: (line: string) => void;
+  /** Labels the line: sms, whatsapp or call (a call's body is the TwiML it would read). */
+  channel?: string;
 }
 
 export function createConsoleSender(options: ConsoleSenderOptions = {}): SmsSender {
@@ -14,7 +16,7 @@ export function createConsoleSender(options: ConsoleSenderOptions = {}): SmsSend
     async send(message) {
       counter++;
       const messageId = `console-${Date.now().toString(36)}-${counter}`;
-      log(`[console-sms] to=${message.to} id=${messageId}\n  ${message.body}`);
+      log(`[console-${options.channel ?? "sms"}] to=${message.to} id=${messageId}\n  ${message.body}`);
       return { messageId, provider: "console" };
     },
   };

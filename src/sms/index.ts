@@ -97,3 +97,28 @@ export function createSenders(config: Config, fetchFn: FetchFn = fetch): SmsSend
   if (fallback && fallback !== config.smsProvider) senders.push(createProviderSender(fallback, config, fetchFn));
   return senders;
 }
+
+export type Channel = "sms" | "whatsapp" | "call";
+
+/**
+ * Senders for one channel, in failover order. SMS uses the configured providers (and fallback);
+ * WhatsApp and voice go through Twilio, or the console under `npm run dev`.
+ */
+export function createChannelSenders(config: Config, channel: Channel, fetchFn: FetchFn = fetch): SmsSender[] {
+  if (channel === "sms") return createSenders(config, fetchFn);
+  if (config.smsProvider === "console") return [createConsoleSender({ channel })];
+  const t = config.twilio;
+  return [
+    createTwilioSender(
+      {
+        accountSid: t.accountSid,
+        authToken: t.authToken,
+        from: channel === "whatsapp" ? t.whatsappFrom : t.voiceFrom,
+        apiBase: t.apiBase,
+        timeoutMs: config.smsTimeoutMs,
+        kind: channel,
+      },
+      fetchFn,
+    ),
+  ];
+}

@@ -1,5 +1,6 @@
 // Twilio Programmable Messaging: POST {base}/2010-04-01/Accounts/{sid}/Messages.json, form body,
-// HTTP Basic auth (Account SID : Auth Token). Errors come as {code, message, status}.
+// HTTP Basic auth (Account SID : Auth Token). Errors come as {code, message, status}. The same
+// sender speaks WhatsApp (Messages with "whatsapp:" addresses) and voice (Calls.json with TwiML).
 import { call } from "./http.ts";
 import { reasonForStatus, SmsSendError, type FetchFn, type SmsFailureReason, type SmsSender } from "./sender.ts";
 
@@ -13,6 +14,8 @@ export interface TwilioSenderOptions {
   timeoutMs?: number;
   /** Where Twilio should post delivery receipts, when a public base URL is configured. */
   statusCallbackUrl?: string;
+  /** sms (default); whatsapp: addresses get the "whatsapp:" prefix; call: `body` is TwiML. */
+  kind?: "sms" | "whatsapp" | "call";
 }
 
 // Twilio error codes that mean "this number, not the service": not retried, not failed over.
@@ -33,17 +36,22 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
   if (!options.accountSid || !options.authToken) throw new Error("Twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN");
   if (!options.from && !options.messagingServiceSid) throw new Error("Twilio needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID");
   const base = (options.apiBase ?? "https://api.twilio.com").replace(/\/+$/, "");
-  const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(options.accountSid)}/Messages.json`;
+  const kind = options.kind ?? "sms";
+  const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(options.accountSid)}/${kind === "call" ? "Calls" : "Messages"}.json`;
+  const name = kind === "sms" ? "twilio" : kind === "whatsapp" ? "twilio-whatsapp" : "twilio-voice";
+  const address = (number: string) => (kind === "whatsapp" ? `whatsapp:${number}` : number);
   const authorization = `Basic ${btoa(`${options.accountSid}:${options.authToken}`)}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
   return {
-    name: "twilio",
+    name,
     async send(message) {
-      const form = new URLSearchParams({ To: message.to, Body: message.body });
-      if (options.messagingServiceSid) form.set("MessagingServiceSid", options.messagingServiceSid);
-      else form.set("From", options.from!);
-      const statusCallback = message.callbackUrls?.twilio ?? options.statusCallbackUrl;
+      const form = new URLSearchParams({ To: address(message.to) });
+      form.set(kind === "call" ? "Twiml" : "Body", message.body);
+      if (options.messagingServiceSid && kind !== "call") form.set("MessagingServiceSid", options.messagingServiceSid);
+      else form.set("From", address(options.from!));
+      // Message receipts (SMS and WhatsApp share the Message resource); a call's status is another resource.
+      const statusCallback = kind === "call" ? options.statusCallbackUrl : (message.callbackUrls?.twilio ?? options.statusCallbackUrl);
       if (statusCallback) form.set("StatusCallback", statusCallback);
       const request = new Request(url, {
         method: "POST",
@@ -53,11 +61,11 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
       const response = await call("twilio", fetchFn, request, timeoutMs);
       const payload = (await response.json().catch(() => null)) as { sid?: unknown; code?: unknown; message?: unknown } | null;
       if (response.ok && payload && typeof payload.sid === "string") {
-        return { messageId: payload.sid, provider: "twilio" };
+        return { messageId: payload.sid, provider: name };
       }
       if (response.ok) {
         // Accepted but unreadable: the message may be on its way, so the outcome is unknown.
-        throw new SmsSendError("unavailable", "Twilio answered without a message sid", { definite: false, provider: "twilio" });
+        throw new SmsSendError("unavailable", "Twilio answered without a message sid", { definite: false, provider: name });
       }
       const code = typeof payload?.code === "number" ? payload.code : 0;
       const reason = TWILIO_ERRORS[code] ?? reasonForStatus(response.status);
@@ -65,7 +73,7 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
         // 4xx and 502/503/504 mean "not accepted"; a plain 500 may have been half processed.
         definite: response.status !== 500,
         providerCode: code ? String(code) : String(response.status),
-        provider: "twilio",
+        provider: name,
       });
     },
   };

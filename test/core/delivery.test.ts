@@ -5,7 +5,7 @@ import { applySendSuccess, applyStart, type StartParams } from "../../src/core/v
 const NOW = Date.UTC(2026, 0, 1);
 const latest = (delivery: DeliveryState | null = null) => ({ messageId: "SM1", provider: "twilio", delivery });
 const receipt = (status: DeliveryReceipt["status"], extra: Partial<DeliveryReceipt> = {}): DeliveryReceipt => ({
-  provider: "twilio",
+  providers: ["twilio", "twilio-whatsapp"],
   messageId: "SM1",
   status,
   errorCode: "",
@@ -44,7 +44,8 @@ describe("applyDelivery", () => {
   });
 
   it("ignores a receipt from a provider that did not send the message", () => {
-    expect(applyDelivery(latest(), receipt("delivered", { provider: "webhook" }), NOW)).toEqual({ kind: "ignored", reason: "other_provider" });
+    expect(applyDelivery(latest(), receipt("delivered", { providers: ["webhook"] }), NOW)).toEqual({ kind: "ignored", reason: "other_provider" });
+    expect(applyDelivery({ ...latest(), provider: "twilio-whatsapp" }, receipt("delivered"), NOW)).toMatchObject({ kind: "applied" });
   });
 });
 
@@ -60,6 +61,11 @@ describe("delivery on the verification record", () => {
     tags: {},
     locale: "en",
     risks: [],
+    messageEncoding: "GSM-7",
+    messageSegments: 1,
+    serviceName: "Acme",
+    channels: ["sms"],
+    fallbackAfterSeconds: 0,
   };
 
   it("starts with no receipt, and a new message clears the previous message's receipt", () => {

@@ -14,6 +14,11 @@ const params: StartParams = {
   tags: {},
   locale: "en",
   risks: [],
+  messageEncoding: "GSM-7",
+  messageSegments: 1,
+  serviceName: "Acme",
+  channels: ["sms"],
+  fallbackAfterSeconds: 60,
 };
 
 describe("verification state machine", () => {

@@ -37,7 +37,7 @@ export async function startFakeTwilio(options = {}) {
       behaviours.set(b.to, { status: b.status ?? 200, body: b.body ?? null, delayMs: b.delayMs ?? 0, times: b.times ?? Infinity, sid: b.sid });
       return json(200, { ok: true });
     }
-    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(url.pathname);
+    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
     if (req.method !== "POST" || !match) return json(404, { code: 20404, message: "The requested resource was not found", status: 404 });
 
     const expected = "Basic " + Buffer.from(`${FAKE_TWILIO_ACCOUNT_SID}:${FAKE_TWILIO_AUTH_TOKEN}`).toString("base64");
@@ -45,9 +45,16 @@ export async function startFakeTwilio(options = {}) {
       return json(401, { code: 20003, message: "Authenticate", more_info: "https://www.twilio.com/docs/errors/20003", status: 401 });
     }
     const form = new URLSearchParams(raw);
-    const to = form.get("To") ?? "";
-    if (!form.get("Body") || !to || (!form.get("From") && !form.get("MessagingServiceSid"))) {
-      return json(400, { code: 21604, message: "A 'To' phone number, 'Body' and 'From' are required.", status: 400 });
+    const isCall = match[2] === "Calls";
+    const rawTo = form.get("To") ?? "";
+    // WhatsApp addresses are "whatsapp:+1…" on both ends; messages are filed under the bare number.
+    const whatsapp = rawTo.startsWith("whatsapp:");
+    const to = rawTo.replace(/^whatsapp:/, "");
+    if (whatsapp && !(form.get("From") ?? "").startsWith("whatsapp:")) {
+      return json(400, { code: 63007, message: "Twilio could not find a Channel with the specified From address", status: 400 });
+    }
+    if (!(isCall ? form.get("Twiml") : form.get("Body")) || !to || (!form.get("From") && !form.get("MessagingServiceSid"))) {
+      return json(400, { code: 21604, message: "A 'To' phone number, a 'Body' (or 'Twiml' for calls) and 'From' are required.", status: 400 });
     }
     const behaviour = behaviours.get(to);
     let fixedSid;
@@ -58,8 +65,10 @@ export async function startFakeTwilio(options = {}) {
       if (behaviour.status !== 200) return json(behaviour.status, behaviour.body ?? { code: 0, message: "fake failure", status: behaviour.status });
     }
     sent++;
-    const sid = fixedSid ?? "SM" + Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
-    const message = { sid, to, from: form.get("From") ?? "", messagingServiceSid: form.get("MessagingServiceSid") ?? "", body: form.get("Body") ?? "", statusCallback: form.get("StatusCallback") ?? "" };
+    const sid = fixedSid ?? (isCall ? "CA" : "SM") + Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+    const channel = isCall ? "call" : whatsapp ? "whatsapp" : "sms";
+    const body = isCall ? (form.get("Twiml") ?? "") : (form.get("Body") ?? "");
+    const message = { sid, channel, to, from: form.get("From") ?? "", messagingServiceSid: form.get("MessagingServiceSid") ?? "", body, statusCallback: form.get("StatusCallback") ?? "" };
     if (record) {
       const list = messages.get(to) ?? [];
       list.push(message);

@@ -30,6 +30,7 @@ async function tokenFor(key: string, verificationId: string): Promise<string> {
 
 export const infobipReceipts: ReceiptVendor = {
   provider: "infobip",
+  covers: ["infobip"],
   configured: (secrets) => secrets.callbackTokenKey !== "",
   callbackUrl: async (base, id, secrets) =>
     `${base}/v1/callbacks/infobip?v=${encodeURIComponent(id)}&t=${await tokenFor(secrets.callbackTokenKey, id)}`,

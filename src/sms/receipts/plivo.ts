@@ -32,6 +32,7 @@ export function plivoSignedText(request: CallbackRequest, postParams: readonly [
 
 export const plivoReceipts: ReceiptVendor = {
   provider: "plivo",
+  covers: ["plivo"],
   configured: (secrets) => secrets.plivoAuthToken !== "",
   callbackUrl: async (base, id) => defaultCallbackUrl(base, "plivo", id),
   async verify(request, secrets) {

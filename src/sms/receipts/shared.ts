@@ -38,7 +38,10 @@ export interface ParsedReceipt {
 }
 
 export interface ReceiptVendor {
+  /** The name in the callback path. */
   readonly provider: string;
+  /** Provider names (as recorded on verifications) whose messages this vendor's receipts cover. */
+  readonly covers: readonly string[];
   /** Whether this deployment holds what verifying the vendor's receipts needs. */
   configured(secrets: ReceiptSecrets): boolean;
   /** The URL handed to the vendor for one verification's message. */

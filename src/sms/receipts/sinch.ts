@@ -23,6 +23,7 @@ const ALGORITHMS: Record<string, "SHA-256" | "SHA-512"> = { HmacSHA256: "SHA-256
 
 export const sinchReceipts: ReceiptVendor = {
   provider: "sinch",
+  covers: ["sinch"],
   configured: (secrets) => secrets.sinchCallbackSecret !== "",
   callbackUrl: async (base, id) => defaultCallbackUrl(base, "sinch", id),
   async verify(request, secrets, nowMs) {

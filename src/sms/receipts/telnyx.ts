@@ -17,6 +17,7 @@ const STATUS: Record<string, DeliveryStatus> = {
 
 export const telnyxReceipts: ReceiptVendor = {
   provider: "telnyx",
+  covers: ["telnyx"],
   configured: (secrets) => secrets.telnyxPublicKey !== "",
   callbackUrl: async (base, id) => defaultCallbackUrl(base, "telnyx", id),
   async verify(request, secrets, nowMs) {

@@ -20,6 +20,8 @@ const STATUS: Record<string, DeliveryStatus> = {
 
 export const twilioReceipts: ReceiptVendor = {
   provider: "twilio",
+  // WhatsApp messages are Message resources too: same signature, same statuses.
+  covers: ["twilio", "twilio-whatsapp"],
   configured: (secrets) => secrets.twilioAuthToken !== "",
   callbackUrl: async (base, id) => defaultCallbackUrl(base, "twilio", id),
   async verify(request, secrets) {

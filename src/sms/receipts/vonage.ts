@@ -55,6 +55,7 @@ export async function vonageSignature(fields: readonly [string, string][], secre
 
 export const vonageReceipts: ReceiptVendor = {
   provider: "vonage",
+  covers: ["vonage"],
   configured: (secrets) => secrets.vonageSignatureSecret !== "",
   // No `?v=`: the verification id travels in `client-ref`, which the signature covers.
   callbackUrl: async (base) => `${base}/v1/callbacks/vonage`,

@@ -7,6 +7,7 @@ import { bytesEqual, defaultCallbackUrl, errorCodeOf, freshSeconds, fromHex, hma
 
 export const webhookReceipts: ReceiptVendor = {
   provider: "webhook",
+  covers: ["webhook"],
   configured: (secrets) => secrets.webhookSecret !== "",
   callbackUrl: async (base, id) => defaultCallbackUrl(base, "webhook", id),
   async verify(request, secrets, nowMs) {

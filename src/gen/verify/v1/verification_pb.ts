@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file verify/v1/verification.proto.
  */
 export const file_verify_v1_verification: GenFile = /*@__PURE__*/
-  fileDesc("Chx2ZXJpZnkvdjEvdmVyaWZpY2F0aW9uLnByb3RvEgl2ZXJpZnkudjEiMQoGTG9va3VwEhQKDGNvdW50cnlfY29kZRgBIAEoCRIRCglsaW5lX3R5cGUYAiABKAkixQQKDFZlcmlmaWNhdGlvbhIKCgJpZBgBIAEoCRIKCgJ0bxgCIAEoCRIjCgdjaGFubmVsGAMgASgOMhIudmVyaWZ5LnYxLkNoYW5uZWwSLQoGc3RhdHVzGAQgASgOMh0udmVyaWZ5LnYxLlZlcmlmaWNhdGlvblN0YXR1cxIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXNlbmRfYXR0ZW1wdHMYByABKAUSFgoOY2hlY2tfYXR0ZW1wdHMYCCABKAUSEgoKbWVzc2FnZV9pZBgJIAEoCRIhCgZsb29rdXAYCiABKAsyES52ZXJpZnkudjEuTG9va3VwEhMKC2V4dGVybmFsX2lkGAsgASgJEi8KBHRhZ3MYDCADKAsyIS52ZXJpZnkudjEuVmVyaWZpY2F0aW9uLlRhZ3NFbnRyeRIWCg5mYWlsdXJlX3JlYXNvbhgNIAEoCRIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEcmlzaxgPIAMoCRIQCghwcm92aWRlchgQIAEoCRIlCghkZWxpdmVyeRgUIAEoCzITLnZlcmlmeS52MS5EZWxpdmVyeRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ6CghEZWxpdmVyeRIpCgZzdGF0dXMYASABKA4yGS52ZXJpZnkudjEuRGVsaXZlcnlTdGF0dXMSEgoKZXJyb3JfY29kZRgCIAEoCRIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijAIKGFN0YXJ0VmVyaWZpY2F0aW9uUmVxdWVzdBIKCgJ0bxgBIAEoCRIOCgZsb2NhbGUYAiABKAkSEwoLY29kZV9sZW5ndGgYAyABKAUSFwoPdGltZW91dF9zZWNvbmRzGAQgASgFEhQKDHNlcnZpY2VfbmFtZRgFIAEoCRITCgtleHRlcm5hbF9pZBgGIAEoCRI7CgR0YWdzGAcgAygLMi0udmVyaWZ5LnYxLlN0YXJ0VmVyaWZpY2F0aW9uUmVxdWVzdC5UYWdzRW50cnkSEQoJY2xpZW50X2lwGAggASgJGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkoKGVN0YXJ0VmVyaWZpY2F0aW9uUmVzcG9uc2USLQoMdmVyaWZpY2F0aW9uGAEgASgLMhcudmVyaWZ5LnYxLlZlcmlmaWNhdGlvbiJNChhDaGVja1ZlcmlmaWNhdGlvblJlcXVlc3QSFwoPdmVyaWZpY2F0aW9uX2lkGAEgASgJEgoKAnRvGAIgASgJEgwKBGNvZGUYAyABKAkicgoZQ2hlY2tWZXJpZmljYXRpb25SZXNwb25zZRImCgZzdGF0dXMYASABKA4yFi52ZXJpZnkudjEuQ2hlY2tTdGF0dXMSLQoMdmVyaWZpY2F0aW9uGAIgASgLMhcudmVyaWZ5LnYxLlZlcmlmaWNhdGlvbiIxChZHZXRWZXJpZmljYXRpb25SZXF1ZXN0EhcKD3ZlcmlmaWNhdGlvbl9pZBgBIAEoCSJIChdHZXRWZXJpZmljYXRpb25SZXNwb25zZRItCgx2ZXJpZmljYXRpb24YASABKAsyFy52ZXJpZnkudjEuVmVyaWZpY2F0aW9uIjQKGUNhbmNlbFZlcmlmaWNhdGlvblJlcXVlc3QSFwoPdmVyaWZpY2F0aW9uX2lkGAEgASgJIksKGkNhbmNlbFZlcmlmaWNhdGlvblJlc3BvbnNlEi0KDHZlcmlmaWNhdGlvbhgBIAEoCzIXLnZlcmlmeS52MS5WZXJpZmljYXRpb24qMwoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTk5FTF9TTVMQASqNAgoSVmVyaWZpY2F0aW9uU3RhdHVzEiMKH1ZFUklGSUNBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIfChtWRVJJRklDQVRJT05fU1RBVFVTX1BFTkRJTkcQARIgChxWRVJJRklDQVRJT05fU1RBVFVTX0FQUFJPVkVEEAISIAocVkVSSUZJQ0FUSU9OX1NUQVRVU19DQU5DRUxFRBADEh8KG1ZFUklGSUNBVElPTl9TVEFUVVNfRVhQSVJFRBAEEiwKKFZFUklGSUNBVElPTl9TVEFUVVNfTUFYX0FUVEVNUFRTX1JFQUNIRUQQBRIeChpWRVJJRklDQVRJT05fU1RBVFVTX0ZBSUxFRBAGKrwBCgtDaGVja1N0YXR1cxIcChhDSEVDS19TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVDSEVDS19TVEFUVVNfQVBQUk9WRUQQARIYChRDSEVDS19TVEFUVVNfSU5WQUxJRBACEhgKFENIRUNLX1NUQVRVU19FWFBJUkVEEAMSJQohQ0hFQ0tfU1RBVFVTX01BWF9BVFRFTVBUU19SRUFDSEVEEAQSGQoVQ0hFQ0tfU1RBVFVTX0NBTkNFTEVEEAUqwwEKDkRlbGl2ZXJ5U3RhdHVzEh8KG0RFTElWRVJZX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFkRFTElWRVJZX1NUQVRVU19RVUVVRUQQARIYChRERUxJVkVSWV9TVEFUVVNfU0VOVBACEh0KGURFTElWRVJZX1NUQVRVU19ERUxJVkVSRUQQAxIfChtERUxJVkVSWV9TVEFUVVNfVU5ERUxJVkVSRUQQBBIaChZERUxJVkVSWV9TVEFUVVNfRkFJTEVEEAUykgMKE1ZlcmlmaWNhdGlvblNlcnZpY2USXgoRU3RhcnRWZXJpZmljYXRpb24SIy52ZXJpZnkudjEuU3RhcnRWZXJpZmljYXRpb25SZXF1ZXN0GiQudmVyaWZ5LnYxLlN0YXJ0VmVyaWZpY2F0aW9uUmVzcG9uc2USXgoRQ2hlY2tWZXJpZmljYXRpb24SIy52ZXJpZnkudjEuQ2hlY2tWZXJpZmljYXRpb25SZXF1ZXN0GiQudmVyaWZ5LnYxLkNoZWNrVmVyaWZpY2F0aW9uUmVzcG9uc2USWAoPR2V0VmVyaWZpY2F0aW9uEiEudmVyaWZ5LnYxLkdldFZlcmlmaWNhdGlvblJlcXVlc3QaIi52ZXJpZnkudjEuR2V0VmVyaWZpY2F0aW9uUmVzcG9uc2USYQoSQ2FuY2VsVmVyaWZpY2F0aW9uEiQudmVyaWZ5LnYxLkNhbmNlbFZlcmlmaWNhdGlvblJlcXVlc3QaJS52ZXJpZnkudjEuQ2FuY2VsVmVyaWZpY2F0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chx2ZXJpZnkvdjEvdmVyaWZpY2F0aW9uLnByb3RvEgl2ZXJpZnkudjEiMQoGTG9va3VwEhQKDGNvdW50cnlfY29kZRgBIAEoCRIRCglsaW5lX3R5cGUYAiABKAki5gUKDFZlcmlmaWNhdGlvbhIKCgJpZBgBIAEoCRIKCgJ0bxgCIAEoCRIjCgdjaGFubmVsGAMgASgOMhIudmVyaWZ5LnYxLkNoYW5uZWwSLQoGc3RhdHVzGAQgASgOMh0udmVyaWZ5LnYxLlZlcmlmaWNhdGlvblN0YXR1cxIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXNlbmRfYXR0ZW1wdHMYByABKAUSFgoOY2hlY2tfYXR0ZW1wdHMYCCABKAUSEgoKbWVzc2FnZV9pZBgJIAEoCRIhCgZsb29rdXAYCiABKAsyES52ZXJpZnkudjEuTG9va3VwEhMKC2V4dGVybmFsX2lkGAsgASgJEi8KBHRhZ3MYDCADKAsyIS52ZXJpZnkudjEuVmVyaWZpY2F0aW9uLlRhZ3NFbnRyeRIWCg5mYWlsdXJlX3JlYXNvbhgNIAEoCRIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEcmlzaxgPIAMoCRIQCghwcm92aWRlchgQIAEoCRIOCgZsb2NhbGUYESABKAkSGAoQbWVzc2FnZV9lbmNvZGluZxgSIAEoCRIYChBtZXNzYWdlX3NlZ21lbnRzGBMgASgFEiUKCGRlbGl2ZXJ5GBQgASgLMhMudmVyaWZ5LnYxLkRlbGl2ZXJ5EiQKCGNoYW5uZWxzGBUgAygOMhIudmVyaWZ5LnYxLkNoYW5uZWwSNQoRbmV4dF9jaGFubmVsX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInoKCERlbGl2ZXJ5EikKBnN0YXR1cxgBIAEoDjIZLnZlcmlmeS52MS5EZWxpdmVyeVN0YXR1cxISCgplcnJvcl9jb2RlGAIgASgJEi8KC3VwZGF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKhAwoYU3RhcnRWZXJpZmljYXRpb25SZXF1ZXN0EgoKAnRvGAEgASgJEg4KBmxvY2FsZRgCIAEoCRITCgtjb2RlX2xlbmd0aBgDIAEoBRIXCg90aW1lb3V0X3NlY29uZHMYBCABKAUSFAoMc2VydmljZV9uYW1lGAUgASgJEhMKC2V4dGVybmFsX2lkGAYgASgJEjsKBHRhZ3MYByADKAsyLS52ZXJpZnkudjEuU3RhcnRWZXJpZmljYXRpb25SZXF1ZXN0LlRhZ3NFbnRyeRIRCgljbGllbnRfaXAYCCABKAkSFgoOd2ViX290cF9kb21haW4YCSABKAkSEAoIYXBwX2hhc2gYCiABKAkSIwoHY2hhbm5lbBgLIAEoDjISLnZlcmlmeS52MS5DaGFubmVsEiQKCGNoYW5uZWxzGAwgAygOMhIudmVyaWZ5LnYxLkNoYW5uZWwSHgoWZmFsbGJhY2tfYWZ0ZXJfc2Vjb25kcxgNIAEoBRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJKChlTdGFydFZlcmlmaWNhdGlvblJlc3BvbnNlEi0KDHZlcmlmaWNhdGlvbhgBIAEoCzIXLnZlcmlmeS52MS5WZXJpZmljYXRpb24iTQoYQ2hlY2tWZXJpZmljYXRpb25SZXF1ZXN0EhcKD3ZlcmlmaWNhdGlvbl9pZBgBIAEoCRIKCgJ0bxgCIAEoCRIMCgRjb2RlGAMgASgJInIKGUNoZWNrVmVyaWZpY2F0aW9uUmVzcG9uc2USJgoGc3RhdHVzGAEgASgOMhYudmVyaWZ5LnYxLkNoZWNrU3RhdHVzEi0KDHZlcmlmaWNhdGlvbhgCIAEoCzIXLnZlcmlmeS52MS5WZXJpZmljYXRpb24iMQoWR2V0VmVyaWZpY2F0aW9uUmVxdWVzdBIXCg92ZXJpZmljYXRpb25faWQYASABKAkiSAoXR2V0VmVyaWZpY2F0aW9uUmVzcG9uc2USLQoMdmVyaWZpY2F0aW9uGAEgASgLMhcudmVyaWZ5LnYxLlZlcmlmaWNhdGlvbiI0ChlDYW5jZWxWZXJpZmljYXRpb25SZXF1ZXN0EhcKD3ZlcmlmaWNhdGlvbl9pZBgBIAEoCSJLChpDYW5jZWxWZXJpZmljYXRpb25SZXNwb25zZRItCgx2ZXJpZmljYXRpb24YASABKAsyFy52ZXJpZnkudjEuVmVyaWZpY2F0aW9uKlsKB0NoYW5uZWwSFwoTQ0hBTk5FTF9VTlNQRUNJRklFRBAAEg8KC0NIQU5ORUxfU01TEAESFAoQQ0hBTk5FTF9XSEFUU0FQUBACEhAKDENIQU5ORUxfQ0FMTBADKo0CChJWZXJpZmljYXRpb25TdGF0dXMSIwofVkVSSUZJQ0FUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh8KG1ZFUklGSUNBVElPTl9TVEFUVVNfUEVORElORxABEiAKHFZFUklGSUNBVElPTl9TVEFUVVNfQVBQUk9WRUQQAhIgChxWRVJJRklDQVRJT05fU1RBVFVTX0NBTkNFTEVEEAMSHwobVkVSSUZJQ0FUSU9OX1NUQVRVU19FWFBJUkVEEAQSLAooVkVSSUZJQ0FUSU9OX1NUQVRVU19NQVhfQVRURU1QVFNfUkVBQ0hFRBAFEh4KGlZFUklGSUNBVElPTl9TVEFUVVNfRkFJTEVEEAYqvAEKC0NoZWNrU3RhdHVzEhwKGENIRUNLX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFUNIRUNLX1NUQVRVU19BUFBST1ZFRBABEhgKFENIRUNLX1NUQVRVU19JTlZBTElEEAISGAoUQ0hFQ0tfU1RBVFVTX0VYUElSRUQQAxIlCiFDSEVDS19TVEFUVVNfTUFYX0FUVEVNUFRTX1JFQUNIRUQQBBIZChVDSEVDS19TVEFUVVNfQ0FOQ0VMRUQQBSrDAQoORGVsaXZlcnlTdGF0dXMSHwobREVMSVZFUllfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVFVTX1FVRVVFRBABEhgKFERFTElWRVJZX1NUQVRVU19TRU5UEAISHQoZREVMSVZFUllfU1RBVFVTX0RFTElWRVJFRBADEh8KG0RFTElWRVJZX1NUQVRVU19VTkRFTElWRVJFRBAEEhoKFkRFTElWRVJZX1NUQVRVU19GQUlMRUQQBTKSAwoTVmVyaWZpY2F0aW9uU2VydmljZRJeChFTdGFydFZlcmlmaWNhdGlvbhIjLnZlcmlmeS52MS5TdGFydFZlcmlmaWNhdGlvblJlcXVlc3QaJC52ZXJpZnkudjEuU3RhcnRWZXJpZmljYXRpb25SZXNwb25zZRJeChFDaGVja1ZlcmlmaWNhdGlvbhIjLnZlcmlmeS52MS5DaGVja1ZlcmlmaWNhdGlvblJlcXVlc3QaJC52ZXJpZnkudjEuQ2hlY2tWZXJpZmljYXRpb25SZXNwb25zZRJYCg9HZXRWZXJpZmljYXRpb24SIS52ZXJpZnkudjEuR2V0VmVyaWZpY2F0aW9uUmVxdWVzdBoiLnZlcmlmeS52MS5HZXRWZXJpZmljYXRpb25SZXNwb25zZRJhChJDYW5jZWxWZXJpZmljYXRpb24SJC52ZXJpZnkudjEuQ2FuY2VsVmVyaWZpY2F0aW9uUmVxdWVzdBolLnZlcmlmeS52MS5DYW5jZWxWZXJpZmljYXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Lookup is what the number's parsing tells about it.
@@ -151,12 +151,45 @@ export type Verification = Message<"verify.v1.Verification"> & {
   provider: string;
 
   /**
+   * The template locale used (after fallback: pt-BR → pt → en).
+   *
+   * @generated from field: string locale = 17;
+   */
+  locale: string;
+
+  /**
+   * The latest message's encoding ("GSM-7" or "UCS-2") and billed segments.
+   *
+   * @generated from field: string message_encoding = 18;
+   */
+  messageEncoding: string;
+
+  /**
+   * @generated from field: int32 message_segments = 19;
+   */
+  messageSegments: number;
+
+  /**
    * The latest message's delivery receipt from the provider; unset until one arrives (receipts
    * need PUBLIC_BASE_URL). A new code resets it.
    *
    * @generated from field: verify.v1.Delivery delivery = 20;
    */
   delivery?: Delivery | undefined;
+
+  /**
+   * The channel workflow; `channel` is the one used last.
+   *
+   * @generated from field: repeated verify.v1.Channel channels = 21;
+   */
+  channels: Channel[];
+
+  /**
+   * When the next channel is tried if the verification is still pending; unset when none.
+   *
+   * @generated from field: google.protobuf.Timestamp next_channel_time = 22;
+   */
+  nextChannelTime?: Timestamp | undefined;
 };
 
 /**
@@ -258,6 +291,42 @@ export type StartVerificationRequest = Message<"verify.v1.StartVerificationReque
    * @generated from field: string client_ip = 8;
    */
   clientIp: string;
+
+  /**
+   * WebOTP: appends the origin-bound last line "@<domain> #<code>" that browsers autofill.
+   *
+   * @generated from field: string web_otp_domain = 9;
+   */
+  webOtpDomain: string;
+
+  /**
+   * Android SMS Retriever app hash (11 characters), appended on its own line.
+   *
+   * @generated from field: string app_hash = 10;
+   */
+  appHash: string;
+
+  /**
+   * Channel for the code; unspecified means SMS.
+   *
+   * @generated from field: verify.v1.Channel channel = 11;
+   */
+  channel: Channel;
+
+  /**
+   * A fallback workflow: the first channel now, each next one after fallback_after_seconds if
+   * the verification is still pending (e.g. [SMS, CALL]). At most 3, no repeats.
+   *
+   * @generated from field: repeated verify.v1.Channel channels = 12;
+   */
+  channels: Channel[];
+
+  /**
+   * 30 to 600; 0 means 60. Only with two or more channels.
+   *
+   * @generated from field: int32 fallback_after_seconds = 13;
+   */
+  fallbackAfterSeconds: number;
 };
 
 /**
@@ -422,6 +491,20 @@ export enum Channel {
    * @generated from enum value: CHANNEL_SMS = 1;
    */
   SMS = 1,
+
+  /**
+   * WhatsApp message through Twilio's WhatsApp sender.
+   *
+   * @generated from enum value: CHANNEL_WHATSAPP = 2;
+   */
+  WHATSAPP = 2,
+
+  /**
+   * Voice call through Twilio that reads the code digit by digit, twice.
+   *
+   * @generated from enum value: CHANNEL_CALL = 3;
+   */
+  CALL = 3,
 }
 
 /**
