@@ -88,6 +88,26 @@ function pick(source: Record<string, unknown>, keys: string[]): Record<string, u
   return Object.fromEntries(keys.filter((k) => k in source).map((k) => [k, source[k]]));
 }
 
+describe("twilio channels", () => {
+  const base = "https://twilio.fake.test";
+  const url = `https://verify.example.test/v1/callbacks/twilio?v=${REF}`;
+  const sent = async (kind: "whatsapp" | "call") => {
+    const requests: RecordedRequest[] = [];
+    const fetchFn: FetchFn = async (input, init) => {
+      const request = new Request(input, init);
+      requests.push({ method: request.method, url: request.url, headers: request.headers, text: await request.text() });
+      return new Response(JSON.stringify({ sid: kind === "call" ? "CA1" : "SM1", status: "queued" }), { status: 201, headers: { "content-type": "application/json" } });
+    };
+    await createTwilioSender({ ...TWILIO, apiBase: base, kind }, fetchFn).send({ to: CONTRACT_TO, body: kind === "call" ? "<Response/>" : CONTRACT_BODY, callbackUrls: { twilio: url } });
+    return form(requests[0]!);
+  };
+
+  it("WhatsApp messages ask for receipts like SMS (same Message resource); calls do not", async () => {
+    expect((await sent("whatsapp")).StatusCallback).toBe(url);
+    expect((await sent("call")).StatusCallback).toBeUndefined();
+  });
+});
+
 describe.each(CASES)("$name asks for delivery receipts", (c) => {
   const base = `https://${c.name}.fake.test`;
   const url = `https://verify.example.test/v1/callbacks/${c.name}?v=${REF}`;
