@@ -10,6 +10,7 @@ import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
 import { playgroundRoutes } from "./playground/routes.tsx";
 import { devOutboxRoutes } from "./rest/dev-outbox.ts";
+import { callbackRoutes } from "./rest/callbacks.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
 import { serviceRoutes } from "./rest/services.ts";
@@ -80,6 +81,9 @@ export function createApp(): Hono<AppEnv> {
 
   // The admin API has its own credential (ADMIN_TOKEN), checked inside its routes.
   app.route("/v1/services", serviceRoutes());
+  // Vendor delivery receipts: signed by the vendor, not by our API keys, so mounted ahead of the
+  // API-key middleware (Hono runs handlers in registration order; this one answers every request).
+  app.route("/v1", callbackRoutes());
 
   app.use("/v1/*", async (c, next) => {
     const config = loadConfig(c.env);
