@@ -1,4 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { buildAssets } from "./scripts/build-assets.mjs";
+
+// wrangler.toml's [assets] directory must exist before wrangler starts.
+buildAssets();
 
 // Browser tests: Node drives Debian's Chromium (playwright-core) against the Worker running in
 // workerd through wrangler's unstable_dev, in dev mode with the console provider. Not the

@@ -1,5 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+// @ts-expect-error: a plain .mjs script without types
+import { buildAssets } from "./scripts/build-assets.mjs";
+
+// wrangler.toml's [assets] directory must exist before workerd starts, however vitest is invoked.
+buildAssets();
 
 // Tests run inside workerd with the dev environment's bindings, but SMS goes through the real
 // Twilio sender to a local fake Twilio API (test/fakes/fake-twilio.mjs) started by global setup.

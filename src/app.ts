@@ -10,6 +10,7 @@ import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
 import { playgroundRoutes } from "./playground/routes.tsx";
 import { devOutboxRoutes } from "./rest/dev-outbox.ts";
+import { docsRoutes } from "./rest/docs.ts";
 import { callbackRoutes } from "./rest/callbacks.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
@@ -53,10 +54,12 @@ export function createApp(): Hono<AppEnv> {
       name: "edge-verify",
       rest: "/v1/verifications",
       connect: "/verify.v1.VerificationService/",
+      openapi: "/openapi.json",
       docs: "https://github.com/edge-verify/edge-verify#readme",
     }),
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", docsRoutes());
   app.route("/", playgroundRoutes());
 
   // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.

@@ -9,9 +9,10 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { invalidArgument, VerifyError, type RefusalReason } from "../core/errors.ts";
 import type { LineType } from "../core/phone.ts";
 import type { Risk } from "../core/policy.ts";
-import { parseIdempotencyKey } from "../core/requests.ts";
+import { parseCheckRequest, parseIdempotencyKey, parseStartRequest } from "../core/requests.ts";
 import type { CheckStatus } from "../core/verification.ts";
 import { log } from "../log.ts";
+import { checkBody } from "../rest/validate.ts";
 import { readJson } from "../rest/verifications.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
 
@@ -217,7 +218,9 @@ export function mtaRoutes(): Hono<AppEnv> {
 
   routes.post("/verify/sms/send-code", async (c) => {
     const idempotencyKey = parseIdempotencyKey(c.req.header("x-request-id"), "X-Request-Id");
-    const request = parseSendCode(await readJson(c));
+    const body = await readJson(c);
+    checkBody("MtaSendCodeRequest", body, (b) => parseStartRequest(parseSendCode(b).start));
+    const request = parseSendCode(body);
     const { verification, replayed } = await c.var.verifier.start(request.start, { idempotencyKey });
     if (replayed) {
       // MTA's contract: a duplicate X-Request-Id is a 409 and nothing is sent again.
@@ -231,7 +234,9 @@ export function mtaRoutes(): Hono<AppEnv> {
   });
 
   routes.post("/verify/sms/check-code", async (c) => {
-    const result = await c.var.verifier.check(parseCheckCode(await readJson(c)));
+    const body = await readJson(c);
+    checkBody("MtaCheckCodeRequest", body, (b) => parseCheckRequest(parseCheckCode(b)));
+    const result = await c.var.verifier.check(parseCheckCode(body));
     const data = { to: result.verification.to, verificationId: result.verification.id, status: mtaCheckStatus(result.status) };
     return c.json(envelope("Verification code checked.", data));
   });

@@ -9,8 +9,10 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { VerifyError } from "../core/errors.ts";
 import type { LineType } from "../core/phone.ts";
 import { DAY_MS } from "../core/policy.ts";
+import { parseCheckRequest, parseStartRequest } from "../core/requests.ts";
 import type { CheckStatus, VerificationStatus } from "../core/verification.ts";
 import { log } from "../log.ts";
+import { checkBody } from "../rest/validate.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
 
@@ -150,6 +152,13 @@ async function readForm(c: TwilioContext): Promise<URLSearchParams> {
   return new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
 }
 
+/** A form as the object its schema describes; a repeated parameter counts once, as `form.get` reads it. */
+function formFields(form: URLSearchParams): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of form) if (!(name in fields)) fields[name] = value;
+  return fields;
+}
+
 function refused(parameter: string, why: string): VerifyError {
   return new VerifyError("invalid_argument", `${parameter}: ${why}`, { field: parameter });
 }
@@ -185,6 +194,26 @@ function startRequest(form: URLSearchParams): Record<string, unknown> {
     serviceName: form.get("CustomFriendlyName") || undefined,
     clientIp: form.get("DeviceIp") ?? undefined,
   };
+}
+
+function cancelStatus(form: URLSearchParams): "canceled" {
+  const status = form.get("Status");
+  if (!status) throw refused("Status", "is required: canceled");
+  if (status === "approved") {
+    throw refused("Status", "approved is refused: a verification is approved only by its code (Twilio allows it only with CustomCode, which edge-verify does not accept)");
+  }
+  if (status !== "canceled") throw refused("Status", "must be canceled");
+  return status;
+}
+
+function checkRequest(form: URLSearchParams): { sid: string; to: string; code: string | undefined } {
+  for (const parameter of ["Amount", "Payee", "SnaClientToken"]) {
+    if (form.has(parameter)) throw refused(parameter, "is not supported");
+  }
+  const sid = form.get("VerificationSid") ?? "";
+  const to = form.get("To") ?? "";
+  if (!sid && !to) throw refused("To", "give To or VerificationSid");
+  return { sid, to, code: form.get("Code") ?? undefined };
 }
 
 async function resolveSid(c: TwilioContext, sid: string, field = "verificationId"): Promise<string> {
@@ -289,7 +318,9 @@ export function twilioRoutes(): Hono<TwilioEnv> {
   });
 
   routes.post("/Services/:serviceSid/Verifications", async (c) => {
-    const { verification } = await c.var.verifier.start(startRequest(await readForm(c)));
+    const form = await readForm(c);
+    checkBody("TwilioStartRequest", formFields(form), () => parseStartRequest(startRequest(form)));
+    const { verification } = await c.var.verifier.start(startRequest(form));
     if (verification.status === "failed") {
       // Twilio clients treat a 201 as "code sent": a send that failed for good is an error here.
       throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
@@ -310,12 +341,7 @@ export function twilioRoutes(): Hono<TwilioEnv> {
 
   routes.post("/Services/:serviceSid/Verifications/:sid", async (c) => {
     const form = await readForm(c);
-    const status = form.get("Status");
-    if (!status) throw refused("Status", "is required: canceled");
-    if (status === "approved") {
-      throw refused("Status", "approved is refused: a verification is approved only by its code (Twilio allows it only with CustomCode, which edge-verify does not accept)");
-    }
-    if (status !== "canceled") throw refused("Status", "must be canceled");
+    checkBody("TwilioUpdateRequest", formFields(form), () => cancelStatus(form));
     const sid = c.req.param("sid");
     const verificationId = await resolveSid(c, sid, "Sid");
     try {
@@ -332,14 +358,13 @@ export function twilioRoutes(): Hono<TwilioEnv> {
 
   routes.post("/Services/:serviceSid/VerificationCheck", async (c) => {
     const form = await readForm(c);
-    for (const parameter of ["Amount", "Payee", "SnaClientToken"]) {
-      if (form.has(parameter)) throw refused(parameter, "is not supported");
-    }
-    const sid = form.get("VerificationSid") ?? "";
-    const to = form.get("To") ?? "";
-    if (!sid && !to) throw refused("To", "give To or VerificationSid");
+    checkBody("TwilioCheckRequest", formFields(form), () => {
+      const { sid, to, code } = checkRequest(form);
+      return parseCheckRequest({ verificationId: sid, to, code });
+    });
+    const { sid, to, code } = checkRequest(form);
     const verificationId = sid ? await resolveSid(c, sid) : "";
-    const result = await c.var.verifier.check({ verificationId, to, code: form.get("Code") ?? undefined });
+    const result = await c.var.verifier.check({ verificationId, to, code });
     const outcome = checkOutcome(c, result.status, result.verification);
     const v = result.verification;
     return c.json({

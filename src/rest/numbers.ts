@@ -2,6 +2,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app.ts";
 import type { ListEntry } from "../number-lists.ts";
+import { invalidArgument } from "../core/errors.ts";
+import { checkBody } from "./validate.ts";
 import { readJson } from "./verifications.ts";
 
 function entryJson(entry: ListEntry) {
@@ -24,6 +26,9 @@ export function numberRoutes(): Hono<AppEnv> {
   // The number goes in the path URL-encoded (%2B14155552671) or with its "+".
   routes.put("/lists/:list/:phoneNumber", async (c) => {
     const body = (await readJson(c)) as { note?: unknown } | null;
+    checkBody("ListEntryRequest", body, () => {
+      throw invalidArgument("note", "must be a string of at most 200 characters");
+    });
     const entry = await c.var.verifier.setListed({
       list: c.req.param("list"),
       phoneNumber: c.req.param("phoneNumber"),

@@ -4,7 +4,9 @@ import { createAdmin } from "../admin.ts";
 import type { AppEnv } from "../app.ts";
 import { isAdmin } from "../auth.ts";
 import { loadConfig } from "../config.ts";
-import { VerifyError } from "../core/errors.ts";
+import { invalidArgument, VerifyError } from "../core/errors.ts";
+import { parseServiceSettings } from "../core/service.ts";
+import { checkBody } from "./validate.ts";
 import { readJson } from "./verifications.ts";
 
 export function serviceRoutes(): Hono<AppEnv> {
@@ -23,15 +25,27 @@ export function serviceRoutes(): Hono<AppEnv> {
   const admin = (c: { env: Env; var: { config: AppEnv["Variables"]["config"] } }) => createAdmin({ env: c.env, config: c.var.config });
 
   routes.get("/", async (c) => c.json({ services: await admin(c).listServices() }));
-  routes.post("/", async (c) => c.json(await admin(c).createService(await readJson(c)), 201));
+  routes.post("/", async (c) => {
+    const body = await readJson(c);
+    checkBody("CreateServiceRequest", body, (b) => parseServiceSettings(b, { partial: false, development: c.var.config.development }));
+    return c.json(await admin(c).createService(body), 201);
+  });
   routes.get("/:id", async (c) => c.json(await admin(c).getService(c.req.param("id"))));
-  routes.patch("/:id", async (c) => c.json(await admin(c).updateService(c.req.param("id"), await readJson(c))));
+  routes.patch("/:id", async (c) => {
+    const body = await readJson(c);
+    checkBody("UpdateServiceRequest", body, (b) => parseServiceSettings(b, { partial: true, development: c.var.config.development }));
+    return c.json(await admin(c).updateService(c.req.param("id"), body));
+  });
   routes.delete("/:id", async (c) => {
     await admin(c).deleteService(c.req.param("id"));
     return c.body(null, 204);
   });
   routes.post("/:id/keys", async (c) => {
-    const { key, secret } = await admin(c).createKey(c.req.param("id"), await readJson(c));
+    const body = await readJson(c);
+    checkBody("CreateApiKeyRequest", body, () => {
+      throw invalidArgument("name", "must be a string of at most 64 characters");
+    });
+    const { key, secret } = await admin(c).createKey(c.req.param("id"), body);
     return c.json({ ...key, secret }, 201);
   });
   routes.get("/:id/keys", async (c) => c.json({ keys: await admin(c).listKeys(c.req.param("id")) }));

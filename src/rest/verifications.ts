@@ -1,9 +1,10 @@
 // REST transport for verifications: request → verifier → response. No logic of its own.
 import { Hono, type Context } from "hono";
 import { invalidArgument } from "../core/errors.ts";
-import { parseIdempotencyKey } from "../core/requests.ts";
+import { parseCheckRequest, parseIdempotencyKey, parseStartRequest } from "../core/requests.ts";
 import type { AppEnv } from "../app.ts";
 import type { CallOptions } from "../verifier.ts";
+import { checkBody } from "./validate.ts";
 import { verificationJson } from "./views.ts";
 
 /** Reads a JSON object body; anything else is the caller's error (400), never a 500. */
@@ -32,13 +33,17 @@ export function verificationRoutes(): Hono<AppEnv> {
 
   routes.post("/verifications", async (c) => {
     const options = callOptions(c);
-    const { verification, replayed } = await c.var.verifier.start(await readJson(c), options);
+    const body = await readJson(c);
+    checkBody("StartVerificationRequest", body, parseStartRequest);
+    const { verification, replayed } = await c.var.verifier.start(body, options);
     return c.json(verificationJson(verification), 201, replayHeaders(replayed));
   });
 
   routes.post("/verifications/check", async (c) => {
     const options = callOptions(c);
-    const result = await c.var.verifier.check(await readJson(c), options);
+    const body = await readJson(c);
+    checkBody("CheckVerificationRequest", body, parseCheckRequest);
+    const result = await c.var.verifier.check(body, options);
     return c.json({ status: result.status, verification: verificationJson(result.verification) }, 200, replayHeaders(result.replayed));
   });
 
