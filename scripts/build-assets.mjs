@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const ASSETS_DIR = join(root, "dist", "assets");
-const FILES = ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"];
+const FILES = ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE", "NOTICE"];
 
 export function buildAssets() {
   const source = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));

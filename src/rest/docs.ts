@@ -22,6 +22,7 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edge-verify API reference</title>
+<link rel="icon" type="image/png" href="${RENDERER_PATH}/favicon-32x32.png">
 <link rel="stylesheet" href="${RENDERER_PATH}/swagger-ui.css">
 </head>
 <body>
@@ -49,6 +50,9 @@ export function docsRoutes(): Hono<AppEnv> {
   routes.get("/docs/init.js", (c) => c.body(INIT, 200, { ...DOCS_HEADERS, "content-type": "text/javascript; charset=utf-8" }));
   // Deployed, the asset router answers these before the Worker runs; this serves the same files
   // where it is not in front (the vitest plugin's exports.default.fetch).
-  routes.get(`${RENDERER_PATH}/*`, (c) => c.env.ASSETS.fetch(c.req.raw));
+  routes.get(`${RENDERER_PATH}/*`, async (c) => {
+    const response = await c.env.ASSETS.fetch(c.req.raw);
+    return response.status === 404 ? c.notFound() : response;
+  });
   return routes;
 }

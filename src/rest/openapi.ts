@@ -399,7 +399,6 @@ export function openApiDocument(): JsonSchema {
   for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operationObject(op);
   document = {
     openapi: "3.1.0",
-    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     info: {
       title: "edge-verify",
       version: "0.1.0",

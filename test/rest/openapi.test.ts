@@ -328,7 +328,7 @@ describe("/docs", () => {
     expect(response.headers.get("content-security-policy")).toContain("script-src 'self'");
     const html = await response.text();
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(assets).toEqual(["/docs/swagger-ui/swagger-ui.css", "/docs/swagger-ui/swagger-ui-bundle.js", "/docs/init.js"]);
+    expect(assets).toEqual(["/docs/swagger-ui/favicon-32x32.png", "/docs/swagger-ui/swagger-ui.css", "/docs/swagger-ui/swagger-ui-bundle.js", "/docs/init.js"]);
     const init = await (await call("GET", "/docs/init.js", undefined, { authorization: "" })).text();
     expect(init).toContain('url: "/openapi.json"');
   });
@@ -344,7 +344,9 @@ describe("/docs", () => {
   });
 
   it("does not shadow the API: unknown paths under /docs and API routes still reach the Worker", async () => {
-    expect((await call("GET", "/docs/swagger-ui/nope.js", undefined, { authorization: "" })).status).toBe(404);
+    const missing = await call("GET", "/docs/swagger-ui/nope.js", undefined, { authorization: "" });
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).code).toBe("not_found");
     expect((await call("GET", "/v1/verifications/ve_nope")).status).toBe(404);
     expect((await json(await call("GET", "/v1/verifications/ve_nope"))).code).toBe("not_found");
   });
