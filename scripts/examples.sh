@@ -124,4 +124,10 @@ curl -sS "$BASE_URL/v1/verifications/$ID" \
 } >"$OUT/rest-get"
 expect rest-get status approved
 
+# Not a docs/examples.md block: the TypeScript client's README example, run in Node over real HTTP
+# (Node 22 from the devDependencies; transform-types for the generated enums).
+node --experimental-transform-types --no-warnings clients/typescript/example.ts >"$OUT/ts-example"
+expect_line ts-example '^checked: approved$'
+expect_line ts-example '^refused: resource_exhausted \(resend_too_soon\), retry in [0-9]+ s$'
+
 echo "examples: every command of docs/examples.md ran and answered as documented"
