@@ -11,6 +11,7 @@ Needs the message classes generated from proto/ on sys.path (see README.md):
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -101,7 +102,8 @@ class VerifyClient:
                 return response_type.FromString(response.read())
         except urllib.error.HTTPError as error:
             raise _connect_error(error) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as error:
+            # No (complete) answer: the server may have acted, so the retry reuses the key.
             raise VerifyError("unavailable", str(error), reason="network_error") from error
 
     def _retry_delay(self, error, attempt):

@@ -115,7 +115,7 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
       }
     }
   }
-  const keyOf = (o: CallOptions | undefined) => o?.idempotencyKey ?? crypto.randomUUID();
+  const keyOf = (o: CallOptions | undefined) => o?.idempotencyKey ?? randomKey();
   const callOptions = (headers: Headers, signal: AbortSignal | undefined) => ({ headers, signal, timeoutMs: options.timeoutMs });
 
   return {
@@ -137,6 +137,11 @@ export function createVerifyClient(options: VerifyClientOptions): VerifyClient {
       return plainVerification(verification);
     },
   };
+}
+
+/** 128 random bits as hex. getRandomValues, unlike randomUUID, also works outside secure contexts. */
+function randomKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 const CHECK_STATUS: Record<number, string> = CheckStatusEnum;
