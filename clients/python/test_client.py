@@ -11,10 +11,12 @@ import json
 import os
 import random
 import re
+import http.server
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 import urllib.parse
 import urllib.request
@@ -103,6 +105,50 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(VerifyError) as caught:
             VerifyClient(BASE_URL, "ev_wrong_key_000000000").start(unique_number())
         self.assertEqual(caught.exception.code, "unauthenticated")
+
+    def test_lost_answer_is_retried_with_the_same_key(self):
+        # A proxy that forwards the first request to the worker, then drops the connection
+        # without answering: the server acted, the client saw a network error.
+        seen = []
+
+        class DropFirst(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                seen.append(self.headers["Idempotency-Key"])
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+                req = urllib.request.Request(BASE_URL + self.path, data=body, headers=headers, method="POST")
+                with urllib.request.urlopen(req, timeout=10) as upstream:
+                    status, answer = upstream.status, upstream.read()
+                    replayed = upstream.headers.get("idempotent-replayed")
+                if len(seen) == 1:
+                    self.close_connection = True
+                    return  # no response at all
+                self.send_response(status)
+                self.send_header("Content-Type", "application/proto")
+                if replayed:
+                    self.send_header("Idempotent-Replayed", replayed)
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DropFirst)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        try:
+            slept = []
+            client = VerifyClient(f"http://127.0.0.1:{proxy.server_port}", API_KEY, sleep=slept.append)
+            to = unique_number()
+            v = client.start(to)
+            self.assertEqual(v.status, pb.VERIFICATION_STATUS_PENDING)
+            self.assertEqual(len(seen), 2)
+            self.assertEqual(seen[0], seen[1])  # the retry reused the key
+            self.assertTrue(client.last_replayed)  # ... so the server replayed its answer
+            self.assertEqual(slept, [0.25])
+            self.assertEqual(len(messages_to(to)), 1)  # and sent one SMS
+        finally:
+            proxy.shutdown()
+            proxy.server_close()
 
     def test_network_error_is_retried_then_typed(self):
         slept = []
