@@ -2,12 +2,15 @@
 // error rendering. Everything here is translation; decisions live in the verifier and the core.
 import { createContextValues } from "@connectrpc/connect";
 import { Hono, type Context } from "hono";
-import { authenticate } from "./auth.ts";
+import { authenticate, isAdmin } from "./auth.ts";
+import { mtaRoutes } from "./compat/mta.ts";
+import { twilioRoutes } from "./compat/twilio.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
+import { serviceRoutes } from "./rest/services.ts";
 import { verificationRoutes } from "./rest/verifications.ts";
 import { createConnectFetchHandler } from "./rpc/handler.ts";
 import { phoneNumberServiceRoutes } from "./rpc/phone-number-service.ts";
@@ -16,7 +19,7 @@ import { createVerifier, type Verifier } from "./verifier.ts";
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { config: Config; verifier: Verifier };
+  Variables: { config: Config; verifier: Verifier; admin: boolean };
 };
 
 const connect = createConnectFetchHandler((router) => {
@@ -58,8 +61,10 @@ export function createApp(): Hono<AppEnv> {
     let verifier: Verifier | null = null;
     try {
       const config = loadConfig(c.env);
-      const principal = await authenticate(c.req.header("authorization"), config);
-      if (principal) verifier = createVerifier({ env: c.env, config, ...principal });
+      const principal = await authenticate(c.req.header("authorization"), c.env, config);
+      if (principal) verifier = createVerifier({ env: c.env, config, principal });
+      c.set("config", config);
+      c.set("admin", await isAdmin(c.req.header("authorization"), config));
       return await connect.fetch(c.req.raw, createContextValues().set(kVerifier, verifier));
     } catch (error) {
       if (error instanceof ConfigError) {
@@ -70,17 +75,23 @@ export function createApp(): Hono<AppEnv> {
     }
   });
 
+  // The admin API has its own credential (ADMIN_TOKEN), checked inside its routes.
+  app.route("/v1/services", serviceRoutes());
+
   app.use("/v1/*", async (c, next) => {
     const config = loadConfig(c.env);
-    const principal = await authenticate(c.req.header("authorization"), config);
+    const principal = await authenticate(c.req.header("authorization"), c.env, config);
     if (!principal) {
       throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
     }
     c.set("config", config);
-    c.set("verifier", createVerifier({ env: c.env, config, ...principal }));
+    c.set("verifier", createVerifier({ env: c.env, config, principal }));
     await next();
   });
   app.route("/v1", verificationRoutes());
   app.route("/v1", numberRoutes());
+  // Drop-in compatibility (docs/migrating.md): Twilio Verify v2 and Mobile Text Alerts v3.
+  app.route("/v2", twilioRoutes());
+  app.route("/v3", mtaRoutes());
   return app;
 }

@@ -1,38 +1,121 @@
-// API-key authentication. Keys are compared as SHA-256 digests in constant time, so neither the
-// comparison's timing nor a key's length says anything about the configured keys.
+// Authentication of API keys and the admin token. Keys are compared as SHA-256 digests in
+// constant time. Service keys are resolved through the registry behind a per-isolate cache that
+// lives at most KEY_CACHE_MS, so a revoked key stops working everywhere within a minute while the
+// hot path stays at one Durable Object round trip.
 import type { Config } from "./config.ts";
+import type { ServiceSettings } from "./core/service.ts";
+import type { ServiceRecord, ServiceRegistry } from "./service-registry.ts";
+import { twilioSettings } from "./compat/sids.ts";
 
 export interface Principal {
-  /** The service the key belongs to; `API_KEYS` are the built-in default service's keys. */
+  /** Scope of the caller's objects and counters: "default" for the built-in service, else its id. */
   service: string;
-  /** A digest prefix naming the key without revealing it; scopes idempotency keys. */
+  /** The service's public id (`VA` + 32 hex). */
+  serviceId: string;
+  /** Names the key without revealing it; scopes idempotency keys. */
   keyId: string;
+  settings: ServiceSettings;
+  webhookSecret: string;
 }
 
 export const DEFAULT_SERVICE = "default";
+/** A revocation reaches every isolate within this long (plus one request). */
+export const KEY_CACHE_MS = 30_000;
+/** Generated service keys start with this, so they are recognisable in code and secret scanners. */
+export const SERVICE_KEY_PREFIX = "evk_";
 
 const digestCache = new WeakMap<Config, Promise<Uint8Array[]>>();
+const keyCache = new Map<string, { principal: Principal | null; expiresAt: number }>();
+const KEY_CACHE_MAX = 2_000;
 
-async function sha256(text: string): Promise<Uint8Array> {
+export async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
-/** Reads `Authorization: Bearer <key>`; returns null for a missing, malformed or unknown key. */
-export async function authenticate(authorization: string | null | undefined, config: Config): Promise<Principal | null> {
+export function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function registryOf(env: Env): DurableObjectStub<ServiceRegistry> {
+  const namespace = env.SERVICE_REGISTRY as unknown as DurableObjectNamespace<ServiceRegistry>;
+  return namespace.get(namespace.idFromName("registry"));
+}
+
+/** The built-in default service (the one `API_KEYS` belong to), created on first use. */
+export async function defaultService(env: Env, config: Config): Promise<ServiceRecord> {
+  const cached = keyCache.get("default-service");
+  if (cached && cached.expiresAt > Date.now() && cached.principal) return toRecord(cached.principal);
+  const { defaultServiceSid } = await twilioSettings(env, config);
+  const record = await registryOf(env).ensureService({ id: defaultServiceSid, settings: { friendlyName: "Default service" } });
+  keyCache.set("default-service", { principal: principalOf(record, DEFAULT_SERVICE, ""), expiresAt: Date.now() + KEY_CACHE_MS });
+  return record;
+}
+
+/** Forgets cached lookups in this isolate (admin changes made here take effect at once here). */
+export function forgetCachedKeys(): void {
+  keyCache.clear();
+}
+
+/** Reads `Authorization: Bearer <key>`; null for a missing, malformed, unknown or revoked key. */
+export async function authenticate(authorization: string | null | undefined, env: Env, config: Config): Promise<Principal | null> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-  if (!match) return null;
-  let digests = digestCache.get(config);
-  if (!digests) {
-    digests = Promise.all(config.apiKeys.map(sha256));
-    digestCache.set(config, digests);
+  return match ? authenticateKey(match[1]!, env, config) : null;
+}
+
+export async function authenticateKey(key: string, env: Env, config: Config): Promise<Principal | null> {
+  const candidate = await sha256(key);
+  const digest = hex(candidate);
+  if (!key.startsWith(SERVICE_KEY_PREFIX)) {
+    let digests = digestCache.get(config);
+    if (!digests) {
+      digests = Promise.all(config.apiKeys.map(sha256));
+      digestCache.set(config, digests);
+    }
+    let found = false;
+    // Compare against every configured key without early exit.
+    for (const configured of await digests) {
+      if (crypto.subtle.timingSafeEqual(candidate, configured)) found = true;
+    }
+    if (!found) return null;
+    return principalOf(await defaultService(env, config), DEFAULT_SERVICE, digest.slice(0, 16));
   }
-  const candidate = await sha256(match[1]!);
-  let found = false;
-  // Compare against every key without early exit.
-  for (const digest of await digests) {
-    if (crypto.subtle.timingSafeEqual(candidate, digest)) found = true;
-  }
-  if (!found) return null;
-  const keyId = Array.from(candidate.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
-  return { service: DEFAULT_SERVICE, keyId };
+  const now = Date.now();
+  const cached = keyCache.get(digest);
+  if (cached && cached.expiresAt > now) return cached.principal;
+  const resolved = await registryOf(env).resolveKey(digest);
+  // Keys made for the built-in service act in its scope, like API_KEYS.
+  const scope = resolved?.serviceId === (await twilioSettings(env, config)).defaultServiceSid ? DEFAULT_SERVICE : resolved?.serviceId;
+  const principal = resolved ? principalOf(resolved.service, scope!, resolved.keyId) : null;
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(digest, { principal, expiresAt: now + KEY_CACHE_MS });
+  return principal;
+}
+
+function principalOf(record: ServiceRecord, scope: string, keyId: string): Principal {
+  return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret };
+}
+
+function toRecord(p: Principal): ServiceRecord {
+  return { id: p.serviceId, settings: p.settings, webhookSecret: p.webhookSecret, createdAt: 0, updatedAt: 0 };
+}
+
+/** Constant-time check of the admin token (`Authorization: Bearer <ADMIN_TOKEN>`). */
+export async function isAdmin(authorization: string | null | undefined, config: Config): Promise<boolean> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  if (!match || !config.adminToken) return false;
+  return crypto.subtle.timingSafeEqual(await sha256(match[1]!), await sha256(config.adminToken));
+}
+
+/** A new service key: the prefix and 192 random bits, base64url. Shown once; stored as a digest. */
+export function newServiceKey(): string {
+  const bytes = new Uint8Array(24);
+  crypto.getRandomValues(bytes);
+  return SERVICE_KEY_PREFIX + btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+/** Twilio-style service id: `VA` + 32 hex. */
+export function newServiceId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return `VA${hex(bytes)}`;
 }

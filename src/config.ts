@@ -5,6 +5,7 @@ import { DEFAULT_NUMBER_LIMITS, RULE_NAMES, type NumberLimits, type RuleMode, ty
 import { createTemplateCatalog, DEFAULT_LOCALE, parseCustomTemplates, type TemplateCatalog } from "./core/locales.ts";
 import { validateServiceName } from "./core/template.ts";
 import { validateWebOtpDomain } from "./core/webotp.ts";
+import { parseTestNumbers } from "./core/service.ts";
 import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type ProviderName, type SmsConfig, type SmsProviderChoice } from "./sms/config.ts";
 
 export class ConfigError extends Error {
@@ -31,6 +32,10 @@ export interface TwilioConfig {
 export interface Config {
   development: boolean;
   apiKeys: readonly string[];
+  /** Guards the admin API (`/v1/services`, AdminService); empty disables it. */
+  adminToken: string;
+  /** Fixed-code numbers of the default service (TEST_NUMBERS). */
+  testNumbers: Record<string, string>;
   codeSecret: string;
   smsProvider: SmsProviderName;
   smsTimeoutMs: number;
@@ -78,6 +83,7 @@ export interface DeliveryConfig {
 /** The credentials `npm run dev` ships with; refused anywhere but local development. */
 export const DEV_API_KEY = "ev_dev_local_only_key";
 export const DEV_CODE_SECRET = "dev-only-code-secret-never-use-in-production";
+export const DEV_ADMIN_TOKEN = "ev_dev_admin_token";
 
 const cache = new WeakMap<object, Config>();
 
@@ -113,6 +119,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     .map((key) => key.trim())
     .filter((key) => key.length > 0);
   const codeSecret = text("CODE_SECRET");
+  const adminToken = text("ADMIN_TOKEN");
   const smsProvider = text("SMS_PROVIDER", development ? "console" : "twilio");
 
   if (!development) {
@@ -123,6 +130,8 @@ export function parseConfig(env: Record<string, unknown>): Config {
     if (codeSecret === DEV_CODE_SECRET) throw new ConfigError("CODE_SECRET is the public dev secret; set a real one");
     if (codeSecret.length < 32) throw new ConfigError("CODE_SECRET must be at least 32 characters");
     if (smsProvider === "console") throw new ConfigError("SMS_PROVIDER=console prints codes to logs; it is for local development only");
+    if (adminToken === DEV_ADMIN_TOKEN) throw new ConfigError("ADMIN_TOKEN is the public dev token; set a real one or leave it unset");
+    if (adminToken && adminToken.length < 24) throw new ConfigError("ADMIN_TOKEN must be at least 24 characters");
   } else {
     if (apiKeys.length === 0) throw new ConfigError("API_KEYS is empty; set it in wrangler.toml [env.dev.vars] or .dev.vars");
     if (!codeSecret) throw new ConfigError("CODE_SECRET is empty; set it in wrangler.toml [env.dev.vars] or .dev.vars");
@@ -194,9 +203,19 @@ export function parseConfig(env: Record<string, unknown>): Config {
     throw new ConfigError((error as Error).message);
   }
 
+  let testNumbers: Record<string, string>;
+  try {
+    const raw = text("TEST_NUMBERS", "{}");
+    testNumbers = parseTestNumbers(JSON.parse(raw), "TEST_NUMBERS");
+  } catch (error) {
+    throw new ConfigError(`TEST_NUMBERS must be JSON {"+15005550100": "123456"}: ${(error as Error).message}`);
+  }
+
   return {
     development,
     apiKeys,
+    adminToken,
+    testNumbers,
     codeSecret,
     smsProvider,
     smsTimeoutMs: int("SMS_TIMEOUT_MS", 10_000, 100, 60_000),

@@ -4,6 +4,8 @@ import { createApp } from "./app.ts";
 export { NumberLists } from "./number-lists.ts";
 export { PhoneVerification } from "./phone-verification.ts";
 export { ScopeCounter } from "./scope-counter.ts";
+export { ServiceRegistry } from "./service-registry.ts";
+export { TwilioSidIndex } from "./compat/sid-index.ts";
 
 const app = createApp();
 

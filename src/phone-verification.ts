@@ -42,6 +42,11 @@ import {
   type VerificationRecord,
 } from "./core/verification.ts";
 import { log } from "./log.ts";
+import { catalogForTemplates } from "./core/locales.ts";
+import type { NumberLimits } from "./core/policy.ts";
+import type { WebhookEvent } from "./core/service.ts";
+import { verificationJson } from "./rest/views.ts";
+import { createOutboxTable, deliverDueEvents, enqueueEvent } from "./webhooks.ts";
 import type { ScopeCounter, TakeInput } from "./scope-counter.ts";
 import { createChannelSenders } from "./sms/index.ts";
 import { DeliveryFailedError, sendWithRetry } from "./sms/retry.ts";
@@ -67,7 +72,20 @@ export interface IdempotencyInput {
   requestHash: string;
 }
 
+/** The calling service's settings that the object applies (resolved by the Worker per request). */
+export interface DoPolicy {
+  maxCheckAttempts: number;
+  numberLimits: NumberLimits;
+  /** The service's own per-locale templates; null uses the deployment's catalog. */
+  templates: Record<string, string> | null;
+  /** The events the service subscribes to; null when it has no webhook. */
+  webhook: { serviceId: string; events: WebhookEvent[] } | null;
+}
+
 export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "messageSegments"> {
+  policy: DoPolicy;
+  /** A test number's fixed code: no SMS is sent and no budget used; everything else applies. */
+  testCode: string | null;
   serviceName: string;
   /** WebOTP / app-hash lines appended to the message. */
   bindings: CodeBindings;
@@ -78,6 +96,7 @@ export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "mes
 
 export interface DoCheckInput {
   service: string;
+  policy: DoPolicy;
   verificationId: string;
   /** E.164; when given with an id it must match, alone it selects the latest pending verification. */
   to: string;
@@ -89,6 +108,8 @@ export interface DoLookupInput {
   service: string;
   verificationId: string;
   idempotency?: IdempotencyInput;
+  /** Needed by cancel (webhooks); a get does without. */
+  policy?: DoPolicy;
 }
 
 export type NumberList = "deny" | "allow";
@@ -107,6 +128,8 @@ interface NumberState {
   counters: NumberCounters;
   denied: boolean;
   allowed: boolean;
+  /** The service policy of the latest request, for work the alarm does without a request. */
+  policy: DoPolicy | null;
 }
 
 interface TakenUnit {
@@ -156,6 +179,8 @@ export class PhoneVerification extends DurableObject<Env> {
         if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
         if (outcome.changed) {
           this.#save(outcome.record);
+          if (input.policy) this.#rememberPolicy(input.policy);
+          this.#emit("verification.canceled", outcome.record);
           await this.#scheduleAlarm(loadConfig(this.env));
         }
         return { ok: true, value: view(outcome.record) } as const;
@@ -193,9 +218,12 @@ export class PhoneVerification extends DurableObject<Env> {
         .exec("SELECT id FROM verifications WHERE status = 'pending' AND next_channel_at > 0 AND next_channel_at <= ? AND expires_at > ?", now, now)
         .toArray()
         .map((row) => row.id as string);
-      for (const row of this.#sql.exec("SELECT * FROM verifications WHERE status = 'pending' AND expires_at <= ?", now)) {
+      for (const row of this.#sql.exec("SELECT * FROM verifications WHERE status = 'pending' AND expires_at <= ?", now).toArray()) {
         const expired = expireIfDue(fromRow(row), now);
-        if (expired) this.#save(expired);
+        if (expired) {
+          this.#save(expired);
+          this.#emit("verification.expired", expired);
+        }
       }
       this.#sql.exec("DELETE FROM verifications WHERE status != 'pending' AND updated_at <= ?", now - config.retentionDays * DAY_MS);
       this.#sql.exec("DELETE FROM idempotency WHERE expires_at <= ?", now);
@@ -204,7 +232,8 @@ export class PhoneVerification extends DurableObject<Env> {
       this.#saveState({ ...state, counters });
       const remaining =
         (this.#sql.exec("SELECT COUNT(*) AS n FROM verifications").one().n as number) +
-        (this.#sql.exec("SELECT COUNT(*) AS n FROM idempotency").one().n as number);
+        (this.#sql.exec("SELECT COUNT(*) AS n FROM idempotency").one().n as number) +
+        (this.#sql.exec("SELECT COUNT(*) AS n FROM webhook_outbox").one().n as number);
       if (remaining === 0 && !state.denied && !state.allowed && isEmpty(counters)) {
         // Nothing left about this number: drop every byte, including the schema.
         await this.ctx.storage.deleteAll();
@@ -216,6 +245,11 @@ export class PhoneVerification extends DurableObject<Env> {
     });
     // Outside the exclusive section: each step takes it itself, and releases it for the send.
     for (const id of fallbacks) await this.#channelFallback(config, id);
+    if (this.#schemaReady) {
+      // Webhook posts run outside the exclusive section too: a slow receiver must not hold the number.
+      await deliverDueEvents(this.#sql, this.env, this.ctx);
+      await this.#exclusive(() => this.#scheduleAlarm(config));
+    }
   }
 
   async #start(input: DoStartInput): Promise<DoResult<VerificationView>> {
@@ -230,7 +264,7 @@ export class PhoneVerification extends DurableObject<Env> {
         risks.push("deny_list");
       }
       const counters = pruneCounters(state.counters, now);
-      const refused = evaluateSend(counters, now, config.numberLimits);
+      const refused = evaluateSend(counters, now, input.policy.numberLimits);
       if (refused) return { ok: false, refusal: refused };
 
       // Cross-number limits, counted in parallel. The allow list skips velocity, never the budget.
@@ -243,9 +277,9 @@ export class PhoneVerification extends DurableObject<Env> {
       const reuse = live && isLive(live, now) ? live : null;
       if (live && !reuse) this.#save(expireIfDue(live, now) ?? live);
       const id = reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
-      const code = generateCode(input.codeLength, cryptoRandom);
+      const code = input.testCode ?? generateCode(input.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(config.codeSecret), id, code);
-      const message = this.#render(config, input.channels[0]!, {
+      const message = this.#render(input.policy, input.channels[0]!, {
         code,
         locale: input.locale,
         serviceName: input.serviceName,
@@ -254,16 +288,29 @@ export class PhoneVerification extends DurableObject<Env> {
       });
       // From here the code exists only inside `body`, which goes to the provider and nowhere else.
       body = message.body;
-      const params = { ...input, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments };
-      const record = applyStart(reuse, params, now, id, codeHash);
+      const params = {
+        ...input,
+        risks: [...new Set(risks)],
+        messageEncoding: message.encoding,
+        messageSegments: message.segments,
+        codeLength: code.length,
+      };
+      let record = applyStart(reuse, params, now, id, codeHash);
+      if (input.testCode !== null) {
+        // A test number: nothing is sent, so the outcome is known now.
+        record = { ...applySendSuccess(record, `test_${record.sendAttempts}`, "test", now), test: true };
+        body = "";
+      }
       // Persisted before the provider call: a concurrent start sees this send and its cooldown.
       this.#save(record);
-      this.#saveState({ ...state, counters: recordSend(counters, now) });
+      this.#saveState({ ...state, counters: recordSend(counters, now), policy: input.policy });
+      this.#emit("verification.started", record);
       await this.#scheduleAlarm(config);
       return { ok: true, value: { record, sentAt: now, taken: taken.value.units } };
     });
     if (!reservation.ok) return reservation;
     const { record: reserved, sentAt, taken } = reservation.value;
+    if (input.testCode !== null) return { ok: true, value: view(reserved) };
     return { ok: true, value: view(await this.#deliver(config, reserved, body, sentAt, taken)) };
   }
 
@@ -304,6 +351,7 @@ export class PhoneVerification extends DurableObject<Env> {
             : current
           : applySendSuccess(current, outcome.messageId, outcome.provider, now);
       this.#save(next);
+      if (next.status === "failed" && current.status !== "failed") this.#emit("verification.failed", next);
       return next;
     });
     if (outcome instanceof DeliveryFailedError) {
@@ -329,7 +377,7 @@ export class PhoneVerification extends DurableObject<Env> {
 
   /** The message for a channel: the locale's template for SMS and WhatsApp, TwiML for a call. */
   #render(
-    config: Config,
+    policy: DoPolicy | null,
     channel: Channel,
     values: { code: string; locale: string; serviceName: string; ttlSeconds: number; bindings: CodeBindings },
   ): { body: string; encoding: string; segments: number } {
@@ -337,8 +385,9 @@ export class PhoneVerification extends DurableObject<Env> {
       return { body: renderVoiceTwiml({ locale: values.locale, code: values.code, serviceName: values.serviceName }).twiml, encoding: "", segments: 0 };
     }
     // WebOTP and app-hash lines are for SMS autofill; WhatsApp gets the plain text.
+    const catalog = policy?.templates ? catalogForTemplates(policy.templates) : loadConfig(this.env).templates;
     return renderMessage(
-      config.templates.lookup(values.locale).template,
+      catalog.lookup(values.locale).template,
       { code: values.code, serviceName: values.serviceName, ttlMinutes: Math.ceil(values.ttlSeconds / 60) },
       channel === "sms" ? values.bindings : {},
     );
@@ -358,7 +407,7 @@ export class PhoneVerification extends DurableObject<Env> {
       if (!channel) return null;
       const state = this.#loadState();
       const counters = pruneCounters(state.counters, now);
-      const refused = evaluateSend(counters, now, config.numberLimits);
+      const refused = evaluateSend(counters, now, state.policy?.numberLimits ?? config.numberLimits);
       if (refused) {
         // A cooldown that ends before expiry only delays the step; any other limit ends the workflow.
         const retryAt = now + (refused.retryAfterSeconds ?? 0) * 1000;
@@ -368,7 +417,7 @@ export class PhoneVerification extends DurableObject<Env> {
       }
       const code = generateCode(record.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(config.codeSecret), record.id, code);
-      const message = this.#render(config, channel, {
+      const message = this.#render(state.policy, channel, {
         code,
         locale: record.locale,
         serviceName: record.serviceName,
@@ -406,14 +455,20 @@ export class PhoneVerification extends DurableObject<Env> {
       for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) {
         if (macEqual(candidate, hash)) matched = true;
       }
-      const outcome = applyCheck(record, matched, now, config.maxCheckAttempts);
+      const outcome = applyCheck(record, matched, now, input.policy.maxCheckAttempts);
       if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
       if (outcome.changed) {
         this.#save(outcome.record);
         if (outcome.status === "invalid") {
-          this.#saveState({ ...state, counters: recordFailedCheck(state.counters, now, config.numberLimits) });
+          this.#saveState({ ...state, counters: recordFailedCheck(state.counters, now, input.policy.numberLimits), policy: input.policy });
         } else if (outcome.status === "approved") {
-          this.#saveState({ ...state, counters: recordApproval(state.counters, now) });
+          this.#saveState({ ...state, counters: recordApproval(state.counters, now), policy: input.policy });
+        } else {
+          this.#saveState({ ...state, policy: input.policy });
+        }
+        if (record.status !== outcome.record.status) {
+          const event = STATUS_EVENTS[outcome.record.status];
+          if (event) this.#emit(event, outcome.record);
         }
         await this.#scheduleAlarm(config);
       }
@@ -587,6 +642,9 @@ export class PhoneVerification extends DurableObject<Env> {
     this.#addColumn("verifications", "fallback_after_seconds", "INTEGER NOT NULL DEFAULT 0");
     this.#addColumn("verifications", "next_channel_at", "INTEGER NOT NULL DEFAULT 0");
     this.#addColumn("verifications", "previous_code_hashes", "TEXT NOT NULL DEFAULT '[]'");
+    this.#addColumn("verifications", "test", "INTEGER NOT NULL DEFAULT 0");
+    this.#addColumn("number_state", "policy", "TEXT");
+    createOutboxTable(this.#sql);
   }
 
   #addColumn(table: string, column: string, definition: string): void {
@@ -595,20 +653,37 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   #loadState(): NumberState {
-    if (!this.#schemaReady) return { counters: EMPTY_COUNTERS, denied: false, allowed: false };
-    const row = this.#sql.exec("SELECT counters, denied, allowed FROM number_state WHERE id = 1").toArray()[0];
-    if (!row) return { counters: EMPTY_COUNTERS, denied: false, allowed: false };
-    return { counters: JSON.parse(row.counters as string) as NumberCounters, denied: row.denied === 1, allowed: row.allowed === 1 };
+    if (!this.#schemaReady) return { counters: EMPTY_COUNTERS, denied: false, allowed: false, policy: null };
+    const row = this.#sql.exec("SELECT counters, denied, allowed, policy FROM number_state WHERE id = 1").toArray()[0];
+    if (!row) return { counters: EMPTY_COUNTERS, denied: false, allowed: false, policy: null };
+    return {
+      counters: JSON.parse(row.counters as string) as NumberCounters,
+      denied: row.denied === 1,
+      allowed: row.allowed === 1,
+      policy: row.policy ? (JSON.parse(row.policy as string) as DoPolicy) : null,
+    };
   }
 
   #saveState(state: NumberState): void {
     this.#ensureSchema();
     this.#sql.exec(
-      "INSERT OR REPLACE INTO number_state (id, counters, denied, allowed) VALUES (1, ?, ?, ?)",
+      "INSERT OR REPLACE INTO number_state (id, counters, denied, allowed, policy) VALUES (1, ?, ?, ?, ?)",
       JSON.stringify(state.counters),
       state.denied ? 1 : 0,
       state.allowed ? 1 : 0,
+      state.policy ? JSON.stringify(state.policy) : null,
     );
+  }
+
+  #rememberPolicy(policy: DoPolicy): void {
+    this.#saveState({ ...this.#loadState(), policy });
+  }
+
+  /** Queues a webhook event if the service subscribes to it (same synchronous step as the change). */
+  #emit(type: WebhookEvent, record: VerificationRecord): void {
+    const webhook = this.#loadState().policy?.webhook;
+    if (!webhook || !webhook.events.includes(type)) return;
+    enqueueEvent(this.#sql, { type, serviceId: webhook.serviceId, data: verificationJson(view(record)), now: Date.now() });
   }
 
   #load(id: string): VerificationRecord | null {
@@ -631,8 +706,8 @@ export class PhoneVerification extends DurableObject<Env> {
       `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
         updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
         line_type, external_id, tags, locale, risks, message_encoding, message_segments, service_name, channels,
-        fallback_after_seconds, next_channel_at, previous_code_hashes)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        fallback_after_seconds, next_channel_at, previous_code_hashes, test)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.id,
       r.service,
       r.to,
@@ -661,6 +736,7 @@ export class PhoneVerification extends DurableObject<Env> {
       r.fallbackAfterSeconds,
       r.nextChannelAt,
       JSON.stringify(r.previousCodeHashes.map((h) => toBase64Url(h))),
+      r.test ? 1 : 0,
     );
   }
 
@@ -672,7 +748,8 @@ export class PhoneVerification extends DurableObject<Env> {
         `SELECT MIN(due) AS due FROM (
           SELECT MIN(CASE WHEN status = 'pending' THEN expires_at ELSE updated_at + ? END) AS due FROM verifications
           UNION ALL SELECT MIN(next_channel_at) FROM verifications WHERE status = 'pending' AND next_channel_at > 0
-          UNION ALL SELECT MIN(expires_at) FROM idempotency)`,
+          UNION ALL SELECT MIN(expires_at) FROM idempotency
+          UNION ALL SELECT MIN(next_attempt_at) FROM webhook_outbox)`,
         config.retentionDays * DAY_MS,
       )
       .one();
@@ -682,11 +759,19 @@ export class PhoneVerification extends DurableObject<Env> {
       (t): t is number => t !== null,
     );
     if (candidates.length === 0) return;
-    const due = Math.min(...candidates);
+    const due = Math.max(Math.min(...candidates), Date.now());
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > due) await this.ctx.storage.setAlarm(due);
   }
 }
+
+const STATUS_EVENTS: Partial<Record<VerificationRecord["status"], WebhookEvent>> = {
+  approved: "verification.approved",
+  expired: "verification.expired",
+  canceled: "verification.canceled",
+  max_attempts_reached: "verification.max_attempts_reached",
+  failed: "verification.failed",
+};
 
 const SCOPE_MESSAGES: Record<ScopeRequest["rule"], string> = {
   velocity_ip: "clientIp: too many verifications from this IP address; try again later",
@@ -742,5 +827,6 @@ function fromRow(row: Record<string, SqlStorageValue>): VerificationRecord {
     fallbackAfterSeconds: (row.fallback_after_seconds as number | undefined) ?? 0,
     nextChannelAt: (row.next_channel_at as number | undefined) ?? 0,
     previousCodeHashes: (JSON.parse((row.previous_code_hashes as string | undefined) ?? "[]") as string[]).map((h) => fromBase64Url(h) ?? new Uint8Array()),
+    test: row.test === 1,
   };
 }

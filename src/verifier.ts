@@ -9,7 +9,10 @@ import { applyModes, DAY_MS, ipScope, numberRuleHits, rangeOf, shardLimit, shard
 import { parseCheckRequest, parseStartRequest, parseVerificationId, type StartRequest } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
 import type { ListEntry, NumberLists } from "./number-lists.ts";
-import type { DoResult, IdempotencyInput, NumberList, PhoneVerification, ScopeRequest, VerificationView } from "./phone-verification.ts";
+import type { DoPolicy, DoResult, IdempotencyInput, NumberList, PhoneVerification, ScopeRequest, VerificationView } from "./phone-verification.ts";
+import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
+import { catalogForTemplates } from "./core/locales.ts";
+import { numberLimitsFor } from "./core/service.ts";
 
 export type { VerificationView };
 
@@ -46,15 +49,24 @@ export interface Verifier {
 export interface VerifierOptions {
   env: Env;
   config: Config;
-  /** The calling service (API keys belong to one); scopes every object, id and counter. */
-  service: string;
-  /** Identifies the API key (a digest prefix); idempotency keys are scoped by it. */
-  keyId: string;
+  /** The authenticated caller: its service scopes every object, id and counter; its settings apply. */
+  principal: Principal;
 }
 
 const HOUR_MS = 3_600_000;
 
-export function createVerifier({ env, config, service, keyId }: VerifierOptions): Verifier {
+export function createVerifier({ env, config, principal }: VerifierOptions): Verifier {
+  const { service, keyId, settings } = principal;
+  const policy: DoPolicy = {
+    maxCheckAttempts: settings.maxCheckAttempts ?? config.maxCheckAttempts,
+    numberLimits: numberLimitsFor(config.numberLimits, settings),
+    templates: settings.templates ?? null,
+    webhook: settings.webhookUrl && settings.webhookEvents?.length ? { serviceId: principal.serviceId, events: settings.webhookEvents } : null,
+  };
+  const ruleModes = { ...config.ruleModes, ...settings.ruleModes };
+  const allowedCountries = settings.allowedCountries ? new Set(settings.allowedCountries) : config.allowedCountries;
+  const limits = { ...config.limits, ...settings.limits };
+  const testNumbers = service === DEFAULT_SERVICE ? config.testNumbers : (settings.testNumbers ?? {});
   const namespace = env.PHONE_VERIFICATION as unknown as DurableObjectNamespace<PhoneVerification>;
   const lists = env.NUMBER_LISTS as unknown as DurableObjectNamespace<NumberLists>;
   const byNumber = (e164: string) => namespace.get(namespace.idFromName(`${service}:${e164}`));
@@ -72,11 +84,12 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
     async start(raw, options) {
       const request = parseStartRequest(raw);
       const phone = parsePhoneNumber(request.to);
-      const verdict = applyModes(numberRuleHits(phone, config.allowedCountries), config.ruleModes);
+      const verdict = applyModes(numberRuleHits(phone, allowedCountries), ruleModes);
       if (verdict.refusal) {
         throw new VerifyError("rule_refused", verdict.refusal.message, { field: "to", rule: verdict.refusal.rule });
       }
-      const ttlSeconds = request.timeoutSeconds ?? config.defaultTimeoutSeconds;
+      const ttlSeconds = request.timeoutSeconds ?? settings.ttlSeconds ?? config.defaultTimeoutSeconds;
+      const testCode = testNumbers[phone.e164] ?? null;
       for (const [i, channel] of request.channels.entries()) {
         if (channel !== "sms" && !config.channels[channel]) {
           throw invalidArgument(request.channels.length > 1 ? `channels[${i}]` : "channel", `${channel} is not configured on this deployment`);
@@ -88,21 +101,24 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
       const result = await byNumber(phone.e164).start({
         service,
         to: phone.e164,
-        codeLength: request.codeLength ?? config.defaultCodeLength,
+        codeLength: request.codeLength ?? settings.codeLength ?? config.defaultCodeLength,
         ttlSeconds,
         countryCode: phone.countryCode,
         lineType: phone.lineType,
         externalId: request.externalId,
         tags: request.tags,
         // The catalog's locale actually used (pt-BR → pt → default), recorded on the verification.
-        locale: config.templates.lookup(request.locale).locale,
+        locale: (settings.templates ? catalogForTemplates(settings.templates) : config.templates).lookup(request.locale).locale,
         bindings: { webOtpDomain: request.webOtpDomain, appHash: request.appHash },
         channels: request.channels,
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? config.defaultServiceName,
         risks: verdict.monitored,
-        scopes: scopesFor(request, phone.e164, phone.countryCode),
-        denyListMode: config.ruleModes.deny_list,
+        // A test number sends nothing, so it spends no budget; every other rule still counts.
+        scopes: scopesFor(request, phone.e164, phone.countryCode).filter((s) => testCode === null || s.rule !== "budget"),
+        denyListMode: ruleModes.deny_list,
+        policy,
+        testCode,
         idempotency: await idempotency("start", { ...request, to: phone.e164 }, options),
       });
       const { value, replayed } = unwrap(result);
@@ -115,6 +131,7 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
       const stub = request.verificationId ? byVerificationId(request.verificationId) : byNumber(to);
       const result = await stub.check({
         service,
+        policy,
         verificationId: request.verificationId,
         to,
         code: request.code,
@@ -133,6 +150,7 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
       const verificationId = parseVerificationId(raw);
       const result = await byVerificationId(verificationId).cancel({
         service,
+        policy,
         verificationId,
         idempotency: await idempotency("cancel", { verificationId }, options),
       });
@@ -176,8 +194,7 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
    * single object (≈1,000 requests/s) sits on every start; each shard gets its share of the limit.
    */
   function scopesFor(request: StartRequest, e164: string, countryCode: string): ScopeRequest[] {
-    const modes = config.ruleModes;
-    const limits = config.limits;
+    const modes = ruleModes;
     const scopes: ScopeRequest[] = [];
     const ip = request.clientIp ? ipScope(request.clientIp) : null;
     if (ip && modes.velocity_ip !== "off") {
@@ -209,14 +226,25 @@ export function createVerifier({ env, config, service, keyId }: VerifierOptions)
       });
     }
     if (modes.budget !== "off") {
-      const shards = Math.min(limits.budgetShards, limits.smsDailyLimit);
+      const shards = Math.min(config.limits.budgetShards, config.limits.smsDailyLimit);
       const shard = shardOf(e164, shards);
       scopes.push({
         rule: "budget",
         // Deployment-wide, across services: the operator's money.
         name: `budget:${shard}`,
-        take: { limit: shardLimit(limits.smsDailyLimit, shards, shard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
+        take: { limit: shardLimit(config.limits.smsDailyLimit, shards, shard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
       });
+      const own = settings.limits?.smsDailyLimit;
+      if (own !== undefined) {
+        // The service's own budget, on top of the deployment's.
+        const ownShards = Math.min(config.limits.budgetShards, own);
+        const ownShard = shardOf(e164, ownShards);
+        scopes.push({
+          rule: "budget",
+          name: `${service}:budget:${ownShard}`,
+          take: { limit: shardLimit(own, ownShards, ownShard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
+        });
+      }
     }
     return scopes;
   }
@@ -242,3 +270,4 @@ async function requestHash(op: string, request: unknown): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
+

@@ -222,3 +222,19 @@ export function createTemplateCatalog(options: TemplateCatalogOptions = {}): Tem
     },
   };
 }
+
+const compiled = new Map<string, TemplateCatalog>();
+/**
+ * A service's templates compiled once per isolate (settings change rarely; compiling validates
+ * every template). Bounded, oldest dropped first.
+ */
+export function catalogForTemplates(templates: Readonly<Record<string, string>>): TemplateCatalog {
+  const key = JSON.stringify(templates);
+  let catalog = compiled.get(key);
+  if (!catalog) {
+    if (compiled.size >= 100) compiled.delete(compiled.keys().next().value!);
+    catalog = createTemplateCatalog({ custom: templates, field: "templates", allowMultiSegment: true });
+    compiled.set(key, catalog);
+  }
+  return catalog;
+}

@@ -50,6 +50,8 @@ export interface VerificationRecord {
    * call came can still use it. A start (resend) clears them: its new code replaces all others.
    */
   previousCodeHashes: Uint8Array[];
+  /** Started for a test number: no SMS was sent, the code is the configured fixed one. */
+  test: boolean;
 }
 
 export interface StartParams {
@@ -144,6 +146,7 @@ export function applyStart(
     messageEncoding: params.messageEncoding,
     messageSegments: params.messageSegments,
     ...workflow,
+    test: false,
   };
 }
 

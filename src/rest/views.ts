@@ -24,6 +24,7 @@ export interface VerificationJson {
   messageSegments: number;
   channels: string[];
   nextChannelTime: string | null;
+  test: boolean;
 }
 
 export function verificationJson(v: VerificationView): VerificationJson {
@@ -49,5 +50,6 @@ export function verificationJson(v: VerificationView): VerificationJson {
     messageSegments: v.messageSegments,
     channels: v.channels,
     nextChannelTime: v.nextChannelAt ? new Date(v.nextChannelAt).toISOString() : null,
+    test: v.test,
   };
 }

@@ -77,6 +77,7 @@ export function verificationMessage(v: VerificationView): Verification {
     locale: v.locale,
     messageEncoding: v.messageEncoding,
     messageSegments: v.messageSegments,
+    test: v.test,
   });
 }
 

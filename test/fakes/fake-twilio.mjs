@@ -17,6 +17,10 @@ export async function startFakeTwilio(options = {}) {
   /** @type {Map<string, {status: number, body: unknown, delayMs: number, times: number}>} */
   const behaviours = new Map();
   let sent = 0;
+  /** @type {Map<string, Array<{headers: Record<string, unknown>, body: string, answered: number}>>} */
+  const webhooks = new Map();
+  /** @type {Map<string, number>} */
+  const webhookFailures = new Map();
 
   const server = createServer(async (req, res) => {
     const chunks = [];
@@ -31,6 +35,29 @@ export async function startFakeTwilio(options = {}) {
     if (req.method === "GET" && url.pathname === "/_messages") {
       const to = url.searchParams.get("to");
       return json(200, { messages: to ? (messages.get(to) ?? []) : [...messages.values()].flat(), sent });
+    }
+    // A webhook receiver for the tests of our outgoing webhooks: records every delivery.
+    const hook = /^\/webhooks\/([\w-]+)$/.exec(url.pathname);
+    if (hook && req.method === "POST") {
+      const name = hook[1];
+      const list = webhooks.get(name) ?? [];
+      const failing = webhookFailures.get(name) ?? 0;
+      list.push({ headers: { ...req.headers }, body: raw, answered: failing > 0 ? 500 : 204 });
+      webhooks.set(name, list);
+      if (failing > 0) {
+        webhookFailures.set(name, failing - 1);
+        return json(500, { error: "fake failure" });
+      }
+      res.writeHead(204);
+      return res.end();
+    }
+    if (req.method === "GET" && url.pathname === "/_webhooks") {
+      return json(200, { deliveries: webhooks.get(url.searchParams.get("name") ?? "") ?? [] });
+    }
+    if (req.method === "POST" && url.pathname === "/_webhook_failures") {
+      const b = JSON.parse(raw);
+      webhookFailures.set(b.name, b.times);
+      return json(200, { ok: true });
     }
     if (req.method === "POST" && url.pathname === "/_behaviour") {
       const b = JSON.parse(raw);

@@ -1,0 +1,134 @@
+// The admin API both transports call: services, their API keys and webhook delivery attempts.
+// Guarded by ADMIN_TOKEN; every console action uses it too, so there is no private back door.
+import { defaultService, forgetCachedKeys, hex, newServiceId, newServiceKey, registryOf, sha256 } from "./auth.ts";
+import type { Config } from "./config.ts";
+import { invalidArgument, VerifyError } from "./core/errors.ts";
+import { mergeSettings, parseServiceSettings, type ServiceSettings } from "./core/service.ts";
+import type { ApiKeyRecord, ServiceRecord, WebhookAttempt } from "./service-registry.ts";
+import { twilioSettings } from "./compat/sids.ts";
+
+export interface ServiceView {
+  id: string;
+  accountSid: string;
+  /** The built-in service whose keys are `API_KEYS`; it cannot be deleted. */
+  builtIn: boolean;
+  friendlyName: string;
+  settings: ServiceSettings;
+  webhookSecret: string;
+  createTime: string;
+  updateTime: string;
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  /** Recognisable, not usable: `evk_3f9aB2c…`. */
+  maskedKey: string;
+  createTime: string;
+  lastUsedTime: string | null;
+  revokeTime: string | null;
+}
+
+export interface Admin {
+  listServices(): Promise<ServiceView[]>;
+  createService(body: unknown): Promise<ServiceView>;
+  getService(id: string): Promise<ServiceView>;
+  updateService(id: string, body: unknown): Promise<ServiceView>;
+  deleteService(id: string): Promise<void>;
+  /** Returns the key's secret once; only its digest is stored. */
+  createKey(serviceId: string, body: unknown): Promise<{ key: ApiKeyView; secret: string }>;
+  listKeys(serviceId: string): Promise<ApiKeyView[]>;
+  revokeKey(serviceId: string, keyId: string): Promise<ApiKeyView>;
+  listWebhookAttempts(serviceId: string, limit?: number): Promise<WebhookAttempt[]>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createAdmin({ env, config }: { env: Env; config: Config }): Admin {
+  const registry = registryOf(env);
+  const ids = () => twilioSettings(env, config);
+  let known: { accountSid: string; defaultServiceSid: string } = { accountSid: "", defaultServiceSid: "" };
+  const view = (s: ServiceRecord): ServiceView => ({
+    id: s.id,
+    accountSid: known.accountSid,
+    builtIn: s.id === known.defaultServiceSid,
+    friendlyName: s.settings.friendlyName,
+    settings: s.settings,
+    webhookSecret: s.webhookSecret,
+    createTime: iso(s.createdAt),
+    updateTime: iso(s.updatedAt),
+  });
+  const keyView = (k: ApiKeyRecord): ApiKeyView => ({
+    id: k.id,
+    name: k.name,
+    maskedKey: `${k.prefix}…`,
+    createTime: iso(k.createdAt),
+    lastUsedTime: k.lastUsedAt ? iso(k.lastUsedAt) : null,
+    revokeTime: k.revokedAt ? iso(k.revokedAt) : null,
+  });
+  const existing = async (id: string): Promise<ServiceRecord> => {
+    known = await ids();
+    if (id === known.defaultServiceSid) return defaultService(env, config);
+    const found = /^VA[0-9a-f]{32}$/.test(id) ? await registry.getService(id) : null;
+    if (!found) throw new VerifyError("not_found", "serviceId: no such service", { field: "serviceId" });
+    return found;
+  };
+
+  return {
+    async listServices() {
+      known = await ids();
+      await defaultService(env, config);
+      return (await registry.listServices()).map(view);
+    },
+    async createService(body) {
+      known = await ids();
+      const parsed = parseServiceSettings(body, { partial: false, development: config.development });
+      const { cleared: _cleared, ...settings } = parsed;
+      return view(await registry.createService({ id: newServiceId(), settings: settings as ServiceSettings }));
+    },
+    async getService(id) {
+      return view(await existing(id));
+    },
+    async updateService(id, body) {
+      const current = await existing(id);
+      const update = parseServiceSettings(body, { partial: true, development: config.development });
+      const updated = await registry.updateService({ id, settings: mergeSettings(current.settings, update) });
+      forgetCachedKeys();
+      return view(updated ?? current);
+    },
+    async deleteService(id) {
+      if (id === (await ids()).defaultServiceSid) {
+        throw new VerifyError("invalid_argument", "serviceId: the built-in service cannot be deleted; remove API_KEYS instead", { field: "serviceId" });
+      }
+      await existing(id);
+      await registry.deleteService(id);
+      forgetCachedKeys();
+    },
+    async createKey(serviceId, body) {
+      await existing(serviceId);
+      const name = (body as { name?: unknown } | null)?.name ?? "";
+      if (typeof name !== "string" || name.length > 64) throw invalidArgument("name", "must be a string of at most 64 characters");
+      const secret = newServiceKey();
+      const record = await registry.addKey({ serviceId, name, prefix: secret.slice(0, 12), digest: hex(await sha256(secret)) });
+      if (!record) throw new VerifyError("not_found", "serviceId: no such service", { field: "serviceId" });
+      return { key: keyView(record), secret };
+    },
+    async listKeys(serviceId) {
+      await existing(serviceId);
+      return (await registry.listKeys(serviceId)).map(keyView);
+    },
+    async revokeKey(serviceId, keyId) {
+      await existing(serviceId);
+      const record = await registry.revokeKey({ serviceId, keyId });
+      if (!record) throw new VerifyError("not_found", "keyId: no such key", { field: "keyId" });
+      // This isolate forgets at once; others within the cache lifetime (30 s).
+      forgetCachedKeys();
+      return keyView(record);
+    },
+    async listWebhookAttempts(serviceId, limit = 50) {
+      await existing(serviceId);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalidArgument("pageSize", "must be from 1 to 200");
+      return registry.listWebhookAttempts({ serviceId, limit });
+    },
+  };
+}

@@ -1,0 +1,243 @@
+// Mobile Text Alerts compatibility: `POST /v3/verify/sms/send-code` and `/check-code`, JSON in
+// MTA's field names, Bearer API keys, statuses PENDING / APPROVED / EXPIRED / INVALID. A repeated
+// `X-Request-Id` answers 409 and sends nothing, built on the verifier's idempotency records.
+import { Hono, type Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../app.ts";
+import { authenticate } from "../auth.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { invalidArgument, VerifyError, type RefusalReason } from "../core/errors.ts";
+import type { LineType } from "../core/phone.ts";
+import type { Risk } from "../core/policy.ts";
+import { parseIdempotencyKey } from "../core/requests.ts";
+import type { CheckStatus } from "../core/verification.ts";
+import { log } from "../log.ts";
+import { readJson } from "../rest/verifications.ts";
+import { createVerifier, type VerificationView } from "../verifier.ts";
+
+type MtaContext = Context<AppEnv>;
+
+/** MTA's documented defaults and bounds, narrower than the native API's. */
+export const MTA_DEFAULT_TIMEOUT_SECONDS = 300;
+export const MTA_CODE_LENGTH_MIN = 4;
+export const MTA_CODE_LENGTH_MAX = 8;
+
+// ---- The error map ---------------------------------------------------------------------------
+
+/** Every refusal reason → HTTP status and MTA error name, in one switch. */
+export function mtaErrorFor(reason: RefusalReason): { status: ContentfulStatusCode; error: string } {
+  switch (reason) {
+    case "invalid_argument":
+    case "already_approved":
+    case "verification_failed":
+      return { status: 400, error: "BadRequestError" };
+    case "unauthenticated":
+      return { status: 401, error: "UnauthorizedError" };
+    case "rule_refused":
+      return { status: 403, error: "ForbiddenError" };
+    case "not_found":
+      return { status: 404, error: "NotFoundError" };
+    case "idempotency_mismatch":
+    case "idempotency_in_progress":
+      // A reused X-Request-Id is a duplicate request, whatever the body.
+      return { status: 409, error: "ConflictError" };
+    case "resend_too_soon":
+    case "limit_reached":
+    case "locked":
+      return { status: 429, error: "TooManyRequestsError" };
+    case "unavailable":
+    case "misconfigured":
+      return { status: 503, error: "ServiceUnavailableError" };
+  }
+}
+
+function renderError(c: MtaContext, error: unknown): Response {
+  if (error instanceof VerifyError) {
+    const { status, error: name } = mtaErrorFor(error.reason);
+    const headers: Record<string, string> = {};
+    if (error.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.details.retryAfterSeconds);
+    return c.json({ success: false, error: name, message: error.message, reason: error.details.rule ?? error.reason }, status, headers);
+  }
+  if (error instanceof ConfigError) {
+    log("error", "config.invalid", { message: error.message });
+    return c.json({ success: false, error: "ServiceUnavailableError", message: "service is not configured" }, 503);
+  }
+  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
+  return c.json({ success: false, error: "InternalServerError", message: "internal error" }, 500);
+}
+
+// ---- Requests --------------------------------------------------------------------------------
+
+type Fields = Record<string, unknown>;
+
+function asObject(raw: unknown): Fields {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidArgument("body", "must be a JSON object");
+  return raw as Fields;
+}
+
+function optionalType(body: Fields, field: string, type: "boolean" | "number" | "string", also?: "number" | "string"): void {
+  const value = body[field];
+  if (value === undefined || value === null || typeof value === type || (also && typeof value === also)) return;
+  throw invalidArgument(field, `must be a ${type}${also ? ` or ${also}` : ""}`);
+}
+
+export interface SendCodeRequest {
+  /** The verifier's start request (camelCase, validated there). */
+  start: Record<string, unknown>;
+  timeoutSeconds: number;
+  bypass: boolean;
+}
+
+/**
+ * MTA's send-code body. `realtime`, `longcodeId`, `poolId`, `senderName` and `gated` choose MTA
+ * senders and lookups: type-checked and ignored (the operator's provider and rules apply).
+ * `bypass` only adds `risk` to the answer; it never lifts a rule the operator enforces.
+ */
+export function parseSendCode(raw: unknown): SendCodeRequest {
+  const body = asObject(raw);
+  const codeLength = body.codeLength;
+  if (codeLength !== undefined && codeLength !== null) {
+    if (typeof codeLength !== "number" || !Number.isInteger(codeLength)) throw invalidArgument("codeLength", "must be an integer");
+    if (codeLength < MTA_CODE_LENGTH_MIN || codeLength > MTA_CODE_LENGTH_MAX) {
+      throw invalidArgument("codeLength", `must be from ${MTA_CODE_LENGTH_MIN} to ${MTA_CODE_LENGTH_MAX}`);
+    }
+  }
+  optionalType(body, "bypass", "boolean");
+  optionalType(body, "realtime", "boolean");
+  optionalType(body, "gated", "boolean");
+  optionalType(body, "longcodeId", "number");
+  optionalType(body, "poolId", "number", "string");
+  optionalType(body, "senderName", "string");
+  const timeoutSeconds = body.timeoutSeconds ?? MTA_DEFAULT_TIMEOUT_SECONDS;
+  return {
+    start: {
+      to: body.to,
+      serviceName: body.serviceName,
+      timeoutSeconds,
+      codeLength: codeLength ?? 6,
+      externalId: body.externalId,
+      tags: body.tags,
+    },
+    timeoutSeconds: timeoutSeconds as number,
+    bypass: body.bypass === true,
+  };
+}
+
+export function parseCheckCode(raw: unknown): Fields {
+  const body = asObject(raw);
+  return { to: body.to, verificationId: body.verificationId, code: body.code };
+}
+
+// ---- Responses -------------------------------------------------------------------------------
+
+const LINE_TYPE: Partial<Record<LineType, string>> = {
+  mobile: "mobile",
+  fixed_line: "landline",
+  voip: "voip",
+  toll_free: "tollfree",
+  premium_rate: "premium",
+  pager: "pager",
+};
+
+/** Our risks in MTA's risk vocabulary; the first that has a counterpart is reported. */
+const RISK: Partial<Record<Risk, string>> = {
+  invalid_format: "invalid_format",
+  deny_list: "deny_list",
+  unsubscribed: "unsubscribed",
+  landline: "landline",
+  voip: "voip",
+  invalid_number: "unknown",
+  blocked: "unknown",
+};
+
+function mtaRisk(risks: readonly Risk[]): string | null {
+  for (const risk of risks) {
+    const mapped = RISK[risk];
+    if (mapped) return mapped;
+  }
+  return null;
+}
+
+function mtaCheckStatus(status: CheckStatus): string {
+  switch (status) {
+    case "approved":
+      return "APPROVED";
+    case "invalid":
+      return "INVALID";
+    case "expired":
+    case "max_attempts_reached":
+    case "canceled":
+      // MTA's EXPIRED: over, whatever the code; the verification cannot be approved any more.
+      return "EXPIRED";
+  }
+}
+
+/**
+ * MTA's reference shows send-code and check-code fields at the top level, its other v3 answers wrap
+ * them as `{success, message, data}`: both shapes at once, so either way of reading works.
+ */
+function envelope(message: string, data: Record<string, unknown>) {
+  return { success: true, message, data, ...data };
+}
+
+function sendCodeData(v: VerificationView, request: SendCodeRequest): Record<string, unknown> {
+  const data: Record<string, unknown> = {
+    to: v.to,
+    timeoutSeconds: request.timeoutSeconds,
+    type: "sms",
+    status: "PENDING",
+    messageId: v.messageId,
+    verificationId: v.id,
+    deliverable: v.status !== "failed",
+    reason: v.failureReason,
+    carrier: "",
+    lineType: LINE_TYPE[v.lineType] ?? "unknown",
+  };
+  if (request.bypass) {
+    data.risk = mtaRisk(v.risks);
+    data.risks = v.risks;
+  }
+  return data;
+}
+
+// ---- Routes ----------------------------------------------------------------------------------
+
+export function mtaRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.onError((error, c) => renderError(c, error));
+
+  routes.use("/verify/*", async (c, next) => {
+    const config = loadConfig(c.env);
+    const principal = await authenticate(c.req.header("authorization"), c.env, config);
+    if (!principal) throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
+    c.set("config", config);
+    c.set("verifier", createVerifier({ env: c.env, config, principal }));
+    await next();
+  });
+
+  routes.post("/verify/sms/send-code", async (c) => {
+    const idempotencyKey = parseIdempotencyKey(c.req.header("x-request-id"), "X-Request-Id");
+    const request = parseSendCode(await readJson(c));
+    const { verification, replayed } = await c.var.verifier.start(request.start, { idempotencyKey });
+    if (replayed) {
+      // MTA's contract: a duplicate X-Request-Id is a 409 and nothing is sent again.
+      return c.json({ success: false, error: "ConflictError", message: "X-Request-Id: duplicate request; nothing was sent", reason: "duplicate_request" }, 409);
+    }
+    const data = sendCodeData(verification, request);
+    if (verification.status === "failed") {
+      return c.json({ success: false, error: "BadRequestError", message: `to: the code could not be delivered (${verification.failureReason})`, data, ...data }, 400);
+    }
+    return c.json(envelope("Verification code sent.", data));
+  });
+
+  routes.post("/verify/sms/check-code", async (c) => {
+    const result = await c.var.verifier.check(parseCheckCode(await readJson(c)));
+    const data = { to: result.verification.to, verificationId: result.verification.id, status: mtaCheckStatus(result.status) };
+    return c.json(envelope("Verification code checked.", data));
+  });
+
+  routes.all("/verify/*", (c) => {
+    throw new VerifyError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+  });
+  return routes;
+}

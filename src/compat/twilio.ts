@@ -1,0 +1,365 @@
+// Twilio Verify v2 compatibility: `/v2/Services/{ServiceSid}/Verifications[/{Sid}]` and
+// `/VerificationCheck`. Form-encoded PascalCase in, Twilio-shaped snake_case JSON out, Twilio error
+// bodies `{code, message, more_info, status}`. A thin translator: decisions stay in the verifier.
+import { Hono, type Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../app.ts";
+import { authenticate, DEFAULT_SERVICE, type Principal } from "../auth.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { VerifyError } from "../core/errors.ts";
+import type { LineType } from "../core/phone.ts";
+import { DAY_MS } from "../core/policy.ts";
+import type { CheckStatus, VerificationStatus } from "../core/verification.ts";
+import { log } from "../log.ts";
+import { createVerifier, type VerificationView } from "../verifier.ts";
+import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
+
+type TwilioEnv = {
+  Bindings: Env;
+  Variables: AppEnv["Variables"] & { twilio: TwilioCompatSettings; principal: Principal; serviceSid: string };
+};
+type TwilioContext = Context<TwilioEnv>;
+
+// ---- The error map ---------------------------------------------------------------------------
+
+export interface TwilioErrorCode {
+  status: ContentfulStatusCode;
+  code: number;
+}
+
+/**
+ * Every refusal reason → Twilio error code and HTTP status, in one switch. `strict` is Twilio-strict
+ * mode, where a finished verification is gone (20404) instead of explained.
+ */
+export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioErrorCode {
+  switch (error.reason) {
+    case "invalid_argument":
+    case "idempotency_mismatch":
+      return { status: 400, code: 60200 };
+    case "unauthenticated":
+      return { status: 401, code: 20003 };
+    case "not_found":
+      return { status: 404, code: 20404 };
+    case "already_approved":
+      // Twilio deletes an approved verification; default mode says why the code no longer works.
+      return strict ? { status: 404, code: 20404 } : { status: 400, code: 60200 };
+    case "verification_failed":
+      return { status: 400, code: 60200 };
+    case "resend_too_soon":
+    case "limit_reached":
+      return { status: 429, code: 60203 };
+    case "locked":
+      return { status: 429, code: 60202 };
+    case "rule_refused":
+      // 60205: "SMS is not supported by landline phone number"; 60605: delivery blocked.
+      return error.details.rule === "landline" || error.details.rule === "line_type" ? { status: 400, code: 60205 } : { status: 403, code: 60605 };
+    case "idempotency_in_progress":
+      return { status: 429, code: 60212 };
+    case "unavailable":
+    case "misconfigured":
+      return { status: 503, code: 20503 };
+  }
+}
+
+/** Our camelCase field names as Twilio's parameters. */
+const PARAMETER: Record<string, string> = {
+  to: "To",
+  code: "Code",
+  verificationId: "VerificationSid",
+  serviceName: "CustomFriendlyName",
+  locale: "Locale",
+  clientIp: "DeviceIp",
+};
+
+function twilioMessage(c: TwilioContext, error: VerifyError, code: number, strict: boolean): string {
+  const field = error.details.field;
+  const parameter = field ? (PARAMETER[field] ?? field) : "";
+  const detail = field && error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
+  switch (code) {
+    case 60200:
+      return parameter ? `Invalid parameter \`${parameter}\`: ${detail}` : `Invalid parameter: ${detail}`;
+    case 20404: {
+      const resource = `The requested resource ${c.req.path.replace(/^\/v2/, "")} was not found`;
+      return strict ? resource : `${resource} (${parameter ? `${parameter}: ` : ""}${detail})`;
+    }
+    case 20003:
+      return "Authenticate";
+    default:
+      return parameter ? `${parameter}: ${detail}` : detail;
+  }
+}
+
+function renderError(c: TwilioContext, error: unknown): Response {
+  if (error instanceof VerifyError) {
+    const strict = c.get("twilio")?.strict ?? false;
+    const { status, code } = twilioErrorFor(error, strict);
+    const headers: Record<string, string> = {};
+    if (status === 401) headers["www-authenticate"] = 'Basic realm="edge-verify"';
+    if (error.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.details.retryAfterSeconds);
+    return c.json(twilioError(code, twilioMessage(c, error, code, strict), status), status, headers);
+  }
+  if (error instanceof ConfigError) {
+    log("error", "config.invalid", { message: error.message });
+    return c.json(twilioError(20503, "Service is not configured", 503), 503);
+  }
+  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
+  return c.json(twilioError(20500, "Internal server error", 500), 500);
+}
+
+function twilioError(code: number, message: string, status: number) {
+  return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
+}
+
+// ---- Authentication --------------------------------------------------------------------------
+
+/**
+ * HTTP Basic: username = the deployment's account sid, password = an API key. Returns the key's
+ * principal, or null. The one place to swap when services get their own Twilio credentials.
+ */
+export async function authenticateTwilio(c: Context): Promise<Principal | null> {
+  const config = loadConfig(c.env);
+  const settings = await twilioSettings(c.env, config);
+  const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(c.req.header("authorization") ?? "");
+  if (!match) return null;
+  let decoded: string;
+  try {
+    decoded = atob(match[1]!);
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  // The key is checked first and always, so timing does not tell a wrong username from a wrong key.
+  const principal = await authenticate(`Bearer ${decoded.slice(colon + 1)}`, c.env, config);
+  return principal && decoded.slice(0, colon) === settings.accountSid ? principal : null;
+}
+
+/** The sid a service answers to in `/v2/Services/{ServiceSid}`. */
+function serviceSidOf(principal: Principal, _settings: TwilioCompatSettings): string | null {
+  return principal.serviceId;
+}
+
+// ---- Requests --------------------------------------------------------------------------------
+
+async function readForm(c: TwilioContext): Promise<URLSearchParams> {
+  const type = c.req.header("content-type") ?? "";
+  if (type !== "" && !/^application\/x-www-form-urlencoded\b/i.test(type)) {
+    throw new VerifyError("invalid_argument", "body: must be application/x-www-form-urlencoded", {});
+  }
+  // Decoded from bytes: workerd warns when .text() reads a form-typed body.
+  return new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
+}
+
+function refused(parameter: string, why: string): VerifyError {
+  return new VerifyError("invalid_argument", `${parameter}: ${why}`, { field: parameter });
+}
+
+/** Twilio parameters we cannot honour: refused by name rather than silently ignored. */
+const UNSUPPORTED_START: Record<string, string> = {
+  CustomCode: "caller-chosen codes are not accepted: edge-verify generates every code and stores only its HMAC",
+  CustomMessage: "custom message text is not supported; the operator's MESSAGE_TEMPLATE is used",
+  SendDigits: "only the sms channel is supported",
+  Amount: "PSD2 transaction fields are not supported",
+  Payee: "PSD2 transaction fields are not supported",
+  RateLimits: "Programmable Rate Limits are not supported; the deployment's own limits apply",
+  ChannelConfiguration: "only the sms channel is supported",
+  AppHash: "Android SMS Retriever hashes are not supported yet",
+  TemplateSid: "message templates are the operator's MESSAGE_TEMPLATE",
+  TemplateCustomSubstitutions: "message templates are the operator's MESSAGE_TEMPLATE",
+  Templates: "message templates are the operator's MESSAGE_TEMPLATE",
+};
+
+function startRequest(form: URLSearchParams): Record<string, unknown> {
+  for (const [parameter, why] of Object.entries(UNSUPPORTED_START)) {
+    if (form.has(parameter)) throw refused(parameter, why);
+  }
+  const channel = form.get("Channel");
+  if (!channel) throw refused("Channel", "is required");
+  if (channel !== "sms") throw refused("Channel", `only sms is supported (got ${JSON.stringify(channel.slice(0, 16))})`);
+  if (form.get("EnableSnaClientToken") === "true") throw refused("EnableSnaClientToken", "silent network authentication is not supported");
+  const risk = form.get("RiskCheck");
+  if (risk !== null && risk !== "enable") throw refused("RiskCheck", "the deployment's abuse rules always apply; only enable is accepted");
+  return {
+    to: form.get("To") ?? undefined,
+    locale: form.get("Locale") ?? undefined,
+    serviceName: form.get("CustomFriendlyName") || undefined,
+    clientIp: form.get("DeviceIp") ?? undefined,
+  };
+}
+
+async function resolveSid(c: TwilioContext, sid: string, field = "verificationId"): Promise<string> {
+  const notFound = new VerifyError("not_found", `${field}: no such verification`, { field });
+  if (!VERIFICATION_SID.test(sid)) throw notFound;
+  const verificationId = await sidIndex(c, sid).get();
+  if (!verificationId) throw notFound;
+  return verificationId;
+}
+
+function sidIndex(c: TwilioContext, sid: string) {
+  const ns = c.env.TWILIO_SIDS;
+  return ns.get(ns.idFromName(`${c.var.principal.service}:${sid.toLowerCase()}`));
+}
+
+/** Twilio-strict mode: Twilio deletes a verification once it is approved, expired or used up. */
+function assertVisible(c: TwilioContext, status: VerificationStatus | CheckStatus): void {
+  if (c.var.twilio.strict && (status === "approved" || status === "expired" || status === "max_attempts_reached" || status === "canceled")) {
+    throw new VerifyError("not_found", "verificationId: no such verification", { field: "verificationId" });
+  }
+}
+
+// ---- Responses -------------------------------------------------------------------------------
+
+/** Twilio's resource timestamps: ISO 8601 in UTC without milliseconds. */
+function twilioTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+const CARRIER_TYPE: Partial<Record<LineType, string>> = { mobile: "mobile", fixed_line: "landline", voip: "voip" };
+
+async function verificationJson(c: TwilioContext, v: VerificationView, sid: string) {
+  const config = c.var.config;
+  // Only the first send time and the latest expiry are stored; the latest send is recovered from
+  // the expiry (this endpoint always uses the default lifetime), intermediate ones are not kept.
+  const lastSend = Math.min(Math.max(v.expiresAt - config.defaultTimeoutSeconds * 1000, v.createdAt), v.updatedAt);
+  const attempts = await Promise.all(
+    Array.from({ length: v.sendAttempts }, async (_, i) => ({
+      attempt_sid: await attemptSid(v.id, i + 1),
+      channel: v.channel,
+      time: new Date(i === 0 ? v.createdAt : lastSend).toISOString(),
+    })),
+  );
+  const type = CARRIER_TYPE[v.lineType];
+  return {
+    sid,
+    service_sid: c.var.serviceSid,
+    account_sid: c.var.twilio.accountSid,
+    to: v.to,
+    channel: v.channel,
+    status: v.status,
+    valid: v.status === "approved",
+    lookup: { carrier: type ? { error_code: null, name: null, mobile_country_code: null, mobile_network_code: null, type } : null },
+    amount: null,
+    payee: null,
+    send_code_attempts: attempts,
+    date_created: twilioTime(v.createdAt),
+    date_updated: twilioTime(v.updatedAt),
+    sna: null,
+    url: `${new URL(c.req.url).origin}/v2/Services/${c.var.serviceSid}/Verifications/${sid}`,
+  };
+}
+
+function checkOutcome(c: TwilioContext, status: CheckStatus, verification: VerificationView): { status: string; valid: boolean } {
+  switch (status) {
+    case "approved":
+      return { status: "approved", valid: true };
+    case "invalid":
+      // Still pending, or the wrong code that used the last attempt.
+      return { status: verification.status, valid: false };
+    case "expired":
+    case "max_attempts_reached":
+    case "canceled":
+      assertVisible(c, status);
+      return { status, valid: false };
+  }
+}
+
+// ---- Routes ----------------------------------------------------------------------------------
+
+export function twilioRoutes(): Hono<TwilioEnv> {
+  const routes = new Hono<TwilioEnv>();
+  routes.onError((error, c) => renderError(c, error));
+
+  routes.use("/Services/:serviceSid/*", async (c, next) => {
+    const config = loadConfig(c.env);
+    const settings = await twilioSettings(c.env, config);
+    c.set("config", config);
+    c.set("twilio", settings);
+    const principal = await authenticateTwilio(c);
+    if (!principal) throw new VerifyError("unauthenticated", "Authenticate");
+    const serviceSid = c.req.param("serviceSid");
+    if (serviceSid !== serviceSidOf(principal, settings)) {
+      throw new VerifyError("not_found", "ServiceSid: no such service", { field: "ServiceSid" });
+    }
+    // Twilio-strict mode: the deployment's TWILIO_STRICT, or the service's own setting.
+    if (principal.settings.twilioStrict) c.set("twilio", { ...settings, strict: true });
+    c.set("principal", principal);
+    c.set("serviceSid", serviceSid);
+    c.set("verifier", createVerifier({ env: c.env, config, principal }));
+    await next();
+  });
+
+  routes.post("/Services/:serviceSid/Verifications", async (c) => {
+    const { verification } = await c.var.verifier.start(startRequest(await readForm(c)));
+    if (verification.status === "failed") {
+      // Twilio clients treat a 201 as "code sent": a send that failed for good is an error here.
+      throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
+    }
+    const sid = await verificationSid(verification.id);
+    // Written before answering, so a fetch by the returned sid always resolves. A resend of the
+    // same verification rewrites the same mapping and extends its lifetime.
+    await sidIndex(c, sid).put({ verificationId: verification.id, keepUntil: verification.expiresAt + c.var.config.retentionDays * DAY_MS });
+    return c.json(await verificationJson(c, verification, sid), 201);
+  });
+
+  routes.get("/Services/:serviceSid/Verifications/:sid", async (c) => {
+    const sid = c.req.param("sid");
+    const verification = await c.var.verifier.get(await resolveSid(c, sid, "Sid"));
+    assertVisible(c, verification.status);
+    return c.json(await verificationJson(c, verification, sid));
+  });
+
+  routes.post("/Services/:serviceSid/Verifications/:sid", async (c) => {
+    const form = await readForm(c);
+    const status = form.get("Status");
+    if (!status) throw refused("Status", "is required: canceled");
+    if (status === "approved") {
+      throw refused("Status", "approved is refused: a verification is approved only by its code (Twilio allows it only with CustomCode, which edge-verify does not accept)");
+    }
+    if (status !== "canceled") throw refused("Status", "must be canceled");
+    const sid = c.req.param("sid");
+    const verificationId = await resolveSid(c, sid, "Sid");
+    try {
+      const { verification } = await c.var.verifier.cancel(verificationId);
+      return c.json(await verificationJson(c, verification, sid));
+    } catch (error) {
+      // The id comes from our index, so the only invalid argument left is "not pending".
+      if (c.var.twilio.strict && error instanceof VerifyError && error.reason === "invalid_argument") {
+        throw new VerifyError("not_found", "Sid: no such verification", { field: "Sid" });
+      }
+      throw error;
+    }
+  });
+
+  routes.post("/Services/:serviceSid/VerificationCheck", async (c) => {
+    const form = await readForm(c);
+    for (const parameter of ["Amount", "Payee", "SnaClientToken"]) {
+      if (form.has(parameter)) throw refused(parameter, "is not supported");
+    }
+    const sid = form.get("VerificationSid") ?? "";
+    const to = form.get("To") ?? "";
+    if (!sid && !to) throw refused("To", "give To or VerificationSid");
+    const verificationId = sid ? await resolveSid(c, sid) : "";
+    const result = await c.var.verifier.check({ verificationId, to, code: form.get("Code") ?? undefined });
+    const outcome = checkOutcome(c, result.status, result.verification);
+    const v = result.verification;
+    return c.json({
+      sid: sid || (await verificationSid(v.id)),
+      service_sid: c.var.serviceSid,
+      account_sid: c.var.twilio.accountSid,
+      to: v.to,
+      channel: v.channel,
+      status: outcome.status,
+      valid: outcome.valid,
+      amount: null,
+      payee: null,
+      date_created: twilioTime(v.createdAt),
+      date_updated: twilioTime(v.updatedAt),
+      sna_attempts_error_codes: [],
+    });
+  });
+
+  routes.all("*", (c) => {
+    throw new VerifyError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+  });
+  return routes;
+}

@@ -1,0 +1,128 @@
+// Services and API keys through the admin API: isolation, key lifecycle, settings that apply.
+import { describe, expect, it } from "vitest";
+import { call, json, latestCode, messagesTo, uniqueNumber, wrongCode } from "../helpers.ts";
+
+const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
+const admin = (method: string, path: string, body?: unknown) => call(method, path, body, ADMIN);
+const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+async function newService(settings: Record<string, unknown> = {}) {
+  const created = await admin("POST", "/v1/services", { friendlyName: "Shop", ...settings });
+  expect(created.status).toBe(201);
+  const service = await json(created);
+  const keyResponse = await admin("POST", `/v1/services/${service.id}/keys`, { name: "backend" });
+  expect(keyResponse.status).toBe(201);
+  const key = await json(keyResponse);
+  return { service, key };
+}
+
+describe("admin API", () => {
+  it("needs the admin token; an API key is not enough", async () => {
+    expect((await call("GET", "/v1/services")).status).toBe(401);
+    expect((await call("GET", "/v1/services", undefined, { authorization: "Bearer nope" })).status).toBe(401);
+    expect((await admin("GET", "/v1/services")).status).toBe(200);
+  });
+
+  it("lists the built-in default service with the account id", async () => {
+    const { services } = await json(await admin("GET", "/v1/services"));
+    const builtIn = services.find((s: { builtIn: boolean }) => s.builtIn);
+    expect(builtIn).toMatchObject({ id: "VA6958692bf045da6a5f3b37c8127048fd", accountSid: "ACbcb37791863829aeee408acae65631cc" });
+  });
+
+  it("creates a service with a VA id, keys shown once with a prefix, listed masked", async () => {
+    const { service, key } = await newService();
+    expect(service.id).toMatch(/^VA[0-9a-f]{32}$/);
+    expect(service.webhookSecret).toMatch(/^whsec_/);
+    expect(key.secret).toMatch(/^evk_[A-Za-z0-9_-]{32}$/);
+    expect(key).toMatchObject({ name: "backend", maskedKey: `${key.secret.slice(0, 12)}…`, revokeTime: null });
+    const { keys } = await json(await admin("GET", `/v1/services/${service.id}/keys`));
+    expect(JSON.stringify(keys)).not.toContain(key.secret);
+    expect(keys[0]).toMatchObject({ id: key.id, maskedKey: key.maskedKey });
+  });
+
+  it("validates settings naming the field", async () => {
+    for (const [body, field] of [
+      [{}, "friendlyName"],
+      [{ friendlyName: "x", codeLength: 3 }, "codeLength"],
+      [{ friendlyName: "x", webhookUrl: "ftp://x" }, "webhookUrl"],
+      [{ friendlyName: "x", webhookEvents: ["nope"] }, "webhookEvents"],
+      [{ friendlyName: "x", templates: { en: "no code" } }, "templates.en"],
+      [{ friendlyName: "x", ruleModes: { voip: "maybe" } }, "ruleModes.voip"],
+      [{ friendlyName: "x", colour: "red" }, "colour"],
+      [{ friendlyName: "x", testNumbers: { "+14155550100": "12" } }, "testNumbers"],
+    ] as const) {
+      const response = await admin("POST", "/v1/services", body);
+      expect(response.status).toBe(400);
+      expect((await json(response)).details[0].field).toBe(field);
+    }
+  });
+});
+
+describe("service isolation", () => {
+  it("a service's key works; another service's verification id answers like an unknown id", async () => {
+    const a = await newService();
+    const b = await newService();
+    const to = uniqueNumber();
+    const started = await call("POST", "/v1/verifications", { to }, as(a.key.secret));
+    expect(started.status).toBe(201);
+    const v = await json(started);
+    const fromB = await call("GET", `/v1/verifications/${v.id}`, undefined, as(b.key.secret));
+    const unknown = await call("GET", `/v1/verifications/${v.id.slice(0, -2)}xx`, undefined, as(b.key.secret));
+    expect(fromB.status).toBe(404);
+    expect(await json(fromB)).toEqual(await json(unknown));
+    // The default service can't see it either.
+    expect((await call("GET", `/v1/verifications/${v.id}`)).status).toBe(404);
+    // Counters are per service: B may start for the same number right away (no cooldown from A).
+    expect((await call("POST", "/v1/verifications", { to }, as(b.key.secret))).status).toBe(201);
+    // Checking B's code through A's key does not touch B's verification.
+    const code = await latestCode(to);
+    expect((await call("POST", "/v1/verifications/check", { to, code }, as(a.key.secret))).status).toBe(200);
+  });
+
+  it("a revoked key stops working (within the cache lifetime; at once in this isolate)", async () => {
+    const { service, key } = await newService();
+    expect((await call("GET", "/v1/verifications/ve_x", undefined, as(key.secret))).status).toBe(404);
+    const revoked = await admin("DELETE", `/v1/services/${service.id}/keys/${key.id}`);
+    expect(await json(revoked)).toMatchObject({ id: key.id, revokeTime: expect.any(String) });
+    expect((await call("GET", "/v1/verifications/ve_x", undefined, as(key.secret))).status).toBe(401);
+  });
+
+  it("a deleted service's keys stop working", async () => {
+    const { service, key } = await newService();
+    expect((await admin("DELETE", `/v1/services/${service.id}`)).status).toBe(204);
+    expect((await call("POST", "/v1/verifications", { to: uniqueNumber() }, as(key.secret))).status).toBe(401);
+    expect((await admin("GET", `/v1/services/${service.id}`)).status).toBe(404);
+    expect((await admin("DELETE", "/v1/services/VA6958692bf045da6a5f3b37c8127048fd")).status).toBe(400);
+  });
+
+  it("service settings apply: code length, max attempts, templates", async () => {
+    const { service, key } = await newService({ codeLength: 8, maxCheckAttempts: 2, templates: { en: "Shop code {{code}}" } });
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to }, as(key.secret)));
+    const [message] = await messagesTo(to);
+    expect(message!.body).toMatch(/^Shop code \d{8}$/);
+    const code = await latestCode(to);
+    const check = (c: string) => call("POST", "/v1/verifications/check", { verificationId: v.id, code: c }, as(key.secret)).then(json);
+    expect((await check(wrongCode(code))).status).toBe("invalid");
+    expect((await check(wrongCode(code))).status).toBe("invalid");
+    expect((await check(code)).status).toBe("max_attempts_reached");
+    const updated = await json(await admin("PATCH", `/v1/services/${service.id}`, { maxCheckAttempts: null, friendlyName: "Shop 2" }));
+    expect(updated.settings).toEqual({ friendlyName: "Shop 2", codeLength: 8, templates: { en: "Shop code {{code}}" } });
+  });
+});
+
+describe("test numbers", () => {
+  it("use the fixed code, send nothing, are marked test, and still count", async () => {
+    const to = uniqueNumber();
+    const { key } = await newService({ testNumbers: { [to]: "424242" } });
+    const started = await call("POST", "/v1/verifications", { to }, as(key.secret));
+    expect(started.status).toBe(201);
+    const v = await json(started);
+    expect(v).toMatchObject({ test: true, status: "pending", provider: "test" });
+    expect(await messagesTo(to)).toHaveLength(0);
+    // Other rules and counters still apply: the resend cooldown holds.
+    expect((await call("POST", "/v1/verifications", { to }, as(key.secret))).status).toBe(429);
+    const ok = await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code: "424242" }, as(key.secret)));
+    expect(ok.status).toBe("approved");
+  });
+});
