@@ -13,6 +13,7 @@ import random
 import re
 import http.server
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -152,7 +153,10 @@ class ClientTest(unittest.TestCase):
 
     def test_network_error_is_retried_then_typed(self):
         slept = []
-        client = VerifyClient("http://127.0.0.1:9", API_KEY, max_attempts=3, sleep=slept.append)  # port 9: discard, closed
+        with socket.socket() as probe:  # a port nothing listens on: bound, then released
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        client = VerifyClient(f"http://127.0.0.1:{port}", API_KEY, max_attempts=3, sleep=slept.append)
         with self.assertRaises(VerifyError) as caught:
             client.start(unique_number())
         self.assertEqual((caught.exception.code, caught.exception.reason), ("unavailable", "network_error"))
