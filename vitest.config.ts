@@ -19,6 +19,18 @@ const TWILIO_FAKE = (url: string) => ({
   API_KEYS: "ev_dev_local_only_key,ev_test_second_key_0001",
 });
 
+// Delivery receipts: where vendors call back, and a secret per vendor (test/sms/receipts/signers.ts
+// signs with the same values; the Telnyx key is a test-only Ed25519 public key).
+const RECEIPTS = {
+  PUBLIC_BASE_URL: "https://verify.example.test",
+  VONAGE_SIGNATURE_SECRET: "vonage-signature-secret-for-tests",
+  VONAGE_SIGNATURE_METHOD: "sha256",
+  TELNYX_PUBLIC_KEY: "CGW5jGBy+SKsY85g8sa6Dhd0yfjRJ1NeSMJVu9Nl2w0=",
+  PLIVO_AUTH_TOKEN: "plivo-auth-token-for-tests",
+  SINCH_CALLBACK_SECRET: "sinch-callback-secret-for-tests",
+  SMS_WEBHOOK_SECRET: "webhook-secret-for-tests-at-least-32-characters",
+};
+
 function workerProject(name: string, include: string[], bindings: Record<string, string>, exclude: string[] = []) {
   return {
     plugins: [
@@ -38,7 +50,7 @@ export default defineConfig({
       workerProject(
         "main",
         ["test/**/*.test.ts"],
-        { COUNTRY_SENDS_PER_HOUR: "1000000", SMS_DAILY_LIMIT: "1000000" },
+        { COUNTRY_SENDS_PER_HOUR: "1000000", SMS_DAILY_LIMIT: "1000000", ...RECEIPTS },
         ["test/limits/**"],
       ),
       workerProject("limits-enforce", ["test/limits/enforce.test.ts"], {

@@ -8,6 +8,9 @@ import { twilioRoutes } from "./compat/twilio.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
+import { playgroundRoutes } from "./playground/routes.tsx";
+import { devOutboxRoutes } from "./rest/dev-outbox.ts";
+import { callbackRoutes } from "./rest/callbacks.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
 import { serviceRoutes } from "./rest/services.ts";
@@ -54,6 +57,7 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", playgroundRoutes());
 
   // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
   app.post("*", async (c, next) => {
@@ -77,6 +81,9 @@ export function createApp(): Hono<AppEnv> {
 
   // The admin API has its own credential (ADMIN_TOKEN), checked inside its routes.
   app.route("/v1/services", serviceRoutes());
+  // Vendor delivery receipts: signed by the vendor, not by our API keys, so mounted ahead of the
+  // API-key middleware (Hono runs handlers in registration order; this one answers every request).
+  app.route("/v1", callbackRoutes());
 
   app.use("/v1/*", async (c, next) => {
     const config = loadConfig(c.env);
@@ -93,5 +100,6 @@ export function createApp(): Hono<AppEnv> {
   // Drop-in compatibility (docs/migrating.md): Twilio Verify v2 and Mobile Text Alerts v3.
   app.route("/v2", twilioRoutes());
   app.route("/v3", mtaRoutes());
+  app.route("/v1", devOutboxRoutes());
   return app;
 }

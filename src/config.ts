@@ -7,6 +7,7 @@ import { validateServiceName } from "./core/template.ts";
 import { validateWebOtpDomain } from "./core/webotp.ts";
 import { parseTestNumbers } from "./core/service.ts";
 import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type ProviderName, type SmsConfig, type SmsProviderChoice } from "./sms/config.ts";
+import { parsePublicBaseUrl, parseReceiptConfig, type ReceiptConfig } from "./sms/receipts/config.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -59,6 +60,10 @@ export interface Config {
   allowedCountries: ReadonlySet<string> | null;
   ruleModes: Readonly<Record<RuleName, RuleMode>>;
   delivery: DeliveryConfig;
+  /** Origin vendors post delivery receipts to (PUBLIC_BASE_URL); null = ask for no receipts. */
+  publicBaseUrl: string | null;
+  /** Secrets that verify delivery receipts (src/sms/receipts/config.ts). */
+  receipts: ReceiptConfig;
 }
 
 export interface CrossNumberLimits {
@@ -254,5 +259,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
       retryBackoffMs: int("SMS_RETRY_BACKOFF_MS", 250, 1, 60_000),
       sendDeadlineMs: int("SMS_SEND_DEADLINE_MS", 15_000, 100, 120_000),
     },
+    publicBaseUrl: parsePublicBaseUrl(env, development),
+    receipts: parseReceiptConfig(env),
   };
 }

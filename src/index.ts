@@ -1,6 +1,7 @@
 // Worker entry: the HTTP app and the Durable Object classes wrangler binds.
 import { createApp } from "./app.ts";
 
+export { DevOutbox } from "./dev-outbox.ts";
 export { NumberLists } from "./number-lists.ts";
 export { PhoneVerification } from "./phone-verification.ts";
 export { ScopeCounter } from "./scope-counter.ts";

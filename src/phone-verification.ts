@@ -4,6 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "./config.ts";
 import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from "./core/codes.ts";
+import { applyDelivery, type DeliveryReceipt, type DeliveryState, type DeliveryStatus } from "./core/delivery.ts";
 import type { Refusal } from "./core/errors.ts";
 import { fromBase64Url, newVerificationId, toBase64Url } from "./core/ids.ts";
 import { maskPhoneNumber, type LineType } from "./core/phone.ts";
@@ -41,6 +42,7 @@ import {
   type StartParams,
   type VerificationRecord,
 } from "./core/verification.ts";
+import { devOutbox } from "./dev-outbox.ts";
 import { log } from "./log.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import type { NumberLimits } from "./core/policy.ts";
@@ -49,6 +51,7 @@ import { verificationJson } from "./rest/views.ts";
 import { createOutboxTable, deliverDueEvents, enqueueEvent } from "./webhooks.ts";
 import type { ScopeCounter, TakeInput } from "./scope-counter.ts";
 import { createChannelSenders } from "./sms/index.ts";
+import { callbackUrlsFor } from "./sms/receipts/index.ts";
 import { DeliveryFailedError, sendWithRetry } from "./sms/retry.ts";
 import type { SmsSender } from "./sms/sender.ts";
 
@@ -114,6 +117,24 @@ export interface DoLookupInput {
 
 export type NumberList = "deny" | "allow";
 
+export interface DoDeliveryInput extends DeliveryReceipt {
+  verificationId: string;
+  /** Epoch ms the receipt arrived. */
+  at: number;
+}
+
+export type DeliveryRecordOutcome =
+  | { outcome: "applied"; status: DeliveryStatus }
+  | { outcome: "ignored"; reason: string }
+  | { outcome: "not_found" };
+
+/** Receipts that arrived while their message's send was still in flight (the id was not yet known). */
+interface InflightSend {
+  sends: number;
+  early: DoDeliveryInput[];
+}
+const MAX_EARLY_RECEIPTS = 20;
+
 const IDEMPOTENCY_TTL_MS = DAY_MS;
 /** Margin past the send deadline after which an in-progress idempotent request counts as dead. */
 const ABANDONED_AFTER_MS = 30_000;
@@ -145,6 +166,9 @@ export class PhoneVerification extends DurableObject<Env> {
   readonly #senders = new Map<Channel, SmsSender[]>();
   /** Requests under way per idempotency key, so concurrent duplicates wait for the original. */
   readonly #inflight = new Map<string, Promise<DoResult<unknown>>>();
+  // A vendor can report on a message before its send call has returned the message id to us; such
+  // receipts wait here (in memory: the window exists only while this object awaits the send).
+  readonly #sending = new Map<string, InflightSend>();
   // Reads never create tables: an object that was only looked up, or freed by deleteAll(), keeps
   // no storage at all. The schema is created on the first write.
   #schemaReady: boolean;
@@ -186,6 +210,32 @@ export class PhoneVerification extends DurableObject<Env> {
         return { ok: true, value: view(outcome.record) } as const;
       }),
     );
+  }
+
+  /**
+   * Records a verified delivery receipt. Not scoped by service: the caller proved the receipt came
+   * from the provider, and the verification id it names is unguessable. Only the latest message's
+   * receipts count, and a final state is never replaced (core/delivery.ts).
+   */
+  async recordDelivery(input: DoDeliveryInput): Promise<DeliveryRecordOutcome> {
+    return this.#exclusive(async () => {
+      const record = this.#load(input.verificationId);
+      if (!record) return { outcome: "not_found" } as const;
+      const result = applyDelivery(record, input, input.at);
+      if (result.kind === "applied") {
+        const updated = { ...record, delivery: result.delivery };
+        this.#save(updated);
+        this.#emit("delivery.updated", updated);
+        await this.#scheduleAlarm(loadConfig(this.env));
+        return { outcome: "applied", status: result.delivery.status } as const;
+      }
+      const inflight = this.#sending.get(record.id);
+      if (result.reason === "other_message" && inflight && inflight.early.length < MAX_EARLY_RECEIPTS) {
+        inflight.early.push(input);
+        return { outcome: "ignored", reason: "send_in_flight" } as const;
+      }
+      return { outcome: "ignored", reason: result.reason } as const;
+    });
   }
 
   /** Puts the number on (or takes it off) the service's deny or allow list. */
@@ -320,9 +370,13 @@ export class PhoneVerification extends DurableObject<Env> {
    * record's latest send is written (a newer start may have replaced it meanwhile).
    */
   async #deliver(config: Config, reserved: VerificationRecord, body: string, sentAt: number, taken: TakenUnit[]): Promise<VerificationRecord> {
+    const inflight = this.#sending.get(reserved.id) ?? { sends: 0, early: [] };
+    inflight.sends++;
+    this.#sending.set(reserved.id, inflight);
     let outcome: { messageId: string; provider: string } | DeliveryFailedError;
     try {
-      outcome = await sendWithRetry(this.#sendersFor(config, reserved.channel), { to: reserved.to, body }, {
+      const callbackUrls = await callbackUrlsFor(config, reserved.id);
+      outcome = await sendWithRetry(this.#sendersFor(config, reserved.channel), { to: reserved.to, body, reference: reserved.id, callbackUrls }, {
         attemptsPerProvider: config.delivery.attemptsPerProvider,
         retryBackoffMs: config.delivery.retryBackoffMs,
         sendDeadlineMs: config.delivery.sendDeadlineMs,
@@ -330,7 +384,10 @@ export class PhoneVerification extends DurableObject<Env> {
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       });
     } catch (error) {
-      if (!(error instanceof DeliveryFailedError)) throw error;
+      if (!(error instanceof DeliveryFailedError)) {
+        if (--inflight.sends === 0) this.#sending.delete(reserved.id);
+        throw error;
+      }
       outcome = error;
     }
 
@@ -349,10 +406,12 @@ export class PhoneVerification extends DurableObject<Env> {
           ? current.status === "pending"
             ? applySendFailure(current, outcome.reason, outcome.provider, now)
             : current
-          : applySendSuccess(current, outcome.messageId, outcome.provider, now);
+          : this.#withEarlyReceipts(applySendSuccess(current, outcome.messageId, outcome.provider, now), inflight.early);
       this.#save(next);
       if (next.status === "failed" && current.status !== "failed") this.#emit("verification.failed", next);
       return next;
+    }).finally(() => {
+      if (--inflight.sends === 0) this.#sending.delete(reserved.id);
     });
     if (outcome instanceof DeliveryFailedError) {
       log("warn", "sms.send_failed", {
@@ -567,6 +626,16 @@ export class PhoneVerification extends DurableObject<Env> {
     await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket)));
   }
 
+  /** Applies receipts that arrived before the send returned, in arrival order. */
+  #withEarlyReceipts(record: VerificationRecord, early: readonly DoDeliveryInput[]): VerificationRecord {
+    let next = record;
+    for (const receipt of early) {
+      const result = applyDelivery(next, receipt, receipt.at);
+      if (result.kind === "applied") next = { ...next, delivery: result.delivery };
+    }
+    return next;
+  }
+
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
     this.#queue = run.catch(() => undefined);
@@ -576,7 +645,9 @@ export class PhoneVerification extends DurableObject<Env> {
   #sendersFor(config: Config, channel: Channel): SmsSender[] {
     let senders = this.#senders.get(channel);
     if (!senders) {
-      senders = createChannelSenders(config, channel);
+      senders = createChannelSenders(config, channel, fetch, {
+        devOutbox: config.development ? (message) => devOutbox(this.env).add(message) : undefined,
+      });
       this.#senders.set(channel, senders);
     }
     return senders;
@@ -645,6 +716,10 @@ export class PhoneVerification extends DurableObject<Env> {
     this.#addColumn("verifications", "test", "INTEGER NOT NULL DEFAULT 0");
     this.#addColumn("number_state", "policy", "TEXT");
     createOutboxTable(this.#sql);
+    // Delivery receipts: '' / 0 = no receipt yet for the latest message.
+    this.#addColumn("verifications", "delivery_status", "TEXT NOT NULL DEFAULT ''");
+    this.#addColumn("verifications", "delivery_error_code", "TEXT NOT NULL DEFAULT ''");
+    this.#addColumn("verifications", "delivery_updated_at", "INTEGER NOT NULL DEFAULT 0");
   }
 
   #addColumn(table: string, column: string, definition: string): void {
@@ -706,8 +781,8 @@ export class PhoneVerification extends DurableObject<Env> {
       `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
         updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
         line_type, external_id, tags, locale, risks, message_encoding, message_segments, service_name, channels,
-        fallback_after_seconds, next_channel_at, previous_code_hashes, test)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        fallback_after_seconds, next_channel_at, previous_code_hashes, test, delivery_status, delivery_error_code, delivery_updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.id,
       r.service,
       r.to,
@@ -737,6 +812,9 @@ export class PhoneVerification extends DurableObject<Env> {
       r.nextChannelAt,
       JSON.stringify(r.previousCodeHashes.map((h) => toBase64Url(h))),
       r.test ? 1 : 0,
+      r.delivery?.status ?? "",
+      r.delivery?.errorCode ?? "",
+      r.delivery?.updatedAt ?? 0,
     );
   }
 
@@ -828,5 +906,12 @@ function fromRow(row: Record<string, SqlStorageValue>): VerificationRecord {
     nextChannelAt: (row.next_channel_at as number | undefined) ?? 0,
     previousCodeHashes: (JSON.parse((row.previous_code_hashes as string | undefined) ?? "[]") as string[]).map((h) => fromBase64Url(h) ?? new Uint8Array()),
     test: row.test === 1,
+    delivery: deliveryFromRow(row),
   };
+}
+
+function deliveryFromRow(row: Record<string, SqlStorageValue>): DeliveryState | null {
+  const status = row.delivery_status as DeliveryStatus | "" | undefined;
+  if (!status) return null;
+  return { status, errorCode: row.delivery_error_code as string, updatedAt: row.delivery_updated_at as number };
 }

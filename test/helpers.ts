@@ -53,8 +53,8 @@ export async function latestCode(to: string): Promise<string> {
   return match[1]!;
 }
 
-/** Makes the fake Twilio answer the next `times` sends to `to` with `status` and `body`. */
-export async function fakeTwilioBehaviour(to: string, behaviour: { status?: number; body?: unknown; delayMs?: number; times?: number }): Promise<void> {
+/** Makes the fake Twilio answer the next `times` sends to `to` with `status` and `body` (or, on success, message `sid`). */
+export async function fakeTwilioBehaviour(to: string, behaviour: { status?: number; body?: unknown; delayMs?: number; times?: number; sid?: string }): Promise<void> {
   await fetch(`${fakeTwilioUrl}/_behaviour`, { method: "POST", body: JSON.stringify({ to, ...behaviour }) });
 }
 

@@ -1,6 +1,7 @@
 // The verification state machine. No I/O. No clock: `now` (epoch ms) is passed in.
 // The code hash is computed by the caller (crypto is async); transitions here are synchronous and
 // return new records, so the Durable Object persists exactly what the core decided.
+import type { DeliveryState } from "./delivery.ts";
 import type { LineType } from "./phone.ts";
 import type { Refusal } from "./errors.ts";
 import type { Risk } from "./policy.ts";
@@ -35,6 +36,8 @@ export interface VerificationRecord {
   locale: string;
   /** Rules in monitor mode that would have refused this verification, and provider refusals. */
   risks: Risk[];
+  /** The latest message's delivery receipt; null until one arrives (see core/delivery.ts). */
+  delivery: DeliveryState | null;
   /** The latest message's encoding ("GSM-7" or "UCS-2") and billed segments. */
   messageEncoding: string;
   messageSegments: number;
@@ -143,6 +146,7 @@ export function applyStart(
     tags: params.tags,
     locale: params.locale,
     risks: params.risks,
+    delivery: null,
     messageEncoding: params.messageEncoding,
     messageSegments: params.messageSegments,
     ...workflow,
@@ -178,6 +182,7 @@ export function applyChannelFallback(record: VerificationRecord, codeHash: Uint8
     sendAttempts: record.sendAttempts + 1,
     nextChannelAt: nextChannelTime(record.channels, index, record.fallbackAfterSeconds, now, record.expiresAt),
     messageId: "",
+    delivery: null,
     messageEncoding: message.encoding,
     messageSegments: message.segments,
     updatedAt: now,
@@ -255,7 +260,8 @@ export function applySendFailure(record: VerificationRecord, reason: string, pro
 const NUMBER_RISKS: ReadonlySet<string> = new Set(["invalid_number", "unsubscribed", "blocked"]);
 
 export function applySendSuccess(record: VerificationRecord, messageId: string, provider: string, now: number): VerificationRecord {
-  return { ...record, messageId, provider, updatedAt: now };
+  // A new message: the previous message's receipt no longer describes the code the user has.
+  return { ...record, messageId, provider, updatedAt: now, delivery: null };
 }
 
 /** Expires the record if its time has passed; finished records drop their code hash. */

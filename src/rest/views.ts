@@ -25,6 +25,8 @@ export interface VerificationJson {
   channels: string[];
   nextChannelTime: string | null;
   test: boolean;
+  /** The latest message's delivery receipt; null until one arrives. */
+  delivery: { status: string; errorCode: string; updateTime: string } | null;
 }
 
 export function verificationJson(v: VerificationView): VerificationJson {
@@ -51,5 +53,8 @@ export function verificationJson(v: VerificationView): VerificationJson {
     channels: v.channels,
     nextChannelTime: v.nextChannelAt ? new Date(v.nextChannelAt).toISOString() : null,
     test: v.test,
+    delivery: v.delivery
+      ? { status: v.delivery.status, errorCode: v.delivery.errorCode, updateTime: new Date(v.delivery.updatedAt).toISOString() }
+      : null,
   };
 }

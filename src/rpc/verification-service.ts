@@ -6,11 +6,13 @@ import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerC
 import {
   Channel,
   CheckStatus,
+  DeliveryStatus,
   VerificationSchema,
   VerificationService,
   VerificationStatus,
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
+import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
 import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import { parseIdempotencyKey } from "../core/requests.ts";
 import type { CallOptions, Verifier, VerificationView } from "../verifier.ts";
@@ -51,6 +53,13 @@ const CHECK_STATUS: Record<CoreCheckStatus, CheckStatus> = {
   canceled: CheckStatus.CANCELED,
 };
 
+const DELIVERY_STATUS: Record<CoreDeliveryStatus, DeliveryStatus> = {
+  queued: DeliveryStatus.QUEUED,
+  sent: DeliveryStatus.SENT,
+  delivered: DeliveryStatus.DELIVERED,
+  undelivered: DeliveryStatus.UNDELIVERED,
+  failed: DeliveryStatus.FAILED,
+};
 const CHANNEL: Record<CoreChannel, Channel> = { sms: Channel.SMS, whatsapp: Channel.WHATSAPP, call: Channel.CALL };
 const CHANNEL_NAME: Record<Channel, CoreChannel | ""> = { [Channel.UNSPECIFIED]: "", [Channel.SMS]: "sms", [Channel.WHATSAPP]: "whatsapp", [Channel.CALL]: "call" };
 
@@ -78,6 +87,9 @@ export function verificationMessage(v: VerificationView): Verification {
     messageEncoding: v.messageEncoding,
     messageSegments: v.messageSegments,
     test: v.test,
+    delivery: v.delivery
+      ? { status: DELIVERY_STATUS[v.delivery.status], errorCode: v.delivery.errorCode, updateTime: timestampFromMs(v.delivery.updatedAt) }
+      : undefined,
   });
 }
 

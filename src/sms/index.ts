@@ -3,7 +3,7 @@
 // configured API base URL.
 import { ConfigError, type Config } from "../config.ts";
 import type { ProviderName } from "./config.ts";
-import { createConsoleSender } from "./console.ts";
+import { createConsoleSender, type ConsoleSenderOptions } from "./console.ts";
 import { createInfobipSender } from "./infobip.ts";
 import { createMessageBirdSender } from "./messagebird.ts";
 import { createMobileTextAlertsSender } from "./mobile-text-alerts.ts";
@@ -39,13 +39,19 @@ function settings<T>(value: T | undefined, name: ProviderName): T {
   return value;
 }
 
+/** What a sender may need besides configuration and fetch. */
+export interface SenderHooks {
+  /** Where the console provider keeps a copy of each message (development only: the dev outbox). */
+  devOutbox?: ConsoleSenderOptions["outbox"];
+}
+
 /** Builds one provider by name from validated configuration. */
-export function createProviderSender(name: ProviderName, config: Config, fetchFn: FetchFn = fetch): SmsSender {
+export function createProviderSender(name: ProviderName, config: Config, fetchFn: FetchFn = fetch, hooks: SenderHooks = {}): SmsSender {
   const timeoutMs = config.smsTimeoutMs;
   const p = config.sms.providers;
   switch (name) {
     case "console":
-      return createConsoleSender();
+      return createConsoleSender({ outbox: config.development ? hooks.devOutbox : undefined });
     case "twilio":
       return createTwilioSender(
         {
@@ -81,20 +87,20 @@ export function createProviderSender(name: ProviderName, config: Config, fetchFn
   }
 }
 
-export function createSender(config: Config, fetchFn: FetchFn = fetch): SmsSender {
-  if (config.smsProvider !== "routes") return createProviderSender(config.smsProvider, config, fetchFn);
+export function createSender(config: Config, fetchFn: FetchFn = fetch, hooks: SenderHooks = {}): SmsSender {
+  if (config.smsProvider !== "routes") return createProviderSender(config.smsProvider, config, fetchFn, hooks);
   const routes = config.sms.routes;
   if (!routes) throw new ConfigError("SMS_PROVIDER=routes needs SMS_ROUTES");
   const senders: Record<string, SmsSender> = {};
-  for (const name of new Set(Object.values(routes).flat())) senders[name] = createProviderSender(name, config, fetchFn);
+  for (const name of new Set(Object.values(routes).flat())) senders[name] = createProviderSender(name, config, fetchFn, hooks);
   return createRoutedSender({ routes, senders, breaker: breakerFor(config) });
 }
 
 /** The primary sender (a single provider or a router), then the fallback provider if configured. */
-export function createSenders(config: Config, fetchFn: FetchFn = fetch): SmsSender[] {
-  const senders = [createSender(config, fetchFn)];
+export function createSenders(config: Config, fetchFn: FetchFn = fetch, hooks: SenderHooks = {}): SmsSender[] {
+  const senders = [createSender(config, fetchFn, hooks)];
   const fallback = config.delivery.fallbackProvider;
-  if (fallback && fallback !== config.smsProvider) senders.push(createProviderSender(fallback, config, fetchFn));
+  if (fallback && fallback !== config.smsProvider) senders.push(createProviderSender(fallback, config, fetchFn, hooks));
   return senders;
 }
 
@@ -104,9 +110,9 @@ export type Channel = "sms" | "whatsapp" | "call";
  * Senders for one channel, in failover order. SMS uses the configured providers (and fallback);
  * WhatsApp and voice go through Twilio, or the console under `npm run dev`.
  */
-export function createChannelSenders(config: Config, channel: Channel, fetchFn: FetchFn = fetch): SmsSender[] {
-  if (channel === "sms") return createSenders(config, fetchFn);
-  if (config.smsProvider === "console") return [createConsoleSender({ channel })];
+export function createChannelSenders(config: Config, channel: Channel, fetchFn: FetchFn = fetch, hooks: SenderHooks = {}): SmsSender[] {
+  if (channel === "sms") return createSenders(config, fetchFn, hooks);
+  if (config.smsProvider === "console") return [createConsoleSender({ channel, outbox: config.development ? hooks.devOutbox : undefined })];
   const t = config.twilio;
   return [
     createTwilioSender(

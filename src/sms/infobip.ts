@@ -46,6 +46,10 @@ export function createInfobipSender(options: InfobipSenderOptions, fetchFn: Fetc
     async send(message) {
       const entry: Record<string, unknown> = { destinations: [{ to: withoutPlus(message.to) }], text: message.body };
       if (options.from) entry.from = options.from;
+      if (message.callbackUrls?.infobip) {
+        entry.notifyUrl = message.callbackUrls.infobip;
+        entry.notifyContentType = "application/json";
+      }
       const request = new Request(url, {
         method: "POST",
         headers: { authorization, "content-type": "application/json", accept: "application/json" },

@@ -24,11 +24,16 @@ export function createPlivoSender(options: PlivoSenderOptions, fetchFn: FetchFn 
   return {
     name: "plivo",
     async send(message) {
+      // Plivo's docs give numbers as country code + number without "+".
+      const body: Record<string, string> = { src: withoutPlus(options.from), dst: withoutPlus(message.to), text: message.body };
+      if (message.callbackUrls?.plivo) {
+        body.url = message.callbackUrls.plivo;
+        body.method = "POST";
+      }
       const request = new Request(url, {
         method: "POST",
         headers: { authorization, "content-type": "application/json", accept: "application/json" },
-        // Plivo's docs give numbers as country code + number without "+".
-        body: JSON.stringify({ src: withoutPlus(options.from), dst: withoutPlus(message.to), text: message.body }),
+        body: JSON.stringify(body),
       });
       const response = await call("plivo", fetchFn, request, timeoutMs);
       const payload = await readJson(response);

@@ -6,6 +6,13 @@ export interface SmsMessage {
   to: string;
   /** The rendered message; the only place a code exists in clear. */
   body: string;
+  /** Our reference for the message (the verification id), for vendors that echo one in receipts. */
+  reference?: string;
+  /**
+   * Where each provider should post delivery receipts, by provider name. Absent (or no entry for
+   * this provider): ask for none. Per message, because the router picks the provider after this is built.
+   */
+  callbackUrls?: Readonly<Partial<Record<string, string>>>;
 }
 
 export interface SmsSendResult {

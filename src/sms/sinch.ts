@@ -39,6 +39,11 @@ export function createSinchSender(options: SinchSenderOptions, fetchFn: FetchFn 
     async send(message) {
       const body: Record<string, unknown> = { to: [message.to], body: message.body };
       if (options.from) body.from = options.from;
+      if (message.callbackUrls?.sinch) {
+        body.callback_url = message.callbackUrls.sinch;
+        // One report per recipient per status change; the default ("none") sends no report at all.
+        body.delivery_report = "per_recipient";
+      }
       const request = new Request(url, {
         method: "POST",
         headers: { authorization, "content-type": "application/json", accept: "application/json" },

@@ -46,6 +46,7 @@ export function createTelnyxSender(options: TelnyxSenderOptions, fetchFn: FetchF
       const body: Record<string, string> = { to: message.to, text: message.body };
       if (options.from) body.from = options.from;
       if (options.messagingProfileId) body.messaging_profile_id = options.messagingProfileId;
+      if (message.callbackUrls?.telnyx) body.webhook_url = message.callbackUrls.telnyx;
       const request = new Request(url, {
         method: "POST",
         headers: { authorization, "content-type": "application/json", accept: "application/json" },

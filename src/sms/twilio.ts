@@ -50,7 +50,9 @@ export function createTwilioSender(options: TwilioSenderOptions, fetchFn: FetchF
       form.set(kind === "call" ? "Twiml" : "Body", message.body);
       if (options.messagingServiceSid && kind !== "call") form.set("MessagingServiceSid", options.messagingServiceSid);
       else form.set("From", address(options.from!));
-      if (options.statusCallbackUrl) form.set("StatusCallback", options.statusCallbackUrl);
+      // Message receipts (SMS and WhatsApp share the Message resource); a call's status is another resource.
+      const statusCallback = kind === "call" ? options.statusCallbackUrl : (message.callbackUrls?.twilio ?? options.statusCallbackUrl);
+      if (statusCallback) form.set("StatusCallback", statusCallback);
       const request = new Request(url, {
         method: "POST",
         headers: { authorization, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },

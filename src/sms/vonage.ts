@@ -51,6 +51,14 @@ export function createVonageSender(options: VonageSenderOptions, fetchFn: FetchF
       });
       // Non-ASCII text sent as `text` is mangled to "?"; `unicode` switches the part to UCS-2.
       if (/[^\x00-\x7f]/.test(message.body)) form.set("type", "unicode");
+      const callback = message.callbackUrls?.vonage;
+      if (callback && message.reference) {
+        // The reference rides in `client-ref` (echoed in the DLR and covered by its signature)
+        // rather than in the URL: a signed DLR's `sig` covers Vonage's parameters only.
+        form.set("status-report-req", "1");
+        form.set("callback", callback);
+        form.set("client-ref", message.reference);
+      }
       const request = new Request(url, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },

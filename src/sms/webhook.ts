@@ -52,7 +52,9 @@ export function createWebhookSender(options: WebhookSenderOptions, fetchFn: Fetc
       const ourId = `wh_${crypto.randomUUID()}`;
       const timestamp = String(Math.floor(now() / 1000));
       // The timestamp is inside the signed text so a captured request cannot be replayed later.
-      const raw = JSON.stringify({ to: message.to, body: message.body, messageId: ourId, timestamp: Number(timestamp) });
+      const fields: Record<string, unknown> = { to: message.to, body: message.body, messageId: ourId, timestamp: Number(timestamp) };
+      if (message.callbackUrls?.webhook) fields.callbackUrl = message.callbackUrls.webhook;
+      const raw = JSON.stringify(fields);
       const request = new Request(options.url, {
         method: "POST",
         headers: {

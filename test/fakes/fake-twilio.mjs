@@ -1,6 +1,6 @@
 // A local fake of Twilio's Messages API for tests and the benchmark (never the internet).
 // POST /2010-04-01/Accounts/{sid}/Messages.json with Basic auth and a form body, like Twilio.
-// Control endpoints (ours, not Twilio's): GET /_messages?to=…, POST /_behaviour {to, status, body, delayMs, times}.
+// Control endpoints (ours, not Twilio's): GET /_messages?to=…, POST /_behaviour {to, status, body, delayMs, times, sid}.
 import { createServer } from "node:http";
 
 export const FAKE_TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000";
@@ -14,7 +14,7 @@ export async function startFakeTwilio(options = {}) {
   const record = options.record ?? true;
   /** @type {Map<string, Array<Record<string, string>>>} */
   const messages = new Map();
-  /** @type {Map<string, {status: number, body: unknown, delayMs: number, times: number}>} */
+  /** @type {Map<string, {status: number, body: unknown, delayMs: number, times: number, sid?: string}>} */
   const behaviours = new Map();
   let sent = 0;
   /** @type {Map<string, Array<{headers: Record<string, unknown>, body: string, answered: number}>>} */
@@ -61,7 +61,7 @@ export async function startFakeTwilio(options = {}) {
     }
     if (req.method === "POST" && url.pathname === "/_behaviour") {
       const b = JSON.parse(raw);
-      behaviours.set(b.to, { status: b.status ?? 200, body: b.body ?? null, delayMs: b.delayMs ?? 0, times: b.times ?? Infinity });
+      behaviours.set(b.to, { status: b.status ?? 200, body: b.body ?? null, delayMs: b.delayMs ?? 0, times: b.times ?? Infinity, sid: b.sid });
       return json(200, { ok: true });
     }
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
@@ -84,13 +84,15 @@ export async function startFakeTwilio(options = {}) {
       return json(400, { code: 21604, message: "A 'To' phone number, a 'Body' (or 'Twiml' for calls) and 'From' are required.", status: 400 });
     }
     const behaviour = behaviours.get(to);
+    let fixedSid;
     if (behaviour && behaviour.times > 0) {
+      fixedSid = behaviour.sid;
       behaviour.times--;
       if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
       if (behaviour.status !== 200) return json(behaviour.status, behaviour.body ?? { code: 0, message: "fake failure", status: behaviour.status });
     }
     sent++;
-    const sid = (isCall ? "CA" : "SM") + Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+    const sid = fixedSid ?? (isCall ? "CA" : "SM") + Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
     const channel = isCall ? "call" : whatsapp ? "whatsapp" : "sms";
     const body = isCall ? (form.get("Twiml") ?? "") : (form.get("Body") ?? "");
     const message = { sid, channel, to, from: form.get("From") ?? "", messagingServiceSid: form.get("MessagingServiceSid") ?? "", body, statusCallback: form.get("StatusCallback") ?? "" };

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file verify/v1/verification.proto.
  */
 export const file_verify_v1_verification: GenFile = /*@__PURE__*/
-  fileDesc("Chx2ZXJpZnkvdjEvdmVyaWZpY2F0aW9uLnByb3RvEgl2ZXJpZnkudjEiMQoGTG9va3VwEhQKDGNvdW50cnlfY29kZRgBIAEoCRIRCglsaW5lX3R5cGUYAiABKAkizQUKDFZlcmlmaWNhdGlvbhIKCgJpZBgBIAEoCRIKCgJ0bxgCIAEoCRIjCgdjaGFubmVsGAMgASgOMhIudmVyaWZ5LnYxLkNoYW5uZWwSLQoGc3RhdHVzGAQgASgOMh0udmVyaWZ5LnYxLlZlcmlmaWNhdGlvblN0YXR1cxIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXNlbmRfYXR0ZW1wdHMYByABKAUSFgoOY2hlY2tfYXR0ZW1wdHMYCCABKAUSEgoKbWVzc2FnZV9pZBgJIAEoCRIhCgZsb29rdXAYCiABKAsyES52ZXJpZnkudjEuTG9va3VwEhMKC2V4dGVybmFsX2lkGAsgASgJEi8KBHRhZ3MYDCADKAsyIS52ZXJpZnkudjEuVmVyaWZpY2F0aW9uLlRhZ3NFbnRyeRIWCg5mYWlsdXJlX3JlYXNvbhgNIAEoCRIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEcmlzaxgPIAMoCRIQCghwcm92aWRlchgQIAEoCRIOCgZsb2NhbGUYESABKAkSGAoQbWVzc2FnZV9lbmNvZGluZxgSIAEoCRIYChBtZXNzYWdlX3NlZ21lbnRzGBMgASgFEiQKCGNoYW5uZWxzGBUgAygOMhIudmVyaWZ5LnYxLkNoYW5uZWwSNQoRbmV4dF9jaGFubmVsX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHRlc3QYFyABKAgaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEioQMKGFN0YXJ0VmVyaWZpY2F0aW9uUmVxdWVzdBIKCgJ0bxgBIAEoCRIOCgZsb2NhbGUYAiABKAkSEwoLY29kZV9sZW5ndGgYAyABKAUSFwoPdGltZW91dF9zZWNvbmRzGAQgASgFEhQKDHNlcnZpY2VfbmFtZRgFIAEoCRITCgtleHRlcm5hbF9pZBgGIAEoCRI7CgR0YWdzGAcgAygLMi0udmVyaWZ5LnYxLlN0YXJ0VmVyaWZpY2F0aW9uUmVxdWVzdC5UYWdzRW50cnkSEQoJY2xpZW50X2lwGAggASgJEhYKDndlYl9vdHBfZG9tYWluGAkgASgJEhAKCGFwcF9oYXNoGAogASgJEiMKB2NoYW5uZWwYCyABKA4yEi52ZXJpZnkudjEuQ2hhbm5lbBIkCghjaGFubmVscxgMIAMoDjISLnZlcmlmeS52MS5DaGFubmVsEh4KFmZhbGxiYWNrX2FmdGVyX3NlY29uZHMYDSABKAUaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiSgoZU3RhcnRWZXJpZmljYXRpb25SZXNwb25zZRItCgx2ZXJpZmljYXRpb24YASABKAsyFy52ZXJpZnkudjEuVmVyaWZpY2F0aW9uIk0KGENoZWNrVmVyaWZpY2F0aW9uUmVxdWVzdBIXCg92ZXJpZmljYXRpb25faWQYASABKAkSCgoCdG8YAiABKAkSDAoEY29kZRgDIAEoCSJyChlDaGVja1ZlcmlmaWNhdGlvblJlc3BvbnNlEiYKBnN0YXR1cxgBIAEoDjIWLnZlcmlmeS52MS5DaGVja1N0YXR1cxItCgx2ZXJpZmljYXRpb24YAiABKAsyFy52ZXJpZnkudjEuVmVyaWZpY2F0aW9uIjEKFkdldFZlcmlmaWNhdGlvblJlcXVlc3QSFwoPdmVyaWZpY2F0aW9uX2lkGAEgASgJIkgKF0dldFZlcmlmaWNhdGlvblJlc3BvbnNlEi0KDHZlcmlmaWNhdGlvbhgBIAEoCzIXLnZlcmlmeS52MS5WZXJpZmljYXRpb24iNAoZQ2FuY2VsVmVyaWZpY2F0aW9uUmVxdWVzdBIXCg92ZXJpZmljYXRpb25faWQYASABKAkiSwoaQ2FuY2VsVmVyaWZpY2F0aW9uUmVzcG9uc2USLQoMdmVyaWZpY2F0aW9uGAEgASgLMhcudmVyaWZ5LnYxLlZlcmlmaWNhdGlvbipbCgdDaGFubmVsEhcKE0NIQU5ORUxfVU5TUEVDSUZJRUQQABIPCgtDSEFOTkVMX1NNUxABEhQKEENIQU5ORUxfV0hBVFNBUFAQAhIQCgxDSEFOTkVMX0NBTEwQAyqNAgoSVmVyaWZpY2F0aW9uU3RhdHVzEiMKH1ZFUklGSUNBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIfChtWRVJJRklDQVRJT05fU1RBVFVTX1BFTkRJTkcQARIgChxWRVJJRklDQVRJT05fU1RBVFVTX0FQUFJPVkVEEAISIAocVkVSSUZJQ0FUSU9OX1NUQVRVU19DQU5DRUxFRBADEh8KG1ZFUklGSUNBVElPTl9TVEFUVVNfRVhQSVJFRBAEEiwKKFZFUklGSUNBVElPTl9TVEFUVVNfTUFYX0FUVEVNUFRTX1JFQUNIRUQQBRIeChpWRVJJRklDQVRJT05fU1RBVFVTX0ZBSUxFRBAGKrwBCgtDaGVja1N0YXR1cxIcChhDSEVDS19TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVDSEVDS19TVEFUVVNfQVBQUk9WRUQQARIYChRDSEVDS19TVEFUVVNfSU5WQUxJRBACEhgKFENIRUNLX1NUQVRVU19FWFBJUkVEEAMSJQohQ0hFQ0tfU1RBVFVTX01BWF9BVFRFTVBUU19SRUFDSEVEEAQSGQoVQ0hFQ0tfU1RBVFVTX0NBTkNFTEVEEAUykgMKE1ZlcmlmaWNhdGlvblNlcnZpY2USXgoRU3RhcnRWZXJpZmljYXRpb24SIy52ZXJpZnkudjEuU3RhcnRWZXJpZmljYXRpb25SZXF1ZXN0GiQudmVyaWZ5LnYxLlN0YXJ0VmVyaWZpY2F0aW9uUmVzcG9uc2USXgoRQ2hlY2tWZXJpZmljYXRpb24SIy52ZXJpZnkudjEuQ2hlY2tWZXJpZmljYXRpb25SZXF1ZXN0GiQudmVyaWZ5LnYxLkNoZWNrVmVyaWZpY2F0aW9uUmVzcG9uc2USWAoPR2V0VmVyaWZpY2F0aW9uEiEudmVyaWZ5LnYxLkdldFZlcmlmaWNhdGlvblJlcXVlc3QaIi52ZXJpZnkudjEuR2V0VmVyaWZpY2F0aW9uUmVzcG9uc2USYQoSQ2FuY2VsVmVyaWZpY2F0aW9uEiQudmVyaWZ5LnYxLkNhbmNlbFZlcmlmaWNhdGlvblJlcXVlc3QaJS52ZXJpZnkudjEuQ2FuY2VsVmVyaWZpY2F0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chx2ZXJpZnkvdjEvdmVyaWZpY2F0aW9uLnByb3RvEgl2ZXJpZnkudjEiMQoGTG9va3VwEhQKDGNvdW50cnlfY29kZRgBIAEoCRIRCglsaW5lX3R5cGUYAiABKAki9AUKDFZlcmlmaWNhdGlvbhIKCgJpZBgBIAEoCRIKCgJ0bxgCIAEoCRIjCgdjaGFubmVsGAMgASgOMhIudmVyaWZ5LnYxLkNoYW5uZWwSLQoGc3RhdHVzGAQgASgOMh0udmVyaWZ5LnYxLlZlcmlmaWNhdGlvblN0YXR1cxIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXNlbmRfYXR0ZW1wdHMYByABKAUSFgoOY2hlY2tfYXR0ZW1wdHMYCCABKAUSEgoKbWVzc2FnZV9pZBgJIAEoCRIhCgZsb29rdXAYCiABKAsyES52ZXJpZnkudjEuTG9va3VwEhMKC2V4dGVybmFsX2lkGAsgASgJEi8KBHRhZ3MYDCADKAsyIS52ZXJpZnkudjEuVmVyaWZpY2F0aW9uLlRhZ3NFbnRyeRIWCg5mYWlsdXJlX3JlYXNvbhgNIAEoCRIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEcmlzaxgPIAMoCRIQCghwcm92aWRlchgQIAEoCRIOCgZsb2NhbGUYESABKAkSGAoQbWVzc2FnZV9lbmNvZGluZxgSIAEoCRIYChBtZXNzYWdlX3NlZ21lbnRzGBMgASgFEiUKCGRlbGl2ZXJ5GBQgASgLMhMudmVyaWZ5LnYxLkRlbGl2ZXJ5EiQKCGNoYW5uZWxzGBUgAygOMhIudmVyaWZ5LnYxLkNoYW5uZWwSNQoRbmV4dF9jaGFubmVsX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHRlc3QYFyABKAgaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiegoIRGVsaXZlcnkSKQoGc3RhdHVzGAEgASgOMhkudmVyaWZ5LnYxLkRlbGl2ZXJ5U3RhdHVzEhIKCmVycm9yX2NvZGUYAiABKAkSLwoLdXBkYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqEDChhTdGFydFZlcmlmaWNhdGlvblJlcXVlc3QSCgoCdG8YASABKAkSDgoGbG9jYWxlGAIgASgJEhMKC2NvZGVfbGVuZ3RoGAMgASgFEhcKD3RpbWVvdXRfc2Vjb25kcxgEIAEoBRIUCgxzZXJ2aWNlX25hbWUYBSABKAkSEwoLZXh0ZXJuYWxfaWQYBiABKAkSOwoEdGFncxgHIAMoCzItLnZlcmlmeS52MS5TdGFydFZlcmlmaWNhdGlvblJlcXVlc3QuVGFnc0VudHJ5EhEKCWNsaWVudF9pcBgIIAEoCRIWCg53ZWJfb3RwX2RvbWFpbhgJIAEoCRIQCghhcHBfaGFzaBgKIAEoCRIjCgdjaGFubmVsGAsgASgOMhIudmVyaWZ5LnYxLkNoYW5uZWwSJAoIY2hhbm5lbHMYDCADKA4yEi52ZXJpZnkudjEuQ2hhbm5lbBIeChZmYWxsYmFja19hZnRlcl9zZWNvbmRzGA0gASgFGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkoKGVN0YXJ0VmVyaWZpY2F0aW9uUmVzcG9uc2USLQoMdmVyaWZpY2F0aW9uGAEgASgLMhcudmVyaWZ5LnYxLlZlcmlmaWNhdGlvbiJNChhDaGVja1ZlcmlmaWNhdGlvblJlcXVlc3QSFwoPdmVyaWZpY2F0aW9uX2lkGAEgASgJEgoKAnRvGAIgASgJEgwKBGNvZGUYAyABKAkicgoZQ2hlY2tWZXJpZmljYXRpb25SZXNwb25zZRImCgZzdGF0dXMYASABKA4yFi52ZXJpZnkudjEuQ2hlY2tTdGF0dXMSLQoMdmVyaWZpY2F0aW9uGAIgASgLMhcudmVyaWZ5LnYxLlZlcmlmaWNhdGlvbiIxChZHZXRWZXJpZmljYXRpb25SZXF1ZXN0EhcKD3ZlcmlmaWNhdGlvbl9pZBgBIAEoCSJIChdHZXRWZXJpZmljYXRpb25SZXNwb25zZRItCgx2ZXJpZmljYXRpb24YASABKAsyFy52ZXJpZnkudjEuVmVyaWZpY2F0aW9uIjQKGUNhbmNlbFZlcmlmaWNhdGlvblJlcXVlc3QSFwoPdmVyaWZpY2F0aW9uX2lkGAEgASgJIksKGkNhbmNlbFZlcmlmaWNhdGlvblJlc3BvbnNlEi0KDHZlcmlmaWNhdGlvbhgBIAEoCzIXLnZlcmlmeS52MS5WZXJpZmljYXRpb24qWwoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTk5FTF9TTVMQARIUChBDSEFOTkVMX1dIQVRTQVBQEAISEAoMQ0hBTk5FTF9DQUxMEAMqjQIKElZlcmlmaWNhdGlvblN0YXR1cxIjCh9WRVJJRklDQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobVkVSSUZJQ0FUSU9OX1NUQVRVU19QRU5ESU5HEAESIAocVkVSSUZJQ0FUSU9OX1NUQVRVU19BUFBST1ZFRBACEiAKHFZFUklGSUNBVElPTl9TVEFUVVNfQ0FOQ0VMRUQQAxIfChtWRVJJRklDQVRJT05fU1RBVFVTX0VYUElSRUQQBBIsCihWRVJJRklDQVRJT05fU1RBVFVTX01BWF9BVFRFTVBUU19SRUFDSEVEEAUSHgoaVkVSSUZJQ0FUSU9OX1NUQVRVU19GQUlMRUQQBiq8AQoLQ2hlY2tTdGF0dXMSHAoYQ0hFQ0tfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVQ0hFQ0tfU1RBVFVTX0FQUFJPVkVEEAESGAoUQ0hFQ0tfU1RBVFVTX0lOVkFMSUQQAhIYChRDSEVDS19TVEFUVVNfRVhQSVJFRBADEiUKIUNIRUNLX1NUQVRVU19NQVhfQVRURU1QVFNfUkVBQ0hFRBAEEhkKFUNIRUNLX1NUQVRVU19DQU5DRUxFRBAFKsMBCg5EZWxpdmVyeVN0YXR1cxIfChtERUxJVkVSWV9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZERUxJVkVSWV9TVEFUVVNfUVVFVUVEEAESGAoUREVMSVZFUllfU1RBVFVTX1NFTlQQAhIdChlERUxJVkVSWV9TVEFUVVNfREVMSVZFUkVEEAMSHwobREVMSVZFUllfU1RBVFVTX1VOREVMSVZFUkVEEAQSGgoWREVMSVZFUllfU1RBVFVTX0ZBSUxFRBAFMpIDChNWZXJpZmljYXRpb25TZXJ2aWNlEl4KEVN0YXJ0VmVyaWZpY2F0aW9uEiMudmVyaWZ5LnYxLlN0YXJ0VmVyaWZpY2F0aW9uUmVxdWVzdBokLnZlcmlmeS52MS5TdGFydFZlcmlmaWNhdGlvblJlc3BvbnNlEl4KEUNoZWNrVmVyaWZpY2F0aW9uEiMudmVyaWZ5LnYxLkNoZWNrVmVyaWZpY2F0aW9uUmVxdWVzdBokLnZlcmlmeS52MS5DaGVja1ZlcmlmaWNhdGlvblJlc3BvbnNlElgKD0dldFZlcmlmaWNhdGlvbhIhLnZlcmlmeS52MS5HZXRWZXJpZmljYXRpb25SZXF1ZXN0GiIudmVyaWZ5LnYxLkdldFZlcmlmaWNhdGlvblJlc3BvbnNlEmEKEkNhbmNlbFZlcmlmaWNhdGlvbhIkLnZlcmlmeS52MS5DYW5jZWxWZXJpZmljYXRpb25SZXF1ZXN0GiUudmVyaWZ5LnYxLkNhbmNlbFZlcmlmaWNhdGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Lookup is what the number's parsing tells about it.
@@ -170,6 +170,14 @@ export type Verification = Message<"verify.v1.Verification"> & {
   messageSegments: number;
 
   /**
+   * The latest message's delivery receipt from the provider; unset until one arrives (receipts
+   * need PUBLIC_BASE_URL). A new code resets it.
+   *
+   * @generated from field: verify.v1.Delivery delivery = 20;
+   */
+  delivery?: Delivery | undefined;
+
+  /**
    * The channel workflow; `channel` is the one used last.
    *
    * @generated from field: repeated verify.v1.Channel channels = 21;
@@ -197,6 +205,39 @@ export type Verification = Message<"verify.v1.Verification"> & {
  */
 export const VerificationSchema: GenMessage<Verification> = /*@__PURE__*/
   messageDesc(file_verify_v1_verification, 1);
+
+/**
+ * Delivery is a provider's delivery receipt for the latest message.
+ *
+ * @generated from message verify.v1.Delivery
+ */
+export type Delivery = Message<"verify.v1.Delivery"> & {
+  /**
+   * @generated from field: verify.v1.DeliveryStatus status = 1;
+   */
+  status: DeliveryStatus;
+
+  /**
+   * The provider's own error code, e.g. Twilio "30003"; empty when none.
+   *
+   * @generated from field: string error_code = 2;
+   */
+  errorCode: string;
+
+  /**
+   * When edge-verify recorded the receipt.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 3;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message verify.v1.Delivery.
+ * Use `create(DeliverySchema)` to create a new message.
+ */
+export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
+  messageDesc(file_verify_v1_verification, 2);
 
 /**
  * @generated from message verify.v1.StartVerificationRequest
@@ -300,7 +341,7 @@ export type StartVerificationRequest = Message<"verify.v1.StartVerificationReque
  * Use `create(StartVerificationRequestSchema)` to create a new message.
  */
 export const StartVerificationRequestSchema: GenMessage<StartVerificationRequest> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 2);
+  messageDesc(file_verify_v1_verification, 3);
 
 /**
  * @generated from message verify.v1.StartVerificationResponse
@@ -317,7 +358,7 @@ export type StartVerificationResponse = Message<"verify.v1.StartVerificationResp
  * Use `create(StartVerificationResponseSchema)` to create a new message.
  */
 export const StartVerificationResponseSchema: GenMessage<StartVerificationResponse> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 3);
+  messageDesc(file_verify_v1_verification, 4);
 
 /**
  * @generated from message verify.v1.CheckVerificationRequest
@@ -350,7 +391,7 @@ export type CheckVerificationRequest = Message<"verify.v1.CheckVerificationReque
  * Use `create(CheckVerificationRequestSchema)` to create a new message.
  */
 export const CheckVerificationRequestSchema: GenMessage<CheckVerificationRequest> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 4);
+  messageDesc(file_verify_v1_verification, 5);
 
 /**
  * @generated from message verify.v1.CheckVerificationResponse
@@ -372,7 +413,7 @@ export type CheckVerificationResponse = Message<"verify.v1.CheckVerificationResp
  * Use `create(CheckVerificationResponseSchema)` to create a new message.
  */
 export const CheckVerificationResponseSchema: GenMessage<CheckVerificationResponse> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 5);
+  messageDesc(file_verify_v1_verification, 6);
 
 /**
  * @generated from message verify.v1.GetVerificationRequest
@@ -389,7 +430,7 @@ export type GetVerificationRequest = Message<"verify.v1.GetVerificationRequest">
  * Use `create(GetVerificationRequestSchema)` to create a new message.
  */
 export const GetVerificationRequestSchema: GenMessage<GetVerificationRequest> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 6);
+  messageDesc(file_verify_v1_verification, 7);
 
 /**
  * @generated from message verify.v1.GetVerificationResponse
@@ -406,7 +447,7 @@ export type GetVerificationResponse = Message<"verify.v1.GetVerificationResponse
  * Use `create(GetVerificationResponseSchema)` to create a new message.
  */
 export const GetVerificationResponseSchema: GenMessage<GetVerificationResponse> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 7);
+  messageDesc(file_verify_v1_verification, 8);
 
 /**
  * @generated from message verify.v1.CancelVerificationRequest
@@ -423,7 +464,7 @@ export type CancelVerificationRequest = Message<"verify.v1.CancelVerificationReq
  * Use `create(CancelVerificationRequestSchema)` to create a new message.
  */
 export const CancelVerificationRequestSchema: GenMessage<CancelVerificationRequest> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 8);
+  messageDesc(file_verify_v1_verification, 9);
 
 /**
  * @generated from message verify.v1.CancelVerificationResponse
@@ -440,7 +481,7 @@ export type CancelVerificationResponse = Message<"verify.v1.CancelVerificationRe
  * Use `create(CancelVerificationResponseSchema)` to create a new message.
  */
 export const CancelVerificationResponseSchema: GenMessage<CancelVerificationResponse> = /*@__PURE__*/
-  messageDesc(file_verify_v1_verification, 9);
+  messageDesc(file_verify_v1_verification, 10);
 
 /**
  * Channel is how the code reaches the user.
@@ -569,6 +610,59 @@ export enum CheckStatus {
  */
 export const CheckStatusSchema: GenEnum<CheckStatus> = /*@__PURE__*/
   enumDesc(file_verify_v1_verification, 2);
+
+/**
+ * DeliveryStatus is what the SMS provider reported about the latest message.
+ *
+ * @generated from enum verify.v1.DeliveryStatus
+ */
+export enum DeliveryStatus {
+  /**
+   * @generated from enum value: DELIVERY_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The provider accepted the message and has not handed it on yet.
+   *
+   * @generated from enum value: DELIVERY_STATUS_QUEUED = 1;
+   */
+  QUEUED = 1,
+
+  /**
+   * Handed to the carrier; no handset confirmation yet.
+   *
+   * @generated from enum value: DELIVERY_STATUS_SENT = 2;
+   */
+  SENT = 2,
+
+  /**
+   * The carrier confirmed delivery to the handset. Final.
+   *
+   * @generated from enum value: DELIVERY_STATUS_DELIVERED = 3;
+   */
+  DELIVERED = 3,
+
+  /**
+   * The carrier could not deliver it (unreachable, expired). Final.
+   *
+   * @generated from enum value: DELIVERY_STATUS_UNDELIVERED = 4;
+   */
+  UNDELIVERED = 4,
+
+  /**
+   * The provider or carrier refused to send it. Final.
+   *
+   * @generated from enum value: DELIVERY_STATUS_FAILED = 5;
+   */
+  FAILED = 5,
+}
+
+/**
+ * Describes the enum verify.v1.DeliveryStatus.
+ */
+export const DeliveryStatusSchema: GenEnum<DeliveryStatus> = /*@__PURE__*/
+  enumDesc(file_verify_v1_verification, 3);
 
 /**
  * VerificationService starts and checks one-time-code verifications of phone numbers.
