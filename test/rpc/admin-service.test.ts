@@ -15,7 +15,7 @@ const asAdmin = { headers: { authorization: "Bearer ev_dev_admin_token" } };
 
 describe("AdminService", () => {
   it("refuses callers without the admin token, including API keys", async () => {
-    for (const headers of [{}, { authorization: "Bearer ev_dev_local_only_key" }]) {
+    for (const headers of [{}, { authorization: "Bearer ev_dev_local_only_key" }] as Record<string, string>[]) {
       try {
         await admin.listServices({}, { headers });
         throw new Error("accepted");
