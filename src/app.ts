@@ -61,8 +61,8 @@ export function createApp(): Hono<AppEnv> {
       docs: "https://github.com/edge-verify/edge-verify#readme",
     }),
   );
-  app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/", docsRoutes());
+  app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/", playgroundRoutes());
 
   // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
