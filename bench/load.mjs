@@ -98,6 +98,7 @@ async function runPass(spec) {
   };
   let next = 0;
   let done = 0;
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   const deadline = started + timeLimitMs;
 
@@ -151,6 +152,7 @@ async function runPass(spec) {
 
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
   const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
   agent.destroy();
   if (spec.savePool) pools.set(spec.savePool, ids);
   const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
@@ -163,6 +165,7 @@ async function runPass(spec) {
     rps: done / (elapsedMs / 1000),
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
+    loadCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, done),
     ...outcome,
   };
 }

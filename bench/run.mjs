@@ -147,6 +147,9 @@ function summarise(passes) {
     rps: median(passes.map((p) => p.rps)),
     p50Ms: median(passes.map((p) => p.p50Ms)),
     p99Ms: median(passes.map((p) => p.p99Ms)),
+    workerdCpuUsPerReq: median(passes.map((p) => p.workerdCpuUsPerReq)),
+    benchCpuUsPerReq: median(passes.map((p) => p.benchCpuUsPerReq)),
+    loadCpuUsPerReq: median(passes.map((p) => p.loadCpuUsPerReq)),
     errors: passes.reduce((n, p) => n + p.errors, 0),
     refused: passes.reduce((n, p) => n + p.refused, 0),
     lucky: passes.reduce((n, p) => n + p.lucky, 0),
@@ -155,52 +158,85 @@ function summarise(passes) {
   };
 }
 
-async function throughput(load, product, baseline, numbers) {
+/** One pass, with the CPU each process spent on it: workerd's, and this process's (the fake Twilio). */
+async function measure(load, worker, spec) {
+  const workerd0 = worker.cpuMs();
+  const bench0 = process.cpuUsage();
+  const result = await load.run({ target: worker.url.href, ...spec });
+  const workerd1 = worker.cpuMs();
+  const bench = process.cpuUsage(bench0);
+  result.workerdCpuUsPerReq = workerd0 === null || workerd1 === null ? null : ((workerd1 - workerd0) * 1000) / result.requests;
+  result.benchCpuUsPerReq = (bench.user + bench.system) / result.requests;
+  return result;
+}
+
+/**
+ * Rounds of: fresh workerd for ours and for the baseline (startup timed), warm-up, then each
+ * scenario for the baseline and every transport back to back, so drift hits both alike.
+ * Figures are medians over rounds.
+ */
+async function throughput({ load, numbers, startProduct, startBaseline }) {
   const passes = {}; // scenario key → pass results over rounds
+  const startups = { product: [], baseline: [] };
   const record = (key, result) => {
     (passes[key] ??= []).push(result);
     const refused = result.refused ? ` refused=${result.refused}` : "";
+    const cpu = result.workerdCpuUsPerReq === null ? "" : `  workerd ${result.workerdCpuUsPerReq.toFixed(0).padStart(5)} µs/req`;
     log(
-      `  ${key.padEnd(22)} ${String(result.requests).padStart(6)} req ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2).padStart(7)} ms  p99 ${result.p99Ms.toFixed(2).padStart(7)} ms  errors=${result.errors}${refused}`,
+      `  ${key.padEnd(18)} ${String(result.requests).padStart(6)} req ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2).padStart(7)} ms  p99 ${result.p99Ms.toFixed(2).padStart(7)} ms${cpu}  errors=${result.errors}${refused}`,
     );
     if (result.errorSamples.length) log(`    error samples: ${JSON.stringify(result.errorSamples)}`);
   };
 
-  // Warm-up: JIT, connection pools, isolate caches. Not recorded.
-  log(`warm-up (${plan.warmup} starts + checks per transport, not recorded)`);
-  {
-    const keys = numbers.take(plan.warmup);
-    await load.run({ target: baseline.url.href, transport: "baseline", op: "start", keys, count: keys.length });
-    await load.run({ target: baseline.url.href, transport: "baseline", op: "check", keys, count: keys.length });
-    for (const transport of TRANSPORTS) {
-      const keys = numbers.take(plan.warmup);
-      await load.run({ target: product.url.href, transport, op: "start", keys, count: keys.length, savePool: "warmup" });
-      await load.run({ target: product.url.href, transport, op: "check", pool: "warmup", count: keys.length });
-    }
-  }
-
   for (let round = 1; round <= plan.rounds; round++) {
-    log(`round ${round}/${plan.rounds}: ${plan.distinct} distinct numbers, ${plan.checksPerId} checks each, ${plan.hotRequests} starts on ${plan.hotNumbers} hot numbers, ${plan.concurrency} in flight`);
-    // Distinct numbers: starts reach fresh objects, checks reach the same objects again.
-    const baselineKeys = numbers.take(plan.distinct);
-    record("baseline start", await load.run({ target: baseline.url.href, transport: "baseline", op: "start", keys: baselineKeys, count: baselineKeys.length }));
-    for (const transport of TRANSPORTS) {
-      const keys = numbers.take(plan.distinct);
-      record(`${transport} start`, await load.run({ target: product.url.href, transport, op: "start", keys, count: keys.length, savePool: transport }));
-    }
-    record("baseline check", await load.run({ target: baseline.url.href, transport: "baseline", op: "check", keys: baselineKeys, count: baselineKeys.length * plan.checksPerId }));
-    for (const transport of TRANSPORTS) {
-      record(`${transport} check`, await load.run({ target: product.url.href, transport, op: "check", pool: transport, count: plan.distinct * plan.checksPerId }));
-    }
-    // Hot numbers: every request of the pass lands on a handful of objects.
-    const hotBaseline = numbers.take(plan.hotNumbers);
-    record("baseline hot", await load.run({ target: baseline.url.href, transport: "baseline", op: "start", keys: hotBaseline, count: plan.hotRequests }));
-    for (const transport of TRANSPORTS) {
-      const keys = numbers.take(plan.hotNumbers);
-      record(`${transport} hot start`, await load.run({ target: product.url.href, transport, op: "start", keys, count: plan.hotRequests }));
+    const product = await startProduct();
+    const baseline = await startBaseline();
+    startups.product.push({ readyMs: product.readyMs, firstAnswerMs: product.firstAnswerMs });
+    startups.baseline.push({ readyMs: baseline.readyMs, firstAnswerMs: baseline.firstAnswerMs });
+    log(`round ${round}/${plan.rounds}: workerd up, first answer: ours ${fmt(product.firstAnswerMs)} ms, baseline ${fmt(baseline.firstAnswerMs)} ms`);
+    try {
+      // Warm-up: JIT, connection pools, per-isolate caches. Not recorded.
+      const warm = numbers.take(plan.warmup);
+      await load.run({ target: baseline.url.href, transport: "baseline", op: "start", keys: warm, count: warm.length });
+      for (const transport of TRANSPORTS) {
+        const keys = numbers.take(plan.warmup);
+        await load.run({ target: product.url.href, transport, op: "start", keys, count: keys.length, savePool: "warmup" });
+        await load.run({ target: product.url.href, transport, op: "check", pool: "warmup", count: keys.length });
+      }
+      log(`  ${plan.distinct} distinct numbers, ${plan.checksPerId} checks each, ${plan.hotRequests} starts on ${plan.hotNumbers} hot numbers, ${plan.concurrency} in flight`);
+      // Distinct numbers: starts reach fresh objects, checks reach the same objects again.
+      const baselineKeys = numbers.take(plan.distinct);
+      record("baseline start", await measure(load, baseline, { transport: "baseline", op: "start", keys: baselineKeys, count: baselineKeys.length }));
+      for (const transport of TRANSPORTS) {
+        const keys = numbers.take(plan.distinct);
+        record(`${transport} start`, await measure(load, product, { transport, op: "start", keys, count: keys.length, savePool: transport }));
+      }
+      record("baseline check", await measure(load, baseline, { transport: "baseline", op: "check", keys: baselineKeys, count: baselineKeys.length * plan.checksPerId }));
+      for (const transport of TRANSPORTS) {
+        record(`${transport} check`, await measure(load, product, { transport, op: "check", pool: transport, count: plan.distinct * plan.checksPerId }));
+      }
+      // Hot numbers: every request of the pass lands on a handful of objects.
+      const hotBaseline = numbers.take(plan.hotNumbers);
+      record("baseline hot", await measure(load, baseline, { transport: "baseline", op: "start", keys: hotBaseline, count: plan.hotRequests }));
+      for (const transport of TRANSPORTS) {
+        const keys = numbers.take(plan.hotNumbers);
+        record(`${transport} hot start`, await measure(load, product, { transport, op: "start", keys, count: plan.hotRequests }));
+      }
+      const problems = [...product.problems, ...baseline.problems];
+      if (problems.length) log(`  worker warnings/errors: ${JSON.stringify(problems)}`);
+    } finally {
+      await product.mf.dispose();
+      await baseline.mf.dispose();
+      rmSync(product.persist, { recursive: true, force: true });
+      rmSync(baseline.persist, { recursive: true, force: true });
     }
   }
-  return Object.fromEntries(Object.entries(passes).map(([key, list]) => [key, summarise(list)]));
+  const scenarios = Object.fromEntries(Object.entries(passes).map(([key, list]) => [key, summarise(list)]));
+  const startup = {
+    product: { readyMs: median(startups.product.map((s) => s.readyMs)), firstAnswerMs: median(startups.product.map((s) => s.firstAnswerMs)), perRound: startups.product },
+    baseline: { readyMs: median(startups.baseline.map((s) => s.readyMs)), firstAnswerMs: median(startups.baseline.map((s) => s.firstAnswerMs)), perRound: startups.baseline },
+  };
+  return { scenarios, startup };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,7 +391,7 @@ function buildTable(scenarios) {
   const baseOf = { start: scenarios["baseline start"], check: scenarios["baseline check"], "hot start": scenarios["baseline hot"] };
   for (const op of ["start", "check", "hot start"]) {
     const base = baseOf[op];
-    rows.push({ name: `baseline (${op === "hot start" ? "hot" : op})`, op, transport: "baseline", ...pick(base), rpsRatio: 1, p50Ratio: 1, p99Ratio: 1 });
+    rows.push({ name: `baseline (${op === "hot start" ? "hot" : op})`, op, transport: "baseline", ...pick(base), rpsRatio: 1, p50Ratio: 1, p99Ratio: 1, cpuRatio: 1 });
     for (const transport of TRANSPORTS) {
       const s = scenarios[`${transport} ${op}`];
       rows.push({
@@ -366,18 +402,40 @@ function buildTable(scenarios) {
         rpsRatio: ratio(s.rps, base.rps),
         p50Ratio: ratio(s.p50Ms, base.p50Ms),
         p99Ratio: ratio(s.p99Ms, base.p99Ms),
+        cpuRatio: ratio(s.workerdCpuUsPerReq, base.workerdCpuUsPerReq),
       });
     }
   }
   return rows;
 }
 function pick(s) {
-  return { requests: s.requests, rps: s.rps, p50Ms: s.p50Ms, p99Ms: s.p99Ms, errors: s.errors, refused: s.refused, perRoundRps: s.perRoundRps };
+  return {
+    requests: s.requests,
+    rps: s.rps,
+    p50Ms: s.p50Ms,
+    p99Ms: s.p99Ms,
+    workerdCpuUsPerReq: s.workerdCpuUsPerReq,
+    errors: s.errors,
+    refused: s.refused,
+    perRoundRps: s.perRoundRps,
+  };
 }
 
 function printTable(rows) {
-  const header = ["scenario", "req/s", "×base", "p50 ms", "×base", "p99 ms", "×base", "errors", "refused"];
-  const lines = rows.map((r) => [r.name, fmt(r.rps), fmtRatio(r.rpsRatio), fmt(r.p50Ms, 2), fmtRatio(r.p50Ratio), fmt(r.p99Ms, 2), fmtRatio(r.p99Ratio), String(r.errors), String(r.refused)]);
+  const header = ["scenario", "req/s", "×base", "p50 ms", "×base", "p99 ms", "×base", "workerd CPU µs/req", "×base", "errors", "refused"];
+  const lines = rows.map((r) => [
+    r.name,
+    fmt(r.rps),
+    fmtRatio(r.rpsRatio),
+    fmt(r.p50Ms, 2),
+    fmtRatio(r.p50Ratio),
+    fmt(r.p99Ms, 2),
+    fmtRatio(r.p99Ratio),
+    fmt(r.workerdCpuUsPerReq),
+    fmtRatio(r.cpuRatio),
+    String(r.errors),
+    String(r.refused),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const render = (cells) => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
   log(render(header));
@@ -426,24 +484,14 @@ async function main() {
   try {
     const productProbe = (url) => restStart(url, numbers.take(1)[0]);
     const baselineProbe = (url) => fetch(url, { method: "POST", body: JSON.stringify({ to: numbers.take(1)[0] }) });
-    const product = await startWorker({ name: "edge-verify", modules: productModules(build.outdir), modulesRoot: build.outdir, vars: productVars(fake.url), objects: { PHONE_VERIFICATION: "PhoneVerification" }, probe: productProbe });
-    cleanup.push(() => product.mf.dispose());
-    const baseline = await startWorker({ name: "baseline", modules: baselineModules(), modulesRoot: join(root, "bench", "baseline"), objects: { BASELINE: "BaselineObject" }, probe: baselineProbe });
-    cleanup.push(() => baseline.mf.dispose());
-    const startup = {
-      product: { readyMs: product.readyMs, firstAnswerMs: product.firstAnswerMs },
-      baseline: { readyMs: baseline.readyMs, firstAnswerMs: baseline.firstAnswerMs },
-    };
-    log(`startup: ours ready ${fmt(product.readyMs)} ms, first answer ${fmt(product.firstAnswerMs)} ms; baseline ready ${fmt(baseline.readyMs)} ms, first answer ${fmt(baseline.firstAnswerMs)} ms`);
+    const startProduct = () =>
+      startWorker({ name: "edge-verify", modules: productModules(build.outdir), modulesRoot: build.outdir, vars: productVars(fake.url), objects: { PHONE_VERIFICATION: "PhoneVerification" }, probe: productProbe });
+    const startBaseline = () =>
+      startWorker({ name: "baseline", modules: baselineModules(), modulesRoot: join(root, "bench", "baseline"), objects: { BASELINE: "BaselineObject" }, probe: baselineProbe });
 
     const sentBefore = fake.sentCount();
-    const scenarios = await throughput(load, product, baseline, numbers);
+    const { scenarios, startup } = await throughput({ load, numbers, startProduct, startBaseline });
     const smsSent = fake.sentCount() - sentBefore;
-    await product.mf.dispose();
-    await baseline.mf.dispose();
-    cleanup.length = 0;
-    rmSync(product.persist, { recursive: true, force: true });
-    rmSync(baseline.persist, { recursive: true, force: true });
 
     let profile = null;
     if (plan.profile) {
@@ -462,9 +510,9 @@ async function main() {
       for (const transport of TRANSPORTS) {
         await load.run({ target: noFetch.url.href, transport, op: "start", keys: numbers.take(plan.warmup), count: plan.warmup });
         const keys = numbers.take(plan.distinct);
-        const pass = await load.run({ target: noFetch.url.href, transport, op: "start", keys, count: keys.length });
-        noFetchPasses[transport] = { rps: pass.rps, p50Ms: pass.p50Ms, p99Ms: pass.p99Ms, errors: pass.errors };
-        log(`  ${transport} start, no provider fetch: ${pass.rps.toFixed(0)} req/s p50 ${pass.p50Ms.toFixed(2)} ms p99 ${pass.p99Ms.toFixed(2)} ms errors=${pass.errors}`);
+        const pass = await measure(load, noFetch, { transport, op: "start", keys, count: keys.length });
+        noFetchPasses[transport] = { rps: pass.rps, p50Ms: pass.p50Ms, p99Ms: pass.p99Ms, workerdCpuUsPerReq: pass.workerdCpuUsPerReq, errors: pass.errors };
+        log(`  ${transport} start, no provider fetch: ${pass.rps.toFixed(0)} req/s p50 ${pass.p50Ms.toFixed(2)} ms p99 ${pass.p99Ms.toFixed(2)} ms workerd ${fmt(pass.workerdCpuUsPerReq)} µs/req errors=${pass.errors}`);
       }
       await noFetch.mf.dispose();
       cleanup.length = 0;

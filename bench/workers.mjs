@@ -2,6 +2,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +25,15 @@ export async function buildWorker() {
     maxBuffer: 16 * 1024 * 1024,
   });
   return { outdir, bundle: join(outdir, "index.js") };
+}
+
+/**
+ * Durable Object SQLite files go to tmpfs when there is one: on a shared disk, other tenants'
+ * fsync stalls swamp the figures (seconds of p99), and a deployed object's storage is not this
+ * machine's disk either. Both Workers get the same medium.
+ */
+export function storageRoot() {
+  return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 }
 
 const textBindings = (vars) => Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "text", value: String(value) }]));
@@ -69,16 +79,18 @@ function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onL
  * (a real request) has been answered, both from just before `new Miniflare()`.
  */
 export async function startWorker({ name, modules, modulesRoot, vars = {}, objects, probe }) {
-  const persist = await mkdtemp(join(tmpdir(), `edge-verify-bench-${name}-`));
+  const persist = await mkdtemp(join(storageRoot(), `edge-verify-bench-${name}-`));
   let logLines = 0;
   const problems = [];
   const onLog = (entry) => {
     logLines++;
     if ((entry.level === "error" || entry.level === "warn") && problems.length < 5) problems.push(entry.message.slice(0, 300));
   };
+  const before = new Set(workerdPids());
   const started = performance.now();
   const mf = new Miniflare(workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog }));
   await mf.ready;
+  const pid = workerdPids().find((p) => !before.has(p)) ?? null;
   const url = await mf.unsafeGetDirectURL(name);
   const readyMs = performance.now() - started;
   let firstAnswerMs = null;
@@ -87,7 +99,7 @@ export async function startWorker({ name, modules, modulesRoot, vars = {}, objec
     firstAnswerMs = performance.now() - started;
     if (!response.ok) throw new Error(`${name}: first request answered ${response.status}: ${await response.text()}`);
   }
-  return { mf, url, persist, readyMs, firstAnswerMs, logLines: () => logLines, problems };
+  return { mf, url, persist, pid, readyMs, firstAnswerMs, logLines: () => logLines, problems, cpuMs: () => (pid ? processCpuMs(pid) : null) };
 }
 
 export function productModules(outdir, { instrumented = false } = {}) {
@@ -98,4 +110,33 @@ export function productModules(outdir, { instrumented = false } = {}) {
 
 export function baselineModules() {
   return { "worker.js": readFileSync(join(here, "baseline", "worker.js"), "utf8") };
+}
+
+/** workerd processes this process spawned (Miniflare starts one per instance). */
+function workerdPids() {
+  const pids = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat && stat.comm === "workerd" && stat.ppid === process.pid) pids.push(entry);
+  }
+  return pids;
+}
+
+function readStat(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = text.lastIndexOf(")");
+    const fields = text.slice(close + 2).split(" "); // fields[0] is field 3 (state)
+    return { comm: text.slice(text.indexOf("(") + 1, close), ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]) };
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+/** CPU time (user + system, all threads) a process has used, in ms; 10 ms resolution. */
+export function processCpuMs(pid) {
+  const stat = readStat(pid);
+  return stat ? ((stat.utime + stat.stime) * 1000) / CLOCK_TICKS_PER_SECOND : null;
 }
