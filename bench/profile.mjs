@@ -1,13 +1,10 @@
-// Where a request's CPU goes, measured in Node (same V8 as workerd): workerd freezes its clocks
-// during execution (a Spectre mitigation), so in-Worker timers cannot time a code path.
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+// Where a request's CPU goes, measured inside workerd by its process CPU time: workerd freezes
+// its clocks while JavaScript runs (a Spectre mitigation), so in-Worker timers cannot time code.
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parsePhoneNumberWithError } from "libphonenumber-js/max";
-import { create, toBinary, toJson } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { root } from "./workers.mjs";
+import { buildWorker, root, startWorker } from "./workers.mjs";
 
 /**
  * The generated schemas for plain Node: enums need a transform, not just type stripping, and the
@@ -16,45 +13,60 @@ import { root } from "./workers.mjs";
 export async function loadSchemas() {
   let js = stripTypeScriptTypes(readFileSync(join(root, "src", "gen", "verify", "v1", "verification_pb.ts"), "utf8"), { mode: "transform" });
   js = js.replace(/from "(@bufbuild\/protobuf[^"]*)"/g, (_, spec) => `from "${import.meta.resolve(spec)}"`);
-  const file = join(mkdtempSync(join(tmpdir(), "edge-verify-bench-pb-")), "verification_pb.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "edge-verify-bench-pb-"));
+  const file = join(dir, "verification_pb.mjs");
   writeFileSync(file, js);
-  return import(file);
+  try {
+    return await import(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-async function timeIt(iterations, fn) {
-  for (let i = 0; i < Math.min(200, iterations); i++) await fn(i); // warm-up
-  const started = performance.now();
-  for (let i = 0; i < iterations; i++) await fn(i);
-  return ((performance.now() - started) * 1000) / iterations;
-}
-
-/** Microseconds per operation for the pieces of a start and a check. */
-export async function profileInNode({ numbers, codeSecret }) {
-  const pb = await loadSchemas();
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(codeSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const id = "ve_" + "x".repeat(61);
-  const verification = create(pb.VerificationSchema, {
-    id,
-    to: numbers[0],
-    channel: pb.Channel.SMS,
-    status: pb.VerificationStatus.PENDING,
-    createTime: timestampFromMs(Date.now()),
-    updateTime: timestampFromMs(Date.now()),
-    expireTime: timestampFromMs(Date.now()),
-    sendAttempts: 1,
-    messageId: "SM" + "0".repeat(32),
-    lookup: { countryCode: "US", lineType: "fixed_line_or_mobile" },
-  });
-  const response = create(pb.StartVerificationResponseSchema, { verification });
-  return {
-    "phone parse+isValid+getType (max)": await timeIt(numbers.length, (i) => {
-      const parsed = parsePhoneNumberWithError(numbers[i % numbers.length]);
-      parsed.isValid();
-      parsed.getType();
-    }),
-    "HMAC-SHA256 sign (code hash)": await timeIt(5000, (i) => crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}\u0000${String(i).padStart(6, "0")}`))),
-    "SHA-256 digest (API key auth)": await timeIt(5000, () => crypto.subtle.digest("SHA-256", new TextEncoder().encode("ev_bench_0123456789abcdef"))),
-    "protobuf toBinary(StartVerificationResponse)": await timeIt(5000, () => toBinary(pb.StartVerificationResponseSchema, response)),
-    "protobuf toJson+stringify (Connect JSON)": await timeIt(5000, () => JSON.stringify(toJson(pb.StartVerificationResponseSchema, response))),
+/**
+ * The same pieces inside workerd, with the product's own modules (bench/profile/worker.ts): each
+ * operation runs `n` times in one request and costs workerd's CPU time divided by `n`, less the
+ * empty loop's. Best of `repeats`, the least disturbed by other tenants.
+ */
+export async function profileInWorkerd({ numbers, repeats = 3 }) {
+  const build = await buildWorker({ config: join(root, "bench", "profile", "wrangler.toml") });
+  const worker = await startWorker({ name: "profile", modules: { "worker.js": readFileSync(build.bundle, "utf8") }, modulesRoot: build.outdir, objects: {} });
+  const ops = {
+    noop: 20000,
+    "phone-parse": 4000,
+    "code-generate": 20000,
+    "log-line": 4000,
+    "code-hmac": 4000,
+    "auth-api-key": 4000,
+    "proto-encode-response": 4000,
+    "request-only": 4000,
+    "app-rest-start": 1000,
+    "app-json-start": 1000,
+    "app-binary-start": 1000,
+    "app-rest-check": 1000,
+    "app-json-check": 1000,
+    "app-binary-check": 1000,
+    "buffered-connect-binary-check": 1000,
+    "buffered-connect-json-check": 1000,
   };
+  const perOp = {};
+  try {
+    for (const [op, n] of Object.entries(ops)) {
+      let best = Infinity;
+      for (let r = 0; r < repeats; r++) {
+        const cpu0 = worker.cpuMs();
+        const response = await fetch(worker.url, { method: "POST", body: JSON.stringify({ op, n, numbers }) });
+        if (!response.ok) throw new Error(`profile ${op}: ${response.status} ${await response.text()}`);
+        await response.arrayBuffer();
+        best = Math.min(best, ((worker.cpuMs() - cpu0) * 1000) / n);
+      }
+      perOp[op] = best;
+    }
+  } finally {
+    await worker.mf.dispose();
+    rmSync(worker.persist, { recursive: true, force: true });
+    rmSync(build.outdir, { recursive: true, force: true });
+  }
+  const loop = perOp.noop;
+  return Object.fromEntries(Object.entries(perOp).filter(([op]) => op !== "noop").map(([op, us]) => [op, Math.max(0, us - loop)]));
 }

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { startFakeTwilio, FAKE_TWILIO_ACCOUNT_SID, FAKE_TWILIO_AUTH_TOKEN } from "../test/fakes/fake-twilio.mjs";
 import { createNumberSource } from "./numbers.mjs";
-import { loadSchemas, profileInNode } from "./profile.mjs";
+import { loadSchemas, profileInWorkerd } from "./profile.mjs";
 import { baselineModules, buildWorker, productModules, root, startWorker } from "./workers.mjs";
 
 // node:sqlite and module.stripTypeScriptTypes are stable enough for a bench; keep their notices quiet.
@@ -495,7 +495,7 @@ async function main() {
 
     let profile = null;
     if (plan.profile) {
-      log("profile: the same start passes with SMS_PROVIDER=console (no provider fetch), then Node micro-benchmarks");
+      log("profile: the same start passes with SMS_PROVIDER=console (no provider fetch)");
       const noFetch = await startWorker({
         name: "edge-verify",
         modules: productModules(build.outdir),
@@ -517,9 +517,10 @@ async function main() {
       await noFetch.mf.dispose();
       cleanup.length = 0;
       rmSync(noFetch.persist, { recursive: true, force: true });
-      const micro = await profileInNode({ numbers: numbers.take(2000), codeSecret: CODE_SECRET });
-      for (const [name, value] of Object.entries(micro)) log(`  node micro: ${name.padEnd(34)} ${value.toFixed(1)} µs/op`);
-      profile = { startWithoutProviderFetch: noFetchPasses, nodeMicroUs: micro };
+      log("profile: workerd CPU per operation (bench/profile/worker.ts: product modules, Durable Object stubbed in memory)");
+      const inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000) });
+      for (const [name, value] of Object.entries(inWorkerd)) log(`  ${name.padEnd(24)} ${value.toFixed(1).padStart(7)} µs`);
+      profile = { startWithoutProviderFetch: noFetchPasses, workerdCpuUsPerOp: inWorkerd };
     }
 
     log("Durable Object round trips and storage lifecycle (instrumented entry, see bench/instrumented.js)");

@@ -13,18 +13,23 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const root = join(here, "..");
 export const COMPATIBILITY_DATE = "2026-10-20"; // wrangler.toml's
 
-/** `wrangler deploy --dry-run` of the top-level (production) config into a temp dir. */
-export async function buildWorker() {
+/**
+ * `wrangler deploy --dry-run` of the top-level (production) config into a temp dir; `config`
+ * builds another wrangler config (the profile Worker) the same way.
+ */
+export async function buildWorker({ config } = {}) {
   const outdir = await mkdtemp(join(tmpdir(), "edge-verify-bench-build-"));
   const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
   // --env="" targets the top-level environment explicitly; metrics off: no network but loopback.
   // Run with this Node (22, from the devDependency), whatever `node` is first on PATH.
-  await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--env=", "--outdir", outdir], {
+  const configArgs = config ? ["--config", config] : [];
+  await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--env=", ...configArgs, "--outdir", outdir], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
     maxBuffer: 16 * 1024 * 1024,
   });
-  return { outdir, bundle: join(outdir, "index.js") };
+  const main = config ? "worker.js" : "index.js";
+  return { outdir, bundle: join(outdir, main) };
 }
 
 /**

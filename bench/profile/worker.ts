@@ -1,0 +1,168 @@
+// Bench-only Worker: runs one piece of the product `n` times inside a single request so the bench
+// can read its cost from workerd's CPU time (workerd freezes clocks while JavaScript runs, so
+// in-Worker timers cannot measure it). The `app-*` operations run the real Hono app, auth and
+// transports included, against an in-memory Durable Object namespace that answers at once: the
+// Worker-side cost of a request, without the object, the network or the provider.
+import { create, toBinary } from "@bufbuild/protobuf";
+import { createConnectRouter, createContextValues } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { createApp } from "../../src/app.ts";
+import { authenticate } from "../../src/auth.ts";
+import { loadConfig, parseConfig } from "../../src/config.ts";
+import { cryptoRandom, generateCode, hashCode, importCodeKey } from "../../src/core/codes.ts";
+import { newVerificationId } from "../../src/core/ids.ts";
+import { maskPhoneNumber, parsePhoneNumber } from "../../src/core/phone.ts";
+import { log } from "../../src/log.ts";
+import { CheckVerificationRequestSchema, StartVerificationRequestSchema, StartVerificationResponseSchema } from "../../src/gen/verify/v1/verification_pb.ts";
+import { kVerifier, verificationMessage, verificationServiceRoutes } from "../../src/rpc/verification-service.ts";
+import { createVerifier, type VerificationView } from "../../src/verifier.ts";
+
+const API_KEY = "ev_bench_0123456789abcdef";
+const vars = {
+  ENVIRONMENT: "production",
+  API_KEYS: API_KEY,
+  CODE_SECRET: "bench-code-secret-0123456789abcdef-not-for-production",
+  SMS_PROVIDER: "twilio",
+  TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000000",
+  TWILIO_AUTH_TOKEN: "fake-twilio-auth-token",
+  TWILIO_FROM: "+15005550006",
+};
+const config = parseConfig(vars);
+// A fixed random tail: random values are not allowed in global scope.
+const verificationId = newVerificationId("a".repeat(64), (bytes) => bytes.fill(7));
+const now = Date.now();
+const view: VerificationView = {
+  id: verificationId,
+  service: "default",
+  to: "+14155552671",
+  channel: "sms",
+  status: "pending",
+  codeLength: 6,
+  createdAt: now,
+  updatedAt: now,
+  expiresAt: now + 600_000,
+  sendAttempts: 1,
+  checkAttempts: 1,
+  messageId: "SM" + "0".repeat(32),
+  provider: "twilio",
+  failureReason: "",
+  countryCode: "US",
+  lineType: "fixed_line_or_mobile",
+  externalId: "",
+  tags: {},
+  locale: "en",
+};
+const stub = {
+  start: async () => ({ ok: true, value: view }),
+  check: async () => ({ ok: true, value: { status: "invalid", verification: view } }),
+};
+const env = { ...vars, PHONE_VERIFICATION: { idFromName: () => ({}), idFromString: () => ({}), get: () => stub } } as unknown as Env;
+const app = createApp();
+
+// An experiment, not the product: the same Connect router and routes, but the unary request body
+// read with arrayBuffer() and the response body collected into one Response, with no stream
+// adapters in between. Compared with app-*-check it prices the fetch ⇄ universal stream plumbing.
+const router = createConnectRouter({ connect: true, grpcWeb: true, grpc: false, readMaxBytes: 64 * 1024 });
+verificationServiceRoutes(router);
+const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+async function bufferedConnect(request: Request): Promise<Response> {
+  const config = loadConfig(env);
+  const principal = await authenticate(request.headers.get("authorization"), config);
+  const verifier = principal ? createVerifier({ env, config, service: principal.service }) : null;
+  const handler = handlers.get(new URL(request.url).pathname)!;
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  const response = await handler({
+    httpVersion: "",
+    method: request.method,
+    url: request.url,
+    header: request.headers,
+    signal: request.signal,
+    body: (async function* () {
+      yield bytes;
+    })(),
+    contextValues: createContextValues().set(kVerifier, verifier),
+  });
+  const chunks: Uint8Array[] = [];
+  if (response.body) for await (const chunk of response.body) chunks.push(chunk);
+  const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new Response(body, { status: response.status, headers: response.header });
+}
+
+const auth = { authorization: `Bearer ${API_KEY}` };
+const connect = (type: string) => ({ ...auth, "content-type": type, "connect-protocol-version": "1" });
+function appRequest(op: string, to: string): Request {
+  const base = "http://bench.local";
+  switch (op) {
+    case "app-rest-start":
+      return new Request(`${base}/v1/verifications`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ to, timeoutSeconds: 3600 }) });
+    case "app-rest-check":
+      return new Request(`${base}/v1/verifications/check`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ verificationId, code: "000000" }) });
+    case "app-json-start":
+      return new Request(`${base}/verify.v1.VerificationService/StartVerification`, { method: "POST", headers: connect("application/json"), body: JSON.stringify({ to, timeoutSeconds: 3600 }) });
+    case "app-json-check":
+      return new Request(`${base}/verify.v1.VerificationService/CheckVerification`, { method: "POST", headers: connect("application/json"), body: JSON.stringify({ verificationId, code: "000000" }) });
+    case "app-binary-start":
+      return new Request(`${base}/verify.v1.VerificationService/StartVerification`, { method: "POST", headers: connect("application/proto"), body: toBinary(StartVerificationRequestSchema, create(StartVerificationRequestSchema, { to, timeoutSeconds: 3600 })) });
+    case "app-binary-check":
+      return new Request(`${base}/verify.v1.VerificationService/CheckVerification`, { method: "POST", headers: connect("application/proto"), body: toBinary(CheckVerificationRequestSchema, create(CheckVerificationRequestSchema, { verificationId, code: "000000" })) });
+  }
+  throw new Error(`unknown op ${op}`);
+}
+
+async function runOnce(op: string, i: number, numbers: string[]): Promise<void> {
+  const to = numbers[i % numbers.length]!;
+  switch (op) {
+    case "noop":
+      return;
+    case "request-only": {
+      // Building the app's Request objects alone, to subtract from the app-* figures.
+      const request = appRequest(i % 2 ? "app-rest-check" : "app-binary-check", to);
+      await request.arrayBuffer();
+      return;
+    }
+    case "phone-parse":
+      parsePhoneNumber(to);
+      return;
+    case "log-line":
+      // What the object writes per check; workerd formats it and Miniflare reads it off a pipe.
+      log("info", "verification.checked", { to: maskPhoneNumber(to), status: "invalid" });
+      return;
+    case "code-generate":
+      generateCode(6, cryptoRandom);
+      return;
+    case "code-hmac":
+      await hashCode(await importCodeKey(config.codeSecret), verificationId, "000000");
+      return;
+    case "auth-api-key":
+      await authenticate(`Bearer ${API_KEY}`, config);
+      return;
+    case "proto-encode-response":
+      toBinary(StartVerificationResponseSchema, create(StartVerificationResponseSchema, { verification: verificationMessage(view) }));
+      return;
+    case "buffered-connect-binary-check":
+    case "buffered-connect-json-check": {
+      const response = await bufferedConnect(appRequest(op === "buffered-connect-binary-check" ? "app-binary-check" : "app-json-check", to));
+      if (!response.ok) throw new Error(`${op}: ${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+      return;
+    }
+    default: {
+      const response = await app.fetch(appRequest(op, to), env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+      if (!response.ok) throw new Error(`${op}: ${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+    }
+  }
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const { op, n, numbers } = (await request.json()) as { op: string; n: number; numbers: string[] };
+    for (let i = 0; i < n; i++) await runOnce(op, i, numbers);
+    return Response.json({ op, n });
+  },
+} satisfies ExportedHandler;
