@@ -154,6 +154,11 @@ async function runPass(spec) {
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
   agent.destroy();
+  if (done < count) {
+    // The pass hit its time cap: requests never sent are failures of the run, not of the Worker.
+    outcome.errors += count - done;
+    sample(`time limit: ${count - done} of ${count} requests not sent within ${timeLimitMs} ms`);
+  }
   if (spec.savePool) pools.set(spec.savePool, ids);
   const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
   return {

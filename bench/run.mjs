@@ -215,6 +215,10 @@ async function throughput({ load, numbers, startProduct, startBaseline }) {
       for (const transport of TRANSPORTS) {
         record(`${transport} check`, await measure(load, product, { transport, op: "check", pool: transport, count: plan.distinct * plan.checksPerId }));
       }
+      // Diagnostic, not a target: the same checks again at once (ids then have 4 wrong codes, the
+      // most a live verification takes), on objects certainly still in memory.
+      record("baseline check again", await measure(load, baseline, { transport: "baseline", op: "check", keys: baselineKeys, count: baselineKeys.length * plan.checksPerId }));
+      record("rest check again", await measure(load, product, { transport: "rest", op: "check", pool: "rest", count: plan.distinct * plan.checksPerId }));
       // Hot numbers: every request of the pass lands on a handful of objects.
       const hotBaseline = numbers.take(plan.hotNumbers);
       record("baseline hot", await measure(load, baseline, { transport: "baseline", op: "start", keys: hotBaseline, count: plan.hotRequests }));
@@ -388,12 +392,15 @@ const fmtRatio = (value) => (value === null ? "–" : `${value.toFixed(2)}×`);
 
 function buildTable(scenarios) {
   const rows = [];
-  const baseOf = { start: scenarios["baseline start"], check: scenarios["baseline check"], "hot start": scenarios["baseline hot"] };
-  for (const op of ["start", "check", "hot start"]) {
+  const baseOf = { start: scenarios["baseline start"], check: scenarios["baseline check"], "hot start": scenarios["baseline hot"], "check again": scenarios["baseline check again"] };
+  for (const op of ["start", "check", "hot start", "check again"]) {
     const base = baseOf[op];
-    rows.push({ name: `baseline (${op === "hot start" ? "hot" : op})`, op, transport: "baseline", ...pick(base), rpsRatio: 1, p50Ratio: 1, p99Ratio: 1, cpuRatio: 1 });
+    if (!base) continue;
+    const names = { "hot start": "hot", "check again": "check again" };
+    rows.push({ name: `baseline (${names[op] ?? op})`, op, transport: "baseline", ...pick(base), rpsRatio: 1, p50Ratio: 1, p99Ratio: 1, cpuRatio: 1 });
     for (const transport of TRANSPORTS) {
       const s = scenarios[`${transport} ${op}`];
+      if (!s) continue;
       rows.push({
         name: `${TRANSPORT_NAMES[transport]} ${op}`,
         op,
@@ -446,11 +453,11 @@ function printTable(rows) {
 function evaluateTargets(rows, bundle, storage, totalErrors) {
   const targets = [];
   const add = (name, target, measured, pass) => targets.push({ name, target, measured, pass });
-  for (const r of rows.filter((r) => r.transport !== "baseline" && r.op !== "hot start")) {
+  for (const r of rows.filter((r) => r.transport !== "baseline" && (r.op === "start" || r.op === "check"))) {
     const min = r.op === "check" ? TARGETS.checkThroughputRatio : TARGETS.startThroughputRatio;
     add(`${r.name} throughput`, `≥ ${min}× baseline`, fmtRatio(r.rpsRatio), r.rpsRatio !== null && r.rpsRatio >= min);
   }
-  for (const r of rows.filter((r) => r.transport !== "baseline")) {
+  for (const r of rows.filter((r) => r.transport !== "baseline" && r.op !== "check again")) {
     add(`${r.name} p99`, `≤ ${TARGETS.p99Ratio}× baseline p99`, fmtRatio(r.p99Ratio), r.p99Ratio !== null && r.p99Ratio <= TARGETS.p99Ratio);
   }
   add("bundle size", `≤ ${TARGETS.bundleGzipKB} KB gzip`, `${(bundle.gzipBytes / 1000).toFixed(1)} KB gzip`, bundle.gzipBytes <= TARGETS.bundleGzipKB * 1000);
@@ -518,7 +525,7 @@ async function main() {
       cleanup.length = 0;
       rmSync(noFetch.persist, { recursive: true, force: true });
       log("profile: workerd CPU per operation (bench/profile/worker.ts: product modules, Durable Object stubbed in memory)");
-      const inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000) });
+      const inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000), vars: productVars(fake.url) });
       for (const [name, value] of Object.entries(inWorkerd)) log(`  ${name.padEnd(24)} ${value.toFixed(1).padStart(7)} µs`);
       profile = { startWithoutProviderFetch: noFetchPasses, workerdCpuUsPerOp: inWorkerd };
     }

@@ -13,6 +13,7 @@ import { cryptoRandom, generateCode, hashCode, importCodeKey } from "../../src/c
 import { newVerificationId } from "../../src/core/ids.ts";
 import { maskPhoneNumber, parsePhoneNumber } from "../../src/core/phone.ts";
 import { log } from "../../src/log.ts";
+import { PhoneVerification } from "../../src/phone-verification.ts";
 import { CheckVerificationRequestSchema, StartVerificationRequestSchema, StartVerificationResponseSchema } from "../../src/gen/verify/v1/verification_pb.ts";
 import { kVerifier, verificationMessage, verificationServiceRoutes } from "../../src/rpc/verification-service.ts";
 import { createVerifier, type VerificationView } from "../../src/verifier.ts";
@@ -159,10 +160,91 @@ async function runOnce(op: string, i: number, numbers: string[]): Promise<void> 
   }
 }
 
+/**
+ * The product's object class (its constructor creates the real schema), plus a probe that runs one
+ * storage statement of the check path `n` times on a row shaped like a live verification. The
+ * statements mirror src/phone-verification.ts (#load, #save, #scheduleAlarm); `baseline-upsert`
+ * is bench/baseline/worker.js's one write. Writes in one loop share a commit, so these figures
+ * leave out the per-request commit that every request, the baseline's too, pays once.
+ */
+export class StorageProbe extends PhoneVerification {
+  async probe(op: string, n: number): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const id = verificationId;
+    const row = (i: number) => [id, "default", "+14155552671", "sms", "pending", new Uint8Array(32), 6, now, now + i, now + 600_000, 1, 1, "SM" + "0".repeat(32), "twilio", "", "US", "fixed_line_or_mobile", "", "{}", "en"];
+    const save = (i: number) =>
+      sql.exec(
+        `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
+          updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
+          line_type, external_id, tags, locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...row(i),
+      );
+    save(0);
+    sql.exec("CREATE TABLE IF NOT EXISTS hits (k TEXT PRIMARY KEY, n INTEGER NOT NULL, at INTEGER NOT NULL)");
+    for (let i = 0; i < n; i++) {
+      switch (op) {
+        case "noop":
+          break;
+        case "select-by-id":
+          sql.exec("SELECT * FROM verifications WHERE id = ?", id).toArray();
+          break;
+        case "insert-or-replace":
+          save(i);
+          break;
+        case "select-min-due":
+          sql.exec(`SELECT MIN(CASE WHEN status = 'pending' THEN expires_at ELSE updated_at + ? END) AS due FROM verifications`, 7 * 86_400_000).one();
+          break;
+        case "get-alarm":
+          await this.ctx.storage.getAlarm();
+          break;
+        case "set-alarm":
+          await this.ctx.storage.setAlarm(now + 3_600_000 + i);
+          break;
+        case "reset-check-attempts":
+          sql.exec("UPDATE verifications SET check_attempts = 0 WHERE id = ?", id);
+          break;
+        case "product-check":
+          // The product's own check(), minus the RPC: a wrong code on a live verification. The
+          // reset keeps it live (≤ 4 wrong codes); its cost is measured alone just above.
+          sql.exec("UPDATE verifications SET check_attempts = 0 WHERE id = ?", id);
+          await this.check({ service: "default", verificationId: id, to: "", code: "000000" });
+          break;
+        case "product-start-resend":
+          // The product's own start() on a live verification (a resend), provider fetch included.
+          await this.start({
+            service: "default",
+            to: "+14155552671",
+            codeLength: 6,
+            ttlSeconds: 3600,
+            countryCode: "US",
+            lineType: "fixed_line_or_mobile",
+            externalId: "",
+            tags: {},
+            locale: "en",
+            serviceName: "edge-verify",
+          });
+          break;
+        case "baseline-upsert":
+          sql.exec("INSERT INTO hits (k, n, at) VALUES (?, 1, ?) ON CONFLICT (k) DO UPDATE SET n = n + 1, at = excluded.at RETURNING n", "+14155552671", now + i).one();
+          break;
+        default:
+          throw new Error(`unknown probe ${op}`);
+      }
+    }
+  }
+}
+
+type ProfileEnv = { PROBE?: DurableObjectNamespace<StorageProbe> };
+
 export default {
-  async fetch(request: Request): Promise<Response> {
+  async fetch(request: Request, profileEnv: ProfileEnv): Promise<Response> {
     const { op, n, numbers } = (await request.json()) as { op: string; n: number; numbers: string[] };
+    if (op.startsWith("do-")) {
+      const namespace = profileEnv.PROBE!;
+      await namespace.get(namespace.idFromName(op)).probe(op.slice(3), n);
+      return Response.json({ op, n });
+    }
     for (let i = 0; i < n; i++) await runOnce(op, i, numbers);
     return Response.json({ op, n });
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<ProfileEnv>;
