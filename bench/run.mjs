@@ -155,6 +155,7 @@ function summarise(passes) {
     lucky: passes.reduce((n, p) => n + p.lucky, 0),
     errorSamples: passes.flatMap((p) => p.errorSamples).slice(0, 5),
     perRoundRps: passes.map((p) => Math.round(p.rps)),
+    perRound: passes.map((p) => ({ rps: p.rps, p50Ms: p.p50Ms, p99Ms: p.p99Ms, workerdCpuUsPerReq: p.workerdCpuUsPerReq })),
   };
 }
 
@@ -387,6 +388,15 @@ async function storageOnDisk(persist) {
 function ratio(ours, base) {
   return ours === null || base === null || base === 0 ? null : ours / base;
 }
+
+/**
+ * Ours over the baseline's, round by round (both measured minutes apart on the same machine
+ * state), then the median: a slow round for every process on the box cancels out.
+ */
+function roundRatio(ours, base, field) {
+  const n = Math.min(ours.perRound.length, base.perRound.length);
+  return median(Array.from({ length: n }, (_, i) => ratio(ours.perRound[i][field], base.perRound[i][field])));
+}
 const fmt = (value, digits = 0) => (value === null || value === undefined ? "–" : value.toFixed(digits));
 const fmtRatio = (value) => (value === null ? "–" : `${value.toFixed(2)}×`);
 
@@ -406,10 +416,10 @@ function buildTable(scenarios) {
         op,
         transport,
         ...pick(s),
-        rpsRatio: ratio(s.rps, base.rps),
-        p50Ratio: ratio(s.p50Ms, base.p50Ms),
-        p99Ratio: ratio(s.p99Ms, base.p99Ms),
-        cpuRatio: ratio(s.workerdCpuUsPerReq, base.workerdCpuUsPerReq),
+        rpsRatio: roundRatio(s, base, "rps"),
+        p50Ratio: roundRatio(s, base, "p50Ms"),
+        p99Ratio: roundRatio(s, base, "p99Ms"),
+        cpuRatio: roundRatio(s, base, "workerdCpuUsPerReq"),
       });
     }
   }
