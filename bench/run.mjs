@@ -197,12 +197,17 @@ async function throughput({ load, numbers, startProduct, startBaseline }) {
     log(`round ${round}/${plan.rounds}: workerd up, first answer: ours ${fmt(product.firstAnswerMs)} ms, baseline ${fmt(baseline.firstAnswerMs)} ms`);
     try {
       // Warm-up: JIT, connection pools, per-isolate caches. Not recorded.
+      // Its errors stop the run at once, with samples: nothing after it would mean anything.
+      const warmUp = async (spec) => {
+        const result = await load.run(spec);
+        if (result.errors) throw new Error(`warm-up ${spec.transport} ${spec.op}: ${result.errors} errors, e.g. ${JSON.stringify(result.errorSamples)}`);
+      };
       const warm = numbers.take(plan.warmup);
-      await load.run({ target: baseline.url.href, transport: "baseline", op: "start", keys: warm, count: warm.length });
+      await warmUp({ target: baseline.url.href, transport: "baseline", op: "start", keys: warm, count: warm.length });
       for (const transport of TRANSPORTS) {
         const keys = numbers.take(plan.warmup);
-        await load.run({ target: product.url.href, transport, op: "start", keys, count: keys.length, savePool: "warmup" });
-        await load.run({ target: product.url.href, transport, op: "check", pool: "warmup", count: keys.length });
+        await warmUp({ target: product.url.href, transport, op: "start", keys, count: keys.length, savePool: "warmup" });
+        await warmUp({ target: product.url.href, transport, op: "check", pool: "warmup", count: keys.length });
       }
       log(`  ${plan.distinct} distinct numbers, ${plan.checksPerId} checks each, ${plan.hotRequests} starts on ${plan.hotNumbers} hot numbers, ${plan.concurrency} in flight`);
       // Distinct numbers: starts reach fresh objects, checks reach the same objects again.
