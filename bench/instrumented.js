@@ -6,10 +6,16 @@ import worker, { PhoneVerification as Product } from "./index.js";
 
 let stubCalls = 0; // RPCs the Worker made on Durable Object stubs
 let objectCalls = 0; // RPC methods the objects ran (same isolate in workerd's local runtime)
+let objectsConstructed = 0; // object instances created: a new object, or one re-entered after eviction
 
 const RPC_METHODS = ["start", "check", "get", "cancel", "fetch"];
 
 export class PhoneVerification extends Product {
+  constructor(ctx, env) {
+    super(ctx, env);
+    objectsConstructed++;
+  }
+
   /** Shifts every timestamp back by `ms` (as if that much time passed), then runs alarm(). */
   async benchAge(ms) {
     const sql = this.ctx.storage.sql;
@@ -85,7 +91,7 @@ function wrapEnv(env) {
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (url.pathname === "/__bench/counters") return Response.json({ stubCalls, objectCalls });
+    if (url.pathname === "/__bench/counters") return Response.json({ stubCalls, objectCalls, objectsConstructed });
     // Counts are exact only when requests do not overlap; the bench sends these one at a time.
     const stubBefore = stubCalls;
     const objectBefore = objectCalls;

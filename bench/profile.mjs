@@ -34,7 +34,7 @@ export async function profileInWorkerd({ numbers, vars, repeats = 5 }) {
     name: "profile",
     modules: { "worker.js": readFileSync(build.bundle, "utf8") },
     modulesRoot: build.outdir,
-    objects: { PROBE: "StorageProbe" },
+    objects: { PROBE: "StorageProbe", WAKE: "WakeProbe", BASELINE_WAKE: "BaselineWakeProbe" },
     vars, // the product's configuration, for the object's own start() and check()
   });
   const ops = {
@@ -62,6 +62,8 @@ export async function profileInWorkerd({ numbers, vars, repeats = 5 }) {
     "do-set-alarm": 2000,
     "do-baseline-upsert": 10000,
     "do-reset-check-attempts": 10000,
+    "do-migrate-existing": 10000,
+    "do-schema-lookup": 10000,
     "do-product-check": 4000,
     "do-product-start-resend": 1000,
   };
@@ -78,12 +80,42 @@ export async function profileInWorkerd({ numbers, vars, repeats = 5 }) {
       }
       perOp[op] = best;
     }
+    // Waking: K prepared objects are evicted, then each runs one operation as its first call.
+    const K = 300;
+    const call = async (body) => {
+      const response = await fetch(worker.url, { method: "POST", body: JSON.stringify(body) });
+      if (!response.ok) throw new Error(`profile ${body.op}: ${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+    };
+    const wakeOps = [
+      ["WakeProbe", "", "noop"],
+      ["WakeProbe", "", "get-alarm"],
+      ["WakeProbe", "", "select-by-id"],
+      ["WakeProbe", "", "product-check"],
+      ["BaselineWakeProbe", "baseline-", "noop"],
+      ["BaselineWakeProbe", "baseline-", "baseline-upsert"],
+    ];
+    for (const [className, prefix, wakeOp] of wakeOps) {
+      let best = Infinity;
+      for (let r = 0; r < Math.min(repeats, 3); r++) {
+        const names = Array.from({ length: K }, (_, i) => `${prefix}wake-${wakeOp}-${r}-${i}`);
+        await call({ op: `prepare-${prefix}wake`, names });
+        for (const name of names) await worker.mf.unsafeEvictDurableObject("profile", className, { name });
+        const cpu0 = worker.cpuMs();
+        await call({ op: `${prefix}wake-${wakeOp}`, names });
+        best = Math.min(best, ((worker.cpuMs() - cpu0) * 1000) / K);
+      }
+      perOp[`${prefix ? "baseline " : ""}wake+${wakeOp}`] = best;
+    }
   } finally {
     await worker.mf.dispose();
     rmSync(worker.persist, { recursive: true, force: true });
     rmSync(build.outdir, { recursive: true, force: true });
   }
   // Less the empty loop: in the Worker for Worker ops, in the object (RPC included) for do-* ones.
-  const net = (op, us) => Math.max(0, us - (op.startsWith("do-") ? perOp["do-noop"] * (ops["do-noop"] / ops[op]) : perOp.noop));
+  const net = (op, us) => {
+    if (op.includes("wake+")) return us; // whole cost of the first call after waking, RPC included
+    return Math.max(0, us - (op.startsWith("do-") ? perOp["do-noop"] * (ops["do-noop"] / ops[op]) : perOp.noop));
+  };
   return Object.fromEntries(Object.entries(perOp).filter(([op]) => op !== "noop" && op !== "do-noop").map(([op, us]) => [op, net(op, us)]));
 }

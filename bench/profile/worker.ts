@@ -3,6 +3,7 @@
 // in-Worker timers cannot measure it). The `app-*` operations run the real Hono app, auth and
 // transports included, against an in-memory Durable Object namespace that answers at once: the
 // Worker-side cost of a request, without the object, the network or the provider.
+import { DurableObject } from "cloudflare:workers";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { createConnectRouter, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
@@ -167,6 +168,30 @@ async function runOnce(op: string, i: number, numbers: string[]): Promise<void> 
  * is bench/baseline/worker.js's one write. Writes in one loop share a commit, so these figures
  * leave out the per-request commit that every request, the baseline's too, pays once.
  */
+const MIGRATE_TABLE = `CREATE TABLE IF NOT EXISTS verifications (
+      id TEXT PRIMARY KEY,
+      service TEXT NOT NULL,
+      to_e164 TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      status TEXT NOT NULL,
+      code_hash BLOB,
+      code_length INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      send_attempts INTEGER NOT NULL,
+      check_attempts INTEGER NOT NULL,
+      message_id TEXT NOT NULL,
+      provider TEXT NOT NULL,
+      failure_reason TEXT NOT NULL,
+      country_code TEXT NOT NULL,
+      line_type TEXT NOT NULL,
+      external_id TEXT NOT NULL,
+      tags TEXT NOT NULL,
+      locale TEXT NOT NULL
+    )`;
+const MIGRATE_INDEX = "CREATE INDEX IF NOT EXISTS verifications_by_status ON verifications (service, status, created_at)";
+
 export class StorageProbe extends PhoneVerification {
   async probe(op: string, n: number): Promise<void> {
     const sql = this.ctx.storage.sql;
@@ -199,6 +224,16 @@ export class StorageProbe extends PhoneVerification {
           break;
         case "set-alarm":
           await this.ctx.storage.setAlarm(now + 3_600_000 + i);
+          break;
+        case "migrate-existing":
+          // What the product's constructor runs each time an object wakes (#migrate in
+          // src/phone-verification.ts, copied): both statements on a schema that already exists.
+          sql.exec(MIGRATE_TABLE);
+          sql.exec(MIGRATE_INDEX);
+          break;
+        case "schema-lookup":
+          // A one-row "is the schema there?" lookup, for comparison (PRAGMA is not allowed).
+          sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'verifications'").one();
           break;
         case "reset-check-attempts":
           sql.exec("UPDATE verifications SET check_attempts = 0 WHERE id = ?", id);
@@ -234,11 +269,87 @@ export class StorageProbe extends PhoneVerification {
   }
 }
 
-type ProfileEnv = { PROBE?: DurableObjectNamespace<StorageProbe> };
+// Waking: the bench evicts prepared objects (Miniflare's unsafeEvictDurableObject), then each
+// object runs one operation as its first call after waking, like a check arriving after the user
+// took a while to type the code.
+export class WakeProbe extends StorageProbe {
+  prepare(): void {
+    this.#row();
+    void this.ctx.storage.setAlarm(now + 3_600_000); // a live verification has its expiry alarm
+  }
+
+  async wake(op: string): Promise<void> {
+    switch (op) {
+      case "noop":
+        return;
+      case "get-alarm":
+        await this.ctx.storage.getAlarm();
+        return;
+      case "select-by-id":
+        this.ctx.storage.sql.exec("SELECT * FROM verifications WHERE id = ?", verificationId).toArray();
+        return;
+      case "product-check":
+        await this.check({ service: "default", verificationId, to: "", code: "000000" });
+        return;
+    }
+    throw new Error(`unknown wake op ${op}`);
+  }
+
+  #row(): void {
+    this.ctx.storage.sql.exec(
+      `INSERT OR REPLACE INTO verifications (id, service, to_e164, channel, status, code_hash, code_length, created_at,
+        updated_at, expires_at, send_attempts, check_attempts, message_id, provider, failure_reason, country_code,
+        line_type, external_id, tags, locale) VALUES (?, 'default', '+14155552671', 'sms', 'pending', ?, 6, ?, ?, ?, 1, 0,
+        'SM00000000000000000000000000000000', 'twilio', '', 'US', 'fixed_line_or_mobile', '', '{}', 'en')`,
+      verificationId,
+      new Uint8Array(32),
+      now,
+      now,
+      now + 3_600_000,
+    );
+  }
+}
+
+/** The baseline's object (bench/baseline/worker.js), to price waking it the same way. */
+export class BaselineWakeProbe extends DurableObject {
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (k TEXT PRIMARY KEY, n INTEGER NOT NULL, at INTEGER NOT NULL)");
+  }
+
+  prepare(): void {
+    this.#write();
+  }
+
+  async wake(op: string): Promise<void> {
+    if (op === "baseline-upsert") this.#write();
+    else if (op !== "noop") throw new Error(`unknown wake op ${op}`);
+  }
+
+  #write(): void {
+    this.ctx.storage.sql.exec("INSERT INTO hits (k, n, at) VALUES (?, 1, ?) ON CONFLICT (k) DO UPDATE SET n = n + 1, at = excluded.at RETURNING n", "+14155552671", Date.now()).one();
+  }
+}
+
+type ProfileEnv = {
+  PROBE?: DurableObjectNamespace<StorageProbe>;
+  WAKE?: DurableObjectNamespace<WakeProbe>;
+  BASELINE_WAKE?: DurableObjectNamespace<BaselineWakeProbe>;
+};
 
 export default {
   async fetch(request: Request, profileEnv: ProfileEnv): Promise<Response> {
-    const { op, n, numbers } = (await request.json()) as { op: string; n: number; numbers: string[] };
+    const { op, n, numbers, names } = (await request.json()) as { op: string; n: number; numbers: string[]; names?: string[] };
+    if (op.startsWith("prepare-") || op.startsWith("wake-") || op.startsWith("baseline-wake-")) {
+      const baseline = op.startsWith("baseline-") || op === "prepare-baseline-wake";
+      const namespace = (baseline ? profileEnv.BASELINE_WAKE! : profileEnv.WAKE!) as DurableObjectNamespace<WakeProbe | BaselineWakeProbe>;
+      for (const name of names ?? []) {
+        const stub = namespace.get(namespace.idFromName(name));
+        if (op.startsWith("prepare-")) await stub.prepare();
+        else await stub.wake(op.slice(op.indexOf("wake-") + "wake-".length));
+      }
+      return Response.json({ op, n: names?.length ?? 0 });
+    }
     if (op.startsWith("do-")) {
       const namespace = profileEnv.PROBE!;
       await namespace.get(namespace.idFromName(op)).probe(op.slice(3), n);
