@@ -311,8 +311,8 @@ export class WakeProbe extends StorageProbe {
 }
 
 /** The baseline's object (bench/baseline/worker.js), to price waking it the same way. */
-export class BaselineWakeProbe extends DurableObject {
-  constructor(ctx: DurableObjectState, env: unknown) {
+export class BaselineWakeProbe extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (k TEXT PRIMARY KEY, n INTEGER NOT NULL, at INTEGER NOT NULL)");
   }
