@@ -108,8 +108,7 @@ export async function profileInWorkerd({ numbers, vars, repeats = 5 }) {
       perOp[`${prefix ? "baseline " : ""}wake+${wakeOp}`] = best;
     }
   } finally {
-    await worker.mf.dispose();
-    rmSync(worker.persist, { recursive: true, force: true });
+    await worker.close();
     rmSync(build.outdir, { recursive: true, force: true });
   }
   // Less the empty loop: in the Worker for Worker ops, in the object (RPC included) for do-* ones.

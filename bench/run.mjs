@@ -191,7 +191,10 @@ async function throughput({ load, numbers, startProduct, startBaseline }) {
 
   for (let round = 1; round <= plan.rounds; round++) {
     const product = await startProduct();
-    const baseline = await startBaseline();
+    const baseline = await startBaseline().catch(async (error) => {
+      await product.close();
+      throw error;
+    });
     startups.product.push({ readyMs: product.readyMs, firstAnswerMs: product.firstAnswerMs });
     startups.baseline.push({ readyMs: baseline.readyMs, firstAnswerMs: baseline.firstAnswerMs });
     log(`round ${round}/${plan.rounds}: workerd up, first answer: ours ${fmt(product.firstAnswerMs)} ms, baseline ${fmt(baseline.firstAnswerMs)} ms`);
@@ -238,10 +241,8 @@ async function throughput({ load, numbers, startProduct, startBaseline }) {
       const problems = [...product.problems, ...baseline.problems];
       if (problems.length) log(`  worker warnings/errors: ${JSON.stringify(problems)}`);
     } finally {
-      await product.mf.dispose();
-      await baseline.mf.dispose();
-      rmSync(product.persist, { recursive: true, force: true });
-      rmSync(baseline.persist, { recursive: true, force: true });
+      await product.close();
+      await baseline.close();
     }
   }
   const scenarios = Object.fromEntries(Object.entries(passes).map(([key, list]) => [key, summarise(list)]));
@@ -474,6 +475,10 @@ function evaluateTargets(rows, bundle, storage, totalErrors) {
   for (const r of rows.filter((r) => r.transport !== "baseline" && (r.op === "start" || r.op === "check"))) {
     const min = r.op === "check" ? TARGETS.checkThroughputRatio : TARGETS.startThroughputRatio;
     add(`${r.name} throughput`, `≥ ${min}× baseline`, fmtRatio(r.rpsRatio), r.rpsRatio !== null && r.rpsRatio >= min);
+    // The same target read from CPU: workerd runs JavaScript on one thread, so requests per
+    // CPU-second is the throughput a dedicated core would give; it barely moves with other tenants.
+    const capacity = r.cpuRatio ? 1 / r.cpuRatio : null;
+    add(`${r.name} capacity (CPU)`, `≥ ${min}× baseline`, fmtRatio(capacity), capacity !== null && capacity >= min);
   }
   for (const r of rows.filter((r) => r.transport !== "baseline" && r.op !== "check again")) {
     add(`${r.name} p99`, `≤ ${TARGETS.p99Ratio}× baseline p99`, fmtRatio(r.p99Ratio), r.p99Ratio !== null && r.p99Ratio <= TARGETS.p99Ratio);
@@ -530,7 +535,7 @@ async function main() {
         objects: { PHONE_VERIFICATION: "PhoneVerification" },
         probe: productProbe,
       });
-      cleanup.push(() => noFetch.mf.dispose());
+      cleanup.push(() => noFetch.close());
       const noFetchPasses = {};
       for (const transport of TRANSPORTS) {
         await load.run({ target: noFetch.url.href, transport, op: "start", keys: numbers.take(plan.warmup), count: plan.warmup });
@@ -539,9 +544,8 @@ async function main() {
         noFetchPasses[transport] = { rps: pass.rps, p50Ms: pass.p50Ms, p99Ms: pass.p99Ms, workerdCpuUsPerReq: pass.workerdCpuUsPerReq, errors: pass.errors };
         log(`  ${transport} start, no provider fetch: ${pass.rps.toFixed(0)} req/s p50 ${pass.p50Ms.toFixed(2)} ms p99 ${pass.p99Ms.toFixed(2)} ms workerd ${fmt(pass.workerdCpuUsPerReq)} µs/req errors=${pass.errors}`);
       }
-      await noFetch.mf.dispose();
+      await noFetch.close();
       cleanup.length = 0;
-      rmSync(noFetch.persist, { recursive: true, force: true });
       log("profile: workerd CPU per operation (bench/profile/worker.ts: product modules, Durable Object stubbed in memory)");
       const inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000), vars: productVars(fake.url) });
       for (const [name, value] of Object.entries(inWorkerd)) log(`  ${name.padEnd(24)} ${value.toFixed(1).padStart(7)} µs`);
@@ -556,12 +560,11 @@ async function main() {
       vars: productVars(fake.url),
       objects: { PHONE_VERIFICATION: "PhoneVerification" },
     });
-    cleanup.push(() => instrumented.mf.dispose());
+    cleanup.push(() => instrumented.close());
     const trips = await roundTrips(instrumented, numbers);
     log(`  round trips: ${JSON.stringify(trips)}`);
-    await instrumented.mf.dispose();
+    await instrumented.close();
     cleanup.length = 0;
-    rmSync(instrumented.persist, { recursive: true, force: true });
     // A fresh instance, so the files on disk afterwards belong to the lifecycle's numbers only.
     const lifecycle = await startWorker({
       name: "edge-verify",
@@ -570,15 +573,14 @@ async function main() {
       vars: productVars(fake.url),
       objects: { PHONE_VERIFICATION: "PhoneVerification" },
     });
-    cleanup.push(() => lifecycle.mf.dispose());
+    cleanup.push(() => lifecycle.close());
     const storage = await storageLifecycle(lifecycle, numbers);
     storage.roundTrips = trips;
-    await lifecycle.mf.dispose();
-    cleanup.length = 0;
+    await lifecycle.dispose(); // then read its files, then delete them
     storage.onDisk = await storageOnDisk(lifecycle.persist);
     log(`  on disk after dispose: ${JSON.stringify(storage.onDisk)}`);
-    rmSync(lifecycle.persist, { recursive: true, force: true });
-    rmSync(build.outdir, { recursive: true, force: true });
+    await lifecycle.close();
+    cleanup.length = 0;
 
     const rows = buildTable(scenarios);
     const totalErrors = Object.values(scenarios).reduce((n, s) => n + s.errors, 0);
@@ -620,11 +622,12 @@ async function main() {
     writeFileSync(join(resultsDir, `${suffix}.log`), logLines.join("\n") + "\n");
     log(`wrote bench/results/${suffix}.json and bench/results/${suffix}.log`);
 
+    // A benchmark reports ratio misses; it fails only on errors and on broken invariants.
     const failedHard = totalErrors > 0 || targets.some((t) => !t.pass && (t.name === "errors" || t.name.startsWith("storage") || t.name.startsWith("DO round trips")));
     if (failedHard) process.exitCode = 1;
-    else if (!SMOKE && targets.some((t) => !t.pass)) process.exitCode = 0; // a benchmark reports misses; it does not fail on them
   } finally {
     for (const fn of cleanup.reverse()) await fn().catch(() => {});
+    rmSync(build.outdir, { recursive: true, force: true });
     load.stop();
     await fake.close();
   }

@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,7 +104,29 @@ export async function startWorker({ name, modules, modulesRoot, vars = {}, objec
     firstAnswerMs = performance.now() - started;
     if (!response.ok) throw new Error(`${name}: first request answered ${response.status}: ${await response.text()}`);
   }
-  return { mf, url, persist, pid, readyMs, firstAnswerMs, logLines: () => logLines, problems, cpuMs: () => (pid ? processCpuMs(pid) : null) };
+  let disposed = false;
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await mf.dispose();
+  };
+  return {
+    mf,
+    url,
+    persist,
+    pid,
+    readyMs,
+    firstAnswerMs,
+    logLines: () => logLines,
+    problems,
+    cpuMs: () => (pid ? processCpuMs(pid) : null),
+    dispose,
+    /** Stops workerd and deletes the objects' storage (tmpfs is memory). */
+    async close() {
+      await dispose();
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
 }
 
 export function productModules(outdir, { instrumented = false } = {}) {
