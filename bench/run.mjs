@@ -72,7 +72,10 @@ function log(line = "") {
 const resultsDir = join(root, "bench", "results");
 
 function machine() {
-  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  let cpuinfo = "";
+  try {
+    cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  } catch {}
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? "unknown";
   return { nproc: availableParallelism(), cpuModel: model, node: process.version, loadAverage: loadavg().map((l) => Number(l.toFixed(2))) };
 }

@@ -142,6 +142,7 @@ export function baselineModules() {
 /** workerd processes this process spawned (Miniflare starts one per instance). */
 function workerdPids() {
   const pids = [];
+  if (!existsSync("/proc")) return pids; // not Linux: no CPU figures, everything else works
   for (const entry of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(entry)) continue;
     const stat = readStat(entry);
