@@ -3,6 +3,8 @@
 // and in the object, and lets the bench age an object's rows and run the product's own alarm.
 // Used only for the round-trip and storage measurements; throughput runs the bundle unwrapped.
 import worker, { PhoneVerification as Product } from "./index.js";
+// Every other Durable Object class of the deployed bundle, unchanged.
+export * from "./index.js";
 
 let stubCalls = 0; // RPCs the Worker made on Durable Object stubs
 let objectCalls = 0; // RPC methods the objects ran (same isolate in workerd's local runtime)
@@ -22,6 +24,17 @@ export class PhoneVerification extends Product {
     const hasTable = sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'verifications'").one().n > 0;
     if (hasTable) {
       sql.exec("UPDATE verifications SET created_at = created_at - ?1, updated_at = updated_at - ?1, expires_at = expires_at - ?1", ms);
+      // Per-number counters and idempotency records age with the rows (their windows are 24 h).
+      const state = sql.exec("SELECT counters FROM number_state WHERE id = 1").toArray()[0];
+      if (state) {
+        const c = JSON.parse(state.counters);
+        c.sendTimes = c.sendTimes.map((t) => t - ms);
+        c.failedCheckTimes = c.failedCheckTimes.map((t) => t - ms);
+        c.lockedUntil = c.lockedUntil ? c.lockedUntil - ms : 0;
+        c.lastApprovalAt = c.lastApprovalAt ? c.lastApprovalAt - ms : 0;
+        sql.exec("UPDATE number_state SET counters = ? WHERE id = 1", JSON.stringify(c));
+      }
+      sql.exec("UPDATE idempotency SET expires_at = expires_at - ?1", ms);
     }
     await this.alarm();
     return this.benchRows();

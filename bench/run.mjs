@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import { startFakeTwilio, FAKE_TWILIO_ACCOUNT_SID, FAKE_TWILIO_AUTH_TOKEN } from "../test/fakes/fake-twilio.mjs";
 import { createNumberSource } from "./numbers.mjs";
 import { loadSchemas, profileInWorkerd } from "./profile.mjs";
-import { baselineModules, buildWorker, productModules, root, startWorker } from "./workers.mjs";
+import { baselineModules, buildWorker, productModules, productObjects, root, startWorker } from "./workers.mjs";
 
 // node:sqlite and module.stripTypeScriptTypes are stable enough for a bench; keep their notices quiet.
 const emitWarning = process.emitWarning;
@@ -518,7 +518,7 @@ async function main() {
     const productProbe = (url) => restStart(url, numbers.take(1)[0]);
     const baselineProbe = (url) => fetch(url, { method: "POST", body: JSON.stringify({ to: numbers.take(1)[0] }) });
     const startProduct = () =>
-      startWorker({ name: "edge-verify", modules: productModules(build.outdir), modulesRoot: build.outdir, vars: productVars(fake.url), objects: { PHONE_VERIFICATION: "PhoneVerification" }, probe: productProbe });
+      startWorker({ name: "edge-verify", modules: productModules(build.outdir), modulesRoot: build.outdir, vars: productVars(fake.url), objects: productObjects(), probe: productProbe });
     const startBaseline = () =>
       startWorker({ name: "baseline", modules: baselineModules(), modulesRoot: join(root, "bench", "baseline"), objects: { BASELINE: "BaselineObject" }, probe: baselineProbe });
 
@@ -535,7 +535,7 @@ async function main() {
         modulesRoot: build.outdir,
         // Development mode is the only one that allows the console provider; nothing else differs.
         vars: productVars(fake.url, { ENVIRONMENT: "development", SMS_PROVIDER: "console" }),
-        objects: { PHONE_VERIFICATION: "PhoneVerification" },
+        objects: productObjects(),
         probe: productProbe,
       });
       cleanup.push(() => noFetch.close());
@@ -561,7 +561,7 @@ async function main() {
       modules: productModules(build.outdir, { instrumented: true }),
       modulesRoot: build.outdir,
       vars: productVars(fake.url),
-      objects: { PHONE_VERIFICATION: "PhoneVerification" },
+      objects: productObjects(),
     });
     cleanup.push(() => instrumented.close());
     const trips = await roundTrips(instrumented, numbers);
@@ -574,7 +574,7 @@ async function main() {
       modules: productModules(build.outdir, { instrumented: true }),
       modulesRoot: build.outdir,
       vars: productVars(fake.url),
-      objects: { PHONE_VERIFICATION: "PhoneVerification" },
+      objects: productObjects(),
     });
     cleanup.push(() => lifecycle.close());
     const storage = await storageLifecycle(lifecycle, numbers);

@@ -129,6 +129,20 @@ export async function startWorker({ name, modules, modulesRoot, vars = {}, objec
   };
 }
 
+/**
+ * The product's Durable Object bindings (binding → class), read from wrangler.toml's top-level
+ * `[[durable_objects.bindings]]`, so the bench runs every object the deployed Worker has.
+ */
+export function productObjects() {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const objects = {};
+  for (const match of toml.matchAll(/^\[\[durable_objects\.bindings\]\]\s*\nname = "([^"]+)"\s*\nclass_name = "([^"]+)"/gm)) {
+    objects[match[1]] = match[2];
+  }
+  if (!objects.PHONE_VERIFICATION) throw new Error("wrangler.toml: no PHONE_VERIFICATION binding found");
+  return objects;
+}
+
 export function productModules(outdir, { instrumented = false } = {}) {
   const bundle = readFileSync(join(outdir, "index.js"), "utf8");
   if (!instrumented) return { "index.js": bundle };

@@ -30,10 +30,12 @@ const vars = {
   TWILIO_FROM: "+15005550006",
 };
 const config = parseConfig(vars);
+/** The object's per-request policy as the Worker would send it for the built-in service. */
+const POLICY = { maxCheckAttempts: config.maxCheckAttempts, numberLimits: config.numberLimits, templates: null, webhook: null };
 // A fixed random tail: random values are not allowed in global scope.
 const verificationId = newVerificationId("a".repeat(64), (bytes) => bytes.fill(7));
 const now = Date.now();
-const view: VerificationView = {
+const view = {
   id: verificationId,
   service: "default",
   to: "+14155552671",
@@ -53,12 +55,20 @@ const view: VerificationView = {
   externalId: "",
   tags: {},
   locale: "en",
-};
+} as unknown as VerificationView;
 const stub = {
   start: async () => ({ ok: true, value: view }),
   check: async () => ({ ok: true, value: { status: "invalid", verification: view } }),
 };
-const env = { ...vars, PHONE_VERIFICATION: { idFromName: () => ({}), idFromString: () => ({}), get: () => stub } } as unknown as Env;
+// The registry answers the built-in service at once (the product caches it per isolate anyway).
+const registry = {
+  ensureService: async (input: { id: string; settings: unknown }) => ({ ...input, webhookSecret: "whsec_bench", createdAt: 0, updatedAt: 0 }),
+};
+const env = {
+  ...vars,
+  PHONE_VERIFICATION: { idFromName: () => ({}), idFromString: () => ({}), get: () => stub },
+  SERVICE_REGISTRY: { idFromName: () => ({}), get: () => registry },
+} as unknown as Env;
 const app = createApp();
 
 // An experiment, not the product: the same Connect router and routes, but the unary request body
@@ -69,8 +79,8 @@ verificationServiceRoutes(router);
 const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
 async function bufferedConnect(request: Request): Promise<Response> {
   const config = loadConfig(env);
-  const principal = await authenticate(request.headers.get("authorization"), config);
-  const verifier = principal ? createVerifier({ env, config, service: principal.service }) : null;
+  const principal = await authenticate(request.headers.get("authorization"), env, config);
+  const verifier = principal ? createVerifier({ env, config, principal }) : null;
   const handler = handlers.get(new URL(request.url).pathname)!;
   const bytes = new Uint8Array(await request.arrayBuffer());
   const response = await handler({
@@ -141,7 +151,7 @@ async function runOnce(op: string, i: number, numbers: string[]): Promise<void> 
       await hashCode(await importCodeKey(config.codeSecret), verificationId, "000000");
       return;
     case "auth-api-key":
-      await authenticate(`Bearer ${API_KEY}`, config);
+      await authenticate(`Bearer ${API_KEY}`, env, config);
       return;
     case "proto-encode-response":
       toBinary(StartVerificationResponseSchema, create(StartVerificationResponseSchema, { verification: verificationMessage(view) }));
@@ -242,7 +252,7 @@ export class StorageProbe extends PhoneVerification {
           // The product's own check(), minus the RPC: a wrong code on a live verification. The
           // reset keeps it live (≤ 4 wrong codes); its cost is measured alone just above.
           sql.exec("UPDATE verifications SET check_attempts = 0 WHERE id = ?", id);
-          await this.check({ service: "default", verificationId: id, to: "", code: "000000" });
+          await this.check({ service: "default", verificationId: id, to: "", code: "000000", policy: POLICY });
           break;
         case "product-start-resend":
           // The product's own start() on a live verification (a resend), provider fetch included.
@@ -257,6 +267,14 @@ export class StorageProbe extends PhoneVerification {
             tags: {},
             locale: "en",
             serviceName: "edge-verify",
+            risks: [],
+            channels: ["sms"],
+            fallbackAfterSeconds: 60,
+            bindings: {},
+            scopes: [],
+            denyListMode: "enforce",
+            policy: POLICY,
+            testCode: null,
           });
           break;
         case "baseline-upsert":
@@ -289,7 +307,7 @@ export class WakeProbe extends StorageProbe {
         this.ctx.storage.sql.exec("SELECT * FROM verifications WHERE id = ?", verificationId).toArray();
         return;
       case "product-check":
-        await this.check({ service: "default", verificationId, to: "", code: "000000" });
+        await this.check({ service: "default", verificationId, to: "", code: "000000", policy: POLICY });
         return;
     }
     throw new Error(`unknown wake op ${op}`);
