@@ -1,0 +1,189 @@
+// The load generator, forked by bench/run.mjs so its CPU is not the bench process's: bounded
+// closed-loop concurrency over keep-alive HTTP/1.1 on loopback, a fixed request count, a time cap.
+// Speaks REST, Connect JSON and Connect binary (the generated schemas), and the baseline's JSON.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Agent, request as httpRequest } from "node:http";
+import {
+  CheckStatus,
+  CheckVerificationRequestSchema,
+  CheckVerificationResponseSchema,
+  StartVerificationRequestSchema,
+  StartVerificationResponseSchema,
+} from "../src/gen/verify/v1/verification_pb.ts";
+
+const SERVICE = "/verify.v1.VerificationService";
+// A well-formed code that is wrong unless the 1-in-10^6 draw matched (then counted as a lucky hit).
+const WRONG_CODE = "000000";
+
+/** Verification ids from start passes, by pool name, for later check passes. */
+const pools = new Map();
+
+function post(agent, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", agent, headers: { ...headers, "content-length": body.length } }, (res) => {
+      const chunks = [];
+      res.on("data", (chunk) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** What to send and how to read the answer, per transport and operation. */
+function codec(transport, op, { apiKey, timeoutSeconds }) {
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const json = (value) => Buffer.from(JSON.stringify(value));
+  const parseJson = (body) => JSON.parse(body.toString("utf8"));
+  if (transport === "baseline") {
+    return { path: "/", headers: { "content-type": "application/json" }, encode: (to) => json({ to }), decode: (r) => (r.status === 200 ? { ok: parseJson(r.body).key !== undefined } : null) };
+  }
+  if (transport === "rest") {
+    if (op === "start") {
+      return { path: "/v1/verifications", headers: { ...auth, "content-type": "application/json" }, encode: (to) => json({ to, timeoutSeconds }), decode: (r) => (r.status === 201 ? { id: parseJson(r.body).id } : null) };
+    }
+    return { path: "/v1/verifications/check", headers: { ...auth, "content-type": "application/json" }, encode: (id) => json({ verificationId: id, code: WRONG_CODE }), decode: (r) => (r.status === 200 ? { checkStatus: parseJson(r.body).status } : null) };
+  }
+  const connectHeaders = (type) => ({ ...auth, "content-type": type, "connect-protocol-version": "1" });
+  if (transport === "json") {
+    if (op === "start") {
+      return { path: `${SERVICE}/StartVerification`, headers: connectHeaders("application/json"), encode: (to) => json({ to, timeoutSeconds }), decode: (r) => (r.status === 200 ? { id: parseJson(r.body).verification?.id } : null) };
+    }
+    const statusName = { CHECK_STATUS_INVALID: "invalid", CHECK_STATUS_APPROVED: "approved" };
+    return { path: `${SERVICE}/CheckVerification`, headers: connectHeaders("application/json"), encode: (id) => json({ verificationId: id, code: WRONG_CODE }), decode: (r) => (r.status === 200 ? { checkStatus: statusName[parseJson(r.body).status] ?? parseJson(r.body).status } : null) };
+  }
+  if (transport === "binary") {
+    if (op === "start") {
+      return {
+        path: `${SERVICE}/StartVerification`,
+        headers: connectHeaders("application/proto"),
+        encode: (to) => Buffer.from(toBinary(StartVerificationRequestSchema, create(StartVerificationRequestSchema, { to, timeoutSeconds }))),
+        decode: (r) => (r.status === 200 ? { id: fromBinary(StartVerificationResponseSchema, r.body).verification?.id } : null),
+      };
+    }
+    const statusName = { [CheckStatus.INVALID]: "invalid", [CheckStatus.APPROVED]: "approved" };
+    return {
+      path: `${SERVICE}/CheckVerification`,
+      headers: connectHeaders("application/proto"),
+      encode: (id) => Buffer.from(toBinary(CheckVerificationRequestSchema, create(CheckVerificationRequestSchema, { verificationId: id, code: WRONG_CODE }))),
+      decode: (r) => (r.status === 200 ? { checkStatus: statusName[fromBinary(CheckVerificationResponseSchema, r.body).status] ?? "other" } : null),
+    };
+  }
+  throw new Error(`unknown transport ${transport}`);
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/**
+ * One pass. For starts (and the baseline) request i goes to keys[i % keys.length]; for checks it
+ * checks pool ids round-robin, `count / ids` times each (the bench keeps that ≤ 4).
+ */
+async function runPass(spec) {
+  const { target, transport, op, concurrency, count, timeLimitMs } = spec;
+  const c = codec(transport, op, spec);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const url = new URL(c.path, target);
+  const keys = op === "check" && transport !== "baseline" ? pools.get(spec.pool) : spec.keys;
+  if (!keys || keys.length === 0) throw new Error(`no keys for ${transport} ${op} (pool ${spec.pool})`);
+  const approved = new Set();
+  const ids = [];
+  const latencies = new Float64Array(count);
+  const outcome = { ok: 0, refused: 0, errors: 0, lucky: 0, errorSamples: [] };
+  const sample = (text) => {
+    if (outcome.errorSamples.length < 5) outcome.errorSamples.push(text.slice(0, 300));
+  };
+  let next = 0;
+  let done = 0;
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + timeLimitMs;
+
+  async function loop() {
+    while (next < count && performance.now() < deadline) {
+      const i = next++;
+      let key = keys[i % keys.length];
+      for (let hop = 0; approved.has(key) && hop < keys.length; hop++) key = keys[(i + hop + 1) % keys.length];
+      const body = c.encode(key);
+      const t0 = performance.now();
+      try {
+        const response = await post(agent, url, c.headers, body);
+        latencies[done++] = performance.now() - t0;
+        const decoded = c.decode(response);
+        if (decoded === null) {
+          if (response.status === 429) outcome.refused++; // refused by policy (cooldowns, limits)
+          else {
+            outcome.errors++;
+            sample(`${response.status} ${response.body.toString("utf8")}`);
+          }
+        } else if (op === "start" && transport !== "baseline") {
+          if (typeof decoded.id === "string" && decoded.id) {
+            outcome.ok++;
+            ids.push(decoded.id);
+          } else {
+            outcome.errors++;
+            sample("start answered without an id");
+          }
+        } else if (op === "check" && transport !== "baseline") {
+          if (decoded.checkStatus === "invalid") outcome.ok++;
+          else if (decoded.checkStatus === "approved") {
+            outcome.ok++;
+            outcome.lucky++;
+            approved.add(key);
+          } else {
+            outcome.errors++;
+            sample(`check status ${decoded.checkStatus}`);
+          }
+        } else if (decoded.ok) outcome.ok++;
+        else {
+          outcome.errors++;
+          sample("baseline answered without a key");
+        }
+      } catch (error) {
+        latencies[done++] = performance.now() - t0;
+        outcome.errors++;
+        sample(`network: ${error.message}`);
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  agent.destroy();
+  if (done < count) {
+    // The pass hit its time cap: requests never sent are failures of the run, not of the Worker.
+    outcome.errors += count - done;
+    sample(`time limit: ${count - done} of ${count} requests not sent within ${timeLimitMs} ms`);
+  }
+  if (spec.savePool) pools.set(spec.savePool, ids);
+  const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
+  return {
+    transport,
+    op,
+    requests: done,
+    planned: count,
+    elapsedMs,
+    rps: done / (elapsedMs / 1000),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    loadCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, done),
+    ...outcome,
+  };
+}
+
+process.on("message", async (message) => {
+  if (message.cmd === "exit") {
+    process.exit(0);
+  }
+  try {
+    const result = await runPass(message.spec);
+    process.send({ id: message.id, result });
+  } catch (error) {
+    process.send({ id: message.id, error: error.stack ?? String(error) });
+  }
+});
+process.on("disconnect", () => process.exit(0));

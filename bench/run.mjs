@@ -1,0 +1,642 @@
+// `npm run bench`: builds the Worker as it deploys, runs it and a minimal baseline Worker in workerd
+// through Miniflare, drives both from a forked load process on loopback, and prints every figure
+// of ours as a ratio to the baseline's, taken in the same run on the same machine.
+// `npm run bench -- --smoke` is the CI variant: tiny counts, exits non-zero on any error.
+import { fork } from "node:child_process";
+import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { cpus, loadavg, availableParallelism } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { startFakeTwilio, FAKE_TWILIO_ACCOUNT_SID, FAKE_TWILIO_AUTH_TOKEN } from "../test/fakes/fake-twilio.mjs";
+import { createNumberSource } from "./numbers.mjs";
+import { loadSchemas, profileInWorkerd } from "./profile.mjs";
+import { baselineModules, buildWorker, productModules, productObjects, root, startWorker } from "./workers.mjs";
+
+// node:sqlite and module.stripTypeScriptTypes are stable enough for a bench; keep their notices quiet.
+const emitWarning = process.emitWarning;
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
+  if (type === "ExperimentalWarning") return;
+  return emitWarning.call(process, warning, ...rest);
+};
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: false },
+    concurrency: { type: "string" },
+    numbers: { type: "string" },
+    rounds: { type: "string" },
+    "no-profile": { type: "boolean", default: false },
+    "no-wait": { type: "boolean", default: false },
+  },
+});
+
+const SMOKE = args.smoke;
+const plan = {
+  concurrency: Number(args.concurrency ?? 32),
+  // Distinct numbers per start pass; each gets CHECKS_PER_ID wrong-code checks in the check pass.
+  distinct: Number(args.numbers ?? (SMOKE ? 64 : 2000)),
+  checksPerId: 2, // ≤ 4 keeps every verification pending (the 5th wrong code ends it)
+  hotNumbers: SMOKE ? 4 : 16,
+  hotRequests: SMOKE ? 64 : 2000,
+  rounds: Number(args.rounds ?? (SMOKE ? 1 : 3)),
+  warmup: SMOKE ? 16 : 300,
+  storageNumbers: SMOKE ? 8 : 100,
+  // Full runs wait for the real expiry alarm (60 s timeout); smoke runs age rows instead.
+  waitForAlarms: !SMOKE && !args["no-wait"],
+  profile: !SMOKE && !args["no-profile"],
+  passTimeLimitMs: SMOKE ? 20_000 : 120_000,
+  throughputTimeoutSeconds: 3600, // no expiry alarm fires during the throughput passes
+};
+const TRANSPORTS = ["binary", "json", "rest"];
+const TRANSPORT_NAMES = { binary: "Connect binary", json: "Connect JSON", rest: "REST", baseline: "baseline" };
+const API_KEY = "ev_bench_0123456789abcdef";
+const CODE_SECRET = "bench-code-secret-0123456789abcdef-not-for-production";
+const RETENTION_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+const TARGETS = {
+  checkThroughputRatio: 0.8,
+  startThroughputRatio: 0.7,
+  p99Ratio: 2,
+  bundleGzipKB: 250,
+};
+
+// ---------------------------------------------------------------------------------------------
+const logLines = [];
+function log(line = "") {
+  console.log(line);
+  logLines.push(line);
+}
+const resultsDir = join(root, "bench", "results");
+
+function machine() {
+  let cpuinfo = "";
+  try {
+    cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  } catch {}
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? "unknown";
+  return { nproc: availableParallelism(), cpuModel: model, node: process.version, loadAverage: loadavg().map((l) => Number(l.toFixed(2))) };
+}
+
+function productVars(fakeUrl, overrides = {}) {
+  return {
+    ENVIRONMENT: "production",
+    API_KEYS: API_KEY,
+    CODE_SECRET,
+    SMS_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: FAKE_TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: FAKE_TWILIO_AUTH_TOKEN,
+    TWILIO_FROM: "+15005550006",
+    TWILIO_API_BASE: fakeUrl,
+    RETENTION_DAYS: String(RETENTION_DAYS),
+    ...overrides,
+  };
+}
+
+const restStart = (url, to, extra = {}) =>
+  fetch(new URL("/v1/verifications", url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ to, ...extra }),
+  });
+
+// ---------------------------------------------------------------------------------------------
+// The load process: one fork for the whole run, one pass at a time.
+function startLoadProcess() {
+  const child = fork(join(root, "bench", "load.mjs"), [], {
+    execArgv: ["--experimental-transform-types", "--disable-warning=ExperimentalWarning"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  let nextId = 0;
+  const waiting = new Map();
+  child.on("message", (message) => {
+    const pending = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.error) pending?.reject(new Error(message.error));
+    else pending?.resolve(message.result);
+  });
+  child.on("exit", (code) => {
+    for (const pending of waiting.values()) pending.reject(new Error(`load process exited (${code})`));
+    waiting.clear();
+  });
+  return {
+    run(spec) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        child.send({ id, spec: { concurrency: plan.concurrency, timeLimitMs: plan.passTimeLimitMs, apiKey: API_KEY, timeoutSeconds: plan.throughputTimeoutSeconds, ...spec } });
+      });
+    },
+    stop() {
+      if (child.connected) child.send({ cmd: "exit" });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+const median = (values) => {
+  const v = values.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/** Median over rounds of one scenario's passes; counts are summed. */
+function summarise(passes) {
+  return {
+    rounds: passes.length,
+    requests: passes.reduce((n, p) => n + p.requests, 0),
+    rps: median(passes.map((p) => p.rps)),
+    p50Ms: median(passes.map((p) => p.p50Ms)),
+    p99Ms: median(passes.map((p) => p.p99Ms)),
+    workerdCpuUsPerReq: median(passes.map((p) => p.workerdCpuUsPerReq)),
+    benchCpuUsPerReq: median(passes.map((p) => p.benchCpuUsPerReq)),
+    loadCpuUsPerReq: median(passes.map((p) => p.loadCpuUsPerReq)),
+    errors: passes.reduce((n, p) => n + p.errors, 0),
+    refused: passes.reduce((n, p) => n + p.refused, 0),
+    lucky: passes.reduce((n, p) => n + p.lucky, 0),
+    errorSamples: passes.flatMap((p) => p.errorSamples).slice(0, 5),
+    perRoundRps: passes.map((p) => Math.round(p.rps)),
+    perRound: passes.map((p) => ({ rps: p.rps, p50Ms: p.p50Ms, p99Ms: p.p99Ms, workerdCpuUsPerReq: p.workerdCpuUsPerReq })),
+  };
+}
+
+/** One pass, with the CPU each process spent on it: workerd's, and this process's (the fake Twilio). */
+async function measure(load, worker, spec) {
+  const workerd0 = worker.cpuMs();
+  const bench0 = process.cpuUsage();
+  const result = await load.run({ target: worker.url.href, ...spec });
+  const workerd1 = worker.cpuMs();
+  const bench = process.cpuUsage(bench0);
+  result.workerdCpuUsPerReq = workerd0 === null || workerd1 === null ? null : ((workerd1 - workerd0) * 1000) / result.requests;
+  result.benchCpuUsPerReq = (bench.user + bench.system) / result.requests;
+  return result;
+}
+
+/**
+ * Rounds of: fresh workerd for ours and for the baseline (startup timed), warm-up, then each
+ * scenario for the baseline and every transport back to back, so drift hits both alike.
+ * Figures are medians over rounds.
+ */
+async function throughput({ load, numbers, startProduct, startBaseline }) {
+  const passes = {}; // scenario key → pass results over rounds
+  const startups = { product: [], baseline: [] };
+  const record = (key, result) => {
+    (passes[key] ??= []).push(result);
+    const refused = result.refused ? ` refused=${result.refused}` : "";
+    const cpu = result.workerdCpuUsPerReq === null ? "" : `  workerd ${result.workerdCpuUsPerReq.toFixed(0).padStart(5)} µs/req`;
+    log(
+      `  ${key.padEnd(18)} ${String(result.requests).padStart(6)} req ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2).padStart(7)} ms  p99 ${result.p99Ms.toFixed(2).padStart(7)} ms${cpu}  errors=${result.errors}${refused}`,
+    );
+    if (result.errorSamples.length) log(`    error samples: ${JSON.stringify(result.errorSamples)}`);
+  };
+
+  for (let round = 1; round <= plan.rounds; round++) {
+    const product = await startProduct();
+    const baseline = await startBaseline().catch(async (error) => {
+      await product.close();
+      throw error;
+    });
+    startups.product.push({ readyMs: product.readyMs, firstAnswerMs: product.firstAnswerMs });
+    startups.baseline.push({ readyMs: baseline.readyMs, firstAnswerMs: baseline.firstAnswerMs });
+    log(`round ${round}/${plan.rounds}: workerd up, first answer: ours ${fmt(product.firstAnswerMs)} ms, baseline ${fmt(baseline.firstAnswerMs)} ms`);
+    try {
+      // Warm-up: JIT, connection pools, per-isolate caches. Not recorded.
+      // Its errors stop the run at once, with samples: nothing after it would mean anything.
+      const warmUp = async (spec) => {
+        const result = await load.run(spec);
+        if (result.errors) throw new Error(`warm-up ${spec.transport} ${spec.op}: ${result.errors} errors, e.g. ${JSON.stringify(result.errorSamples)}`);
+      };
+      const warm = numbers.take(plan.warmup);
+      await warmUp({ target: baseline.url.href, transport: "baseline", op: "start", keys: warm, count: warm.length });
+      for (const transport of TRANSPORTS) {
+        const keys = numbers.take(plan.warmup);
+        await warmUp({ target: product.url.href, transport, op: "start", keys, count: keys.length, savePool: "warmup" });
+        await warmUp({ target: product.url.href, transport, op: "check", pool: "warmup", count: keys.length });
+      }
+      log(`  ${plan.distinct} distinct numbers, ${plan.checksPerId} checks each, ${plan.hotRequests} starts on ${plan.hotNumbers} hot numbers, ${plan.concurrency} in flight`);
+      // Distinct numbers: starts reach fresh objects, checks reach the same objects again.
+      const baselineKeys = numbers.take(plan.distinct);
+      record("baseline start", await measure(load, baseline, { transport: "baseline", op: "start", keys: baselineKeys, count: baselineKeys.length }));
+      for (const transport of TRANSPORTS) {
+        const keys = numbers.take(plan.distinct);
+        record(`${transport} start`, await measure(load, product, { transport, op: "start", keys, count: keys.length, savePool: transport }));
+      }
+      // Every object has sat idle ~20 s since its start (like a user typing the code), long
+      // enough for workerd to evict it, so each check pass visits each object once cold, once warm.
+      // The "again" passes (diagnostic, not targets) repeat the checks at once: objects warm.
+      // (Ids then have 4 wrong codes, the most a live verification takes.)
+      const baselineCheck = { transport: "baseline", op: "check", keys: baselineKeys, count: baselineKeys.length * plan.checksPerId };
+      record("baseline check", await measure(load, baseline, baselineCheck));
+      record("baseline check again", await measure(load, baseline, baselineCheck));
+      for (const transport of TRANSPORTS) {
+        record(`${transport} check`, await measure(load, product, { transport, op: "check", pool: transport, count: plan.distinct * plan.checksPerId }));
+        if (transport === "rest") record("rest check again", await measure(load, product, { transport: "rest", op: "check", pool: "rest", count: plan.distinct * plan.checksPerId }));
+      }
+      // Hot numbers: every request of the pass lands on a handful of objects.
+      const hotBaseline = numbers.take(plan.hotNumbers);
+      record("baseline hot", await measure(load, baseline, { transport: "baseline", op: "start", keys: hotBaseline, count: plan.hotRequests }));
+      for (const transport of TRANSPORTS) {
+        const keys = numbers.take(plan.hotNumbers);
+        record(`${transport} hot start`, await measure(load, product, { transport, op: "start", keys, count: plan.hotRequests }));
+      }
+      const problems = [...product.problems, ...baseline.problems];
+      if (problems.length) log(`  worker warnings/errors: ${JSON.stringify(problems)}`);
+    } finally {
+      await product.close();
+      await baseline.close();
+    }
+  }
+  const scenarios = Object.fromEntries(Object.entries(passes).map(([key, list]) => [key, summarise(list)]));
+  const startup = {
+    product: { readyMs: median(startups.product.map((s) => s.readyMs)), firstAnswerMs: median(startups.product.map((s) => s.firstAnswerMs)), perRound: startups.product },
+    baseline: { readyMs: median(startups.baseline.map((s) => s.readyMs)), firstAnswerMs: median(startups.baseline.map((s) => s.firstAnswerMs)), perRound: startups.baseline },
+  };
+  return { scenarios, startup };
+}
+
+// ---------------------------------------------------------------------------------------------
+/** Durable Object RPCs per API call, counted by the instrumented entry (see bench/instrumented.js). */
+async function roundTrips(instrumented, numbers) {
+  const { create, toBinary, fromBinary } = await import("@bufbuild/protobuf");
+  const pb = await loadSchemas();
+  const url = instrumented.url;
+  const auth = { authorization: `Bearer ${API_KEY}`, "connect-protocol-version": "1" };
+  const counts = { start: [], check: [] };
+  const call = async (path, contentType, body) => {
+    const response = await fetch(new URL(path, url), { method: "POST", headers: { ...auth, "content-type": contentType }, body });
+    const stub = Number(response.headers.get("x-bench-do-stub-calls"));
+    const object = Number(response.headers.get("x-bench-do-object-calls"));
+    return { response, stub, object };
+  };
+  for (const transport of TRANSPORTS) {
+    for (const to of numbers.take(2)) {
+      let start;
+      let id;
+      if (transport === "rest") {
+        start = await call("/v1/verifications", "application/json", JSON.stringify({ to }));
+        id = (await start.response.json()).id;
+      } else if (transport === "json") {
+        start = await call("/verify.v1.VerificationService/StartVerification", "application/json", JSON.stringify({ to }));
+        id = (await start.response.json()).verification.id;
+      } else {
+        start = await call("/verify.v1.VerificationService/StartVerification", "application/proto", toBinary(pb.StartVerificationRequestSchema, create(pb.StartVerificationRequestSchema, { to })));
+        const bytes = new Uint8Array(await start.response.arrayBuffer());
+        if (start.response.status !== 200) throw new Error(`round trips: binary start answered ${start.response.status}: ${new TextDecoder().decode(bytes)}`);
+        id = fromBinary(pb.StartVerificationResponseSchema, bytes).verification.id;
+      }
+      counts.start.push({ transport, stub: start.stub, object: start.object, status: start.response.status });
+      let check;
+      if (transport === "rest") check = await call("/v1/verifications/check", "application/json", JSON.stringify({ verificationId: id, code: "000000" }));
+      else if (transport === "json") check = await call("/verify.v1.VerificationService/CheckVerification", "application/json", JSON.stringify({ verificationId: id, code: "000000" }));
+      else check = await call("/verify.v1.VerificationService/CheckVerification", "application/proto", toBinary(pb.CheckVerificationRequestSchema, create(pb.CheckVerificationRequestSchema, { verificationId: id, code: "000000" })));
+      await check.response.arrayBuffer();
+      counts.check.push({ transport, stub: check.stub, object: check.object, status: check.response.status });
+    }
+  }
+  const summary = {};
+  for (const [op, list] of Object.entries(counts)) {
+    const stub = [...new Set(list.map((c) => c.stub))];
+    const object = [...new Set(list.map((c) => c.object))];
+    summary[op] = { stubCalls: stub.length === 1 ? stub[0] : stub, objectCalls: object.length === 1 ? object[0] : object, samples: list.length, statuses: [...new Set(list.map((c) => c.status))] };
+  }
+  return summary;
+}
+
+/**
+ * Storage left per number. Verifications start with timeoutSeconds 60 and get two wrong checks;
+ * then the real expiry alarm runs (full runs wait for it), then time is advanced past retention
+ * by shifting the rows' timestamps and the product's own alarm() runs (bench/instrumented.js).
+ */
+async function storageLifecycle(instrumented, numbers) {
+  const numbersUsed = numbers.take(plan.storageNumbers);
+  const namespace = await instrumented.mf.getDurableObjectNamespace("PHONE_VERIFICATION");
+  const stubOf = (to) => namespace.get(namespace.idFromName(`default:${to}`));
+  const startedAt = Date.now();
+  for (const to of numbersUsed) {
+    const response = await restStart(instrumented.url, to, { timeoutSeconds: 60 });
+    if (response.status !== 201) throw new Error(`storage: start answered ${response.status}: ${await response.text()}`);
+    const { id } = await response.json();
+    for (let i = 0; i < 2; i++) {
+      const check = await fetch(new URL("/v1/verifications/check", instrumented.url), {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ verificationId: id, code: "000000" }),
+      });
+      await check.arrayBuffer();
+    }
+  }
+  const snapshot = async () => {
+    const all = await Promise.all(numbersUsed.map((to) => stubOf(to).benchRows()));
+    const rows = all.map((r) => r.rows);
+    const statuses = {};
+    for (const r of all) for (const [status, n] of Object.entries(r.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+    const tables = [...new Set(all.flatMap((r) => r.tables))];
+    return { rowsPerNumberMax: Math.max(...rows), rowsPerNumberMean: rows.reduce((a, b) => a + b, 0) / rows.length, statuses, tables };
+  };
+  const stages = {};
+  stages.afterChecks = await snapshot();
+  log(`  after start + 2 checks:       ${JSON.stringify(stages.afterChecks)}`);
+
+  if (plan.waitForAlarms) {
+    // The real alarm: due at expiry (start + 60 s). Poll until every verification has expired.
+    const limit = startedAt + 150_000;
+    let state = stages.afterChecks;
+    while (Date.now() < limit) {
+      await new Promise((r) => setTimeout(r, 5_000));
+      state = await snapshot();
+      if (!state.statuses.pending) break;
+    }
+    stages.afterExpiryAlarm = { ...state, waitedMs: Date.now() - startedAt, method: "real alarm at expiry" };
+  } else {
+    // Smoke: age the rows by the timeout and run the product's alarm handler now.
+    const all = await Promise.all(numbersUsed.map((to) => stubOf(to).benchAge(61_000)));
+    stages.afterExpiryAlarm = { ...(await snapshot()), method: "rows aged 61 s, product alarm() run", tablesLeft: all[0].tables };
+  }
+  log(`  after expiry alarm:           ${JSON.stringify(stages.afterExpiryAlarm)}`);
+
+  const aged = await Promise.all(numbersUsed.map((to) => stubOf(to).benchAge(RETENTION_DAYS * DAY_MS + 60_000)));
+  const rows = aged.map((r) => r.rows);
+  stages.afterRetentionAlarm = {
+    rowsPerNumberMax: Math.max(...rows),
+    rowsPerNumberMean: rows.reduce((a, b) => a + b, 0) / rows.length,
+    tables: [...new Set(aged.flatMap((r) => r.tables))],
+    method: `rows aged ${RETENTION_DAYS} d + 60 s, product alarm() run`,
+  };
+  log(`  after retention alarm:        ${JSON.stringify(stages.afterRetentionAlarm)}`);
+  return { numbers: numbersUsed.length, retentionDays: RETENTION_DAYS, ...stages };
+}
+
+/** After dispose: what each object's SQLite file still holds, read with node:sqlite. */
+async function storageOnDisk(persist) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const doDir = join(persist, "do");
+  const result = { objects: 0, userRows: 0, userTables: 0, bytes: 0 };
+  for (const namespace of readdirSync(doDir)) {
+    for (const file of readdirSync(join(doDir, namespace))) {
+      if (!file.endsWith(".sqlite") || file === "metadata.sqlite") continue;
+      result.objects++;
+      const path = join(doDir, namespace, file);
+      for (const suffix of ["", "-wal", "-shm"]) {
+        try {
+          result.bytes += statSync(path + suffix).size;
+        } catch {}
+      }
+      const db = new DatabaseSync(path, { readOnly: true });
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE '__miniflare%'")
+        .all()
+        .map((r) => r.name);
+      result.userTables += tables.length;
+      for (const table of tables) result.userRows += db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get().n;
+      db.close();
+    }
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+function ratio(ours, base) {
+  return ours === null || base === null || base === 0 ? null : ours / base;
+}
+
+/**
+ * Ours over the baseline's, round by round (both measured minutes apart on the same machine
+ * state), then the median: a slow round for every process on the box cancels out.
+ */
+function roundRatio(ours, base, field) {
+  const n = Math.min(ours.perRound.length, base.perRound.length);
+  return median(Array.from({ length: n }, (_, i) => ratio(ours.perRound[i][field], base.perRound[i][field])));
+}
+const fmt = (value, digits = 0) => (value === null || value === undefined ? "–" : value.toFixed(digits));
+const fmtRatio = (value) => (value === null ? "–" : `${value.toFixed(2)}×`);
+
+function buildTable(scenarios) {
+  const rows = [];
+  const baseOf = { start: scenarios["baseline start"], check: scenarios["baseline check"], "hot start": scenarios["baseline hot"], "check again": scenarios["baseline check again"] };
+  for (const op of ["start", "check", "hot start", "check again"]) {
+    const base = baseOf[op];
+    if (!base) continue;
+    const names = { "hot start": "hot", "check again": "check again" };
+    rows.push({ name: `baseline (${names[op] ?? op})`, op, transport: "baseline", ...pick(base), rpsRatio: 1, p50Ratio: 1, p99Ratio: 1, cpuRatio: 1 });
+    for (const transport of TRANSPORTS) {
+      const s = scenarios[`${transport} ${op}`];
+      if (!s) continue;
+      rows.push({
+        name: `${TRANSPORT_NAMES[transport]} ${op}`,
+        op,
+        transport,
+        ...pick(s),
+        rpsRatio: roundRatio(s, base, "rps"),
+        p50Ratio: roundRatio(s, base, "p50Ms"),
+        p99Ratio: roundRatio(s, base, "p99Ms"),
+        cpuRatio: roundRatio(s, base, "workerdCpuUsPerReq"),
+      });
+    }
+  }
+  return rows;
+}
+function pick(s) {
+  return {
+    requests: s.requests,
+    rps: s.rps,
+    p50Ms: s.p50Ms,
+    p99Ms: s.p99Ms,
+    workerdCpuUsPerReq: s.workerdCpuUsPerReq,
+    errors: s.errors,
+    refused: s.refused,
+    perRoundRps: s.perRoundRps,
+  };
+}
+
+function printTable(rows) {
+  const header = ["scenario", "req/s", "×base", "p50 ms", "×base", "p99 ms", "×base", "workerd CPU µs/req", "×base", "errors", "refused"];
+  const lines = rows.map((r) => [
+    r.name,
+    fmt(r.rps),
+    fmtRatio(r.rpsRatio),
+    fmt(r.p50Ms, 2),
+    fmtRatio(r.p50Ratio),
+    fmt(r.p99Ms, 2),
+    fmtRatio(r.p99Ratio),
+    fmt(r.workerdCpuUsPerReq),
+    fmtRatio(r.cpuRatio),
+    String(r.errors),
+    String(r.refused),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const render = (cells) => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  log(render(header));
+  log("|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
+  for (const l of lines) log(render(l));
+}
+
+function evaluateTargets(rows, bundle, storage, totalErrors) {
+  const targets = [];
+  const add = (name, target, measured, pass) => targets.push({ name, target, measured, pass });
+  for (const r of rows.filter((r) => r.transport !== "baseline" && (r.op === "start" || r.op === "check"))) {
+    const min = r.op === "check" ? TARGETS.checkThroughputRatio : TARGETS.startThroughputRatio;
+    add(`${r.name} throughput`, `≥ ${min}× baseline`, fmtRatio(r.rpsRatio), r.rpsRatio !== null && r.rpsRatio >= min);
+    // The same target read from CPU: workerd runs JavaScript on one thread, so requests per
+    // CPU-second is the throughput a dedicated core would give; it barely moves with other tenants.
+    const capacity = r.cpuRatio ? 1 / r.cpuRatio : null;
+    add(`${r.name} capacity (CPU)`, `≥ ${min}× baseline`, fmtRatio(capacity), capacity !== null && capacity >= min);
+  }
+  for (const r of rows.filter((r) => r.transport !== "baseline" && r.op !== "check again")) {
+    add(`${r.name} p99`, `≤ ${TARGETS.p99Ratio}× baseline p99`, fmtRatio(r.p99Ratio), r.p99Ratio !== null && r.p99Ratio <= TARGETS.p99Ratio);
+  }
+  add("bundle size", `≤ ${TARGETS.bundleGzipKB} KB gzip`, `${(bundle.gzipBytes / 1000).toFixed(1)} KB gzip`, bundle.gzipBytes <= TARGETS.bundleGzipKB * 1000);
+  add("errors", "0", String(totalErrors), totalErrors === 0);
+  const end = storage.afterRetentionAlarm;
+  add("storage after expiry + retention", "0 rows per number (constant)", `${end.rowsPerNumberMax} rows, tables [${end.tables.join(", ")}]`, end.rowsPerNumberMax === 0);
+  const rt = storage.roundTrips;
+  add("DO round trips per start", "1", String(rt.start.stubCalls), rt.start.stubCalls === 1);
+  add("DO round trips per check", "1", String(rt.check.stubCalls), rt.check.stubCalls === 1);
+  return targets;
+}
+
+// ---------------------------------------------------------------------------------------------
+async function main() {
+  const startedAt = new Date();
+  const info = machine();
+  log(`edge-verify bench ${SMOKE ? "(smoke)" : ""} — ${startedAt.toISOString()}`);
+  log(`machine: ${info.nproc} cpus, ${info.cpuModel}, node ${info.node}, load average ${info.loadAverage.join(" ")}`);
+  log(`plan: ${JSON.stringify(plan)}`);
+
+  log("building: wrangler deploy --dry-run --env= (top-level production config)");
+  const build = await buildWorker();
+  const raw = readFileSync(build.bundle);
+  const bundle = { rawBytes: raw.length, gzipBytes: gzipSync(raw, { level: 9 }).length };
+  log(`  bundle ${(bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(bundle.gzipBytes / 1024).toFixed(1)} KiB gzip (-9)`);
+
+  const fake = await startFakeTwilio({ record: false });
+  const numbers = createNumberSource();
+  const load = startLoadProcess();
+  const cleanup = [];
+  try {
+    const productProbe = (url) => restStart(url, numbers.take(1)[0]);
+    const baselineProbe = (url) => fetch(url, { method: "POST", body: JSON.stringify({ to: numbers.take(1)[0] }) });
+    const startProduct = () =>
+      startWorker({ name: "edge-verify", modules: productModules(build.outdir), modulesRoot: build.outdir, vars: productVars(fake.url), objects: productObjects(), probe: productProbe });
+    const startBaseline = () =>
+      startWorker({ name: "baseline", modules: baselineModules(), modulesRoot: join(root, "bench", "baseline"), objects: { BASELINE: "BaselineObject" }, probe: baselineProbe });
+
+    const sentBefore = fake.sentCount();
+    const { scenarios, startup } = await throughput({ load, numbers, startProduct, startBaseline });
+    const smsSent = fake.sentCount() - sentBefore;
+
+    let profile = null;
+    if (plan.profile) {
+      log("profile: the same start passes with SMS_PROVIDER=console (no provider fetch)");
+      const noFetch = await startWorker({
+        name: "edge-verify",
+        modules: productModules(build.outdir),
+        modulesRoot: build.outdir,
+        // Development mode is the only one that allows the console provider; nothing else differs.
+        vars: productVars(fake.url, { ENVIRONMENT: "development", SMS_PROVIDER: "console" }),
+        objects: productObjects(),
+        probe: productProbe,
+      });
+      cleanup.push(() => noFetch.close());
+      const noFetchPasses = {};
+      for (const transport of TRANSPORTS) {
+        await load.run({ target: noFetch.url.href, transport, op: "start", keys: numbers.take(plan.warmup), count: plan.warmup });
+        const keys = numbers.take(plan.distinct);
+        const pass = await measure(load, noFetch, { transport, op: "start", keys, count: keys.length });
+        noFetchPasses[transport] = { rps: pass.rps, p50Ms: pass.p50Ms, p99Ms: pass.p99Ms, workerdCpuUsPerReq: pass.workerdCpuUsPerReq, errors: pass.errors };
+        log(`  ${transport} start, no provider fetch: ${pass.rps.toFixed(0)} req/s p50 ${pass.p50Ms.toFixed(2)} ms p99 ${pass.p99Ms.toFixed(2)} ms workerd ${fmt(pass.workerdCpuUsPerReq)} µs/req errors=${pass.errors}`);
+      }
+      await noFetch.close();
+      cleanup.length = 0;
+      log("profile: workerd CPU per operation (bench/profile/worker.ts: product modules, Durable Object stubbed in memory)");
+      const inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000), vars: productVars(fake.url) });
+      for (const [name, value] of Object.entries(inWorkerd)) log(`  ${name.padEnd(24)} ${value.toFixed(1).padStart(7)} µs`);
+      profile = { startWithoutProviderFetch: noFetchPasses, workerdCpuUsPerOp: inWorkerd };
+    }
+
+    log("Durable Object round trips and storage lifecycle (instrumented entry, see bench/instrumented.js)");
+    const instrumented = await startWorker({
+      name: "edge-verify",
+      modules: productModules(build.outdir, { instrumented: true }),
+      modulesRoot: build.outdir,
+      vars: productVars(fake.url),
+      objects: productObjects(),
+    });
+    cleanup.push(() => instrumented.close());
+    const trips = await roundTrips(instrumented, numbers);
+    log(`  round trips: ${JSON.stringify(trips)}`);
+    await instrumented.close();
+    cleanup.length = 0;
+    // A fresh instance, so the files on disk afterwards belong to the lifecycle's numbers only.
+    const lifecycle = await startWorker({
+      name: "edge-verify",
+      modules: productModules(build.outdir, { instrumented: true }),
+      modulesRoot: build.outdir,
+      vars: productVars(fake.url),
+      objects: productObjects(),
+    });
+    cleanup.push(() => lifecycle.close());
+    const storage = await storageLifecycle(lifecycle, numbers);
+    storage.roundTrips = trips;
+    await lifecycle.dispose(); // then read its files, then delete them
+    storage.onDisk = await storageOnDisk(lifecycle.persist);
+    log(`  on disk after dispose: ${JSON.stringify(storage.onDisk)}`);
+    await lifecycle.close();
+    cleanup.length = 0;
+
+    const rows = buildTable(scenarios);
+    const totalErrors = Object.values(scenarios).reduce((n, s) => n + s.errors, 0);
+    log("");
+    printTable(rows);
+    log("");
+    log(`bundle: ${(bundle.rawBytes / 1024).toFixed(1)} KiB raw, ${(bundle.gzipBytes / 1024).toFixed(1)} KiB gzip`);
+    log(`startup to first answered request: ours ${fmt(startup.product.firstAnswerMs)} ms (workerd listening at ${fmt(startup.product.readyMs)} ms), baseline ${fmt(startup.baseline.firstAnswerMs)} ms → ${fmtRatio(ratio(startup.product.firstAnswerMs, startup.baseline.firstAnswerMs))}`);
+    log(`Durable Object round trips per call: start ${JSON.stringify(trips.start.stubCalls)}, check ${JSON.stringify(trips.check.stubCalls)} (Worker-side stub calls; object-side ${JSON.stringify(trips.start.objectCalls)}/${JSON.stringify(trips.check.objectCalls)})`);
+    log(`storage rows per number: ${storage.afterChecks.rowsPerNumberMax} live → ${storage.afterExpiryAlarm.rowsPerNumberMax} after expiry alarm → ${storage.afterRetentionAlarm.rowsPerNumberMax} after retention alarm (tables left: [${storage.afterRetentionAlarm.tables.join(", ")}])`);
+    log(`SMS sent to the fake during throughput passes: ${smsSent}; product log lines: counted, not printed`);
+    const lucky = Object.values(scenarios).reduce((n, s) => n + s.lucky, 0);
+    if (lucky) log(`lucky approvals (the wrong code was the right one, 1 in 10^6): ${lucky}`);
+
+    const targets = evaluateTargets(rows, bundle, storage, totalErrors);
+    log("");
+    log("targets" + (SMOKE ? " (smoke: ratios are informational; only errors fail the run)" : ""));
+    for (const t of targets) log(`  ${t.pass ? "PASS" : "MISS"}  ${t.name.padEnd(36)} ${t.measured.padStart(14)}   target ${t.target}`);
+
+    const result = {
+      mode: SMOKE ? "smoke" : "full",
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: { ...info, loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))) },
+      plan,
+      bundle,
+      startup,
+      table: rows,
+      scenarios,
+      roundTrips: trips,
+      storage,
+      profile,
+      targets,
+      numbersSkippedAsInvalid: numbers.skipped(),
+    };
+    mkdirSync(resultsDir, { recursive: true });
+    const suffix = SMOKE ? "smoke" : "latest";
+    writeFileSync(join(resultsDir, `${suffix}.json`), JSON.stringify(result, null, 2) + "\n");
+    writeFileSync(join(resultsDir, `${suffix}.log`), logLines.join("\n") + "\n");
+    log(`wrote bench/results/${suffix}.json and bench/results/${suffix}.log`);
+
+    // A benchmark reports ratio misses; it fails only on errors and on broken invariants.
+    const failedHard = totalErrors > 0 || targets.some((t) => !t.pass && (t.name === "errors" || t.name.startsWith("storage") || t.name.startsWith("DO round trips")));
+    if (failedHard) process.exitCode = 1;
+  } finally {
+    for (const fn of cleanup.reverse()) await fn().catch(() => {});
+    rmSync(build.outdir, { recursive: true, force: true });
+    load.stop();
+    await fake.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
