@@ -282,9 +282,10 @@ export const CONSOLE_JS = String.raw`"use strict";
   async function loadTemplate() {
     var locale = $("template-locale").value;
     var custom = customTemplates()[locale];
+    if (custom !== undefined) $("template-text").value = custom;
     var result = await preview(custom === undefined ? null : custom);
+    // Null when the operator typed meanwhile: their text wins over the built-in one.
     if (result && custom === undefined) $("template-text").value = result.template;
-    else if (custom !== undefined) $("template-text").value = custom;
   }
 
   async function preview(template) {
@@ -312,6 +313,7 @@ export const CONSOLE_JS = String.raw`"use strict";
 
   $("template-locale").addEventListener("change", function () { loadTemplate().catch(function () {}); });
   $("template-text").addEventListener("input", function () {
+    previewSeq++; // whatever preview is in flight is for older text
     clearTimeout(previewTimer);
     previewTimer = setTimeout(function () { preview($("template-text").value).catch(function () {}); }, 150);
   });

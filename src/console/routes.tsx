@@ -23,7 +23,7 @@ const TABS = [
   ["keys", "API keys"],
   ["templates", "Templates"],
   ["rules", "Rules"],
-  ["settings", "Service"],
+  ["settings", "Settings"],
 ] as const;
 
 const LIMITS = [
@@ -294,7 +294,7 @@ function Page() {
             </section>
 
             <section id="panel-settings" aria-labelledby="h-settings" class="panel" hidden>
-              <h2 id="h-settings">Service</h2>
+              <h2 id="h-settings">Service settings</h2>
               <form id="rename-form" class="inline">
                 <div>
                   <label for="service-name">Name</label>
