@@ -445,6 +445,10 @@ export const CONSOLE_JS = String.raw`"use strict";
   function drawInsights() {
     var r = lastInsights;
     if (!r) return;
+    var asked = Number($("days").value);
+    $("period-note").textContent = r.days.length < asked
+      ? "Showing " + r.days.length + " days: the deployment keeps " + r.days.length + " (RETENTION_DAYS)."
+      : "";
     var totals = $("totals");
     clear(totals);
     [
@@ -533,20 +537,19 @@ export const CONSOLE_JS = String.raw`"use strict";
   // Horizontal bars: the whole (value) and the part of it that matters (part), labelled in text.
   function bars(figure, title, rows, wholeCls, partCls) {
     if (rows.length === 0 || rows.every(function (r) { return r.value === 0; })) return empty(figure, title);
-    var rowH = 40;
-    var height = rows.length * rowH + 8;
+    var rowH = 44;
+    var height = rows.length * rowH + 4;
     var f = frame(figure, title, height);
-    var labelW = Math.min(130, Math.floor(f.width * 0.34));
-    var plotW = f.width - labelW - 8;
     var max = Math.max.apply(null, rows.map(function (r) { return r.value; }));
     rows.forEach(function (r, i) {
-      var y = 4 + i * rowH;
-      f.root.appendChild(svg("text", { x: labelW - 6, y: y + 15, class: "label", "text-anchor": "end" }, r.label));
-      var whole = Math.max(1, Math.round(r.value / max * plotW));
-      var part = Math.round(r.part / max * plotW);
-      f.root.appendChild(svg("rect", { x: labelW, y: y + 3, width: whole, height: 16, class: "bar " + wholeCls }));
-      if (part > 0) f.root.appendChild(svg("rect", { x: labelW, y: y + 3, width: part, height: 16, class: "bar " + partCls }));
-      f.root.appendChild(svg("text", { x: labelW, y: y + 34, class: "value" }, r.text));
+      var y = 2 + i * rowH;
+      // Label and figures on one line above the bar: nothing is cut off at 360 px.
+      f.root.appendChild(svg("text", { x: 0, y: y + 14, class: "label" }, r.label));
+      f.root.appendChild(svg("text", { x: f.width, y: y + 14, class: "value", "text-anchor": "end" }, r.text));
+      var whole = Math.max(1, Math.round(r.value / max * f.width));
+      var part = Math.round(r.part / max * f.width);
+      f.root.appendChild(svg("rect", { x: 0, y: y + 20, width: whole, height: 16, class: "bar " + wholeCls }));
+      if (part > 0) f.root.appendChild(svg("rect", { x: 0, y: y + 20, width: part, height: 16, class: "bar " + partCls }));
     });
   }
 

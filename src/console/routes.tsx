@@ -116,6 +116,7 @@ function Page() {
                   Refresh
                 </button>
               </div>
+              <p id="period-note" class="hint"></p>
               <dl id="totals" class="totals"></dl>
               <div class="charts">
                 <figure id="chart-daily" class="chart"></figure>

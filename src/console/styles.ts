@@ -13,6 +13,7 @@ export const CONSOLE_CSS = `
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
 main { max-width: 1200px; margin: 0 auto; padding: 16px; }
 h1 { font-size: 1.5rem; margin: 0; }
+@media (max-width: 400px) { h1 { font-size: 1.2rem; } }
 h2 { font-size: 1.15rem; margin: 0 0 12px; }
 h3 { font-size: 1rem; margin: 20px 0 8px; }
 .top { display: flex; justify-content: space-between; align-items: center; gap: 8px; margin-bottom: 8px; }
@@ -29,6 +30,8 @@ form.inline, .service-bar, .panel-head { display: flex; flex-wrap: wrap; gap: 8p
 form.inline > div, .service-bar > div, .panel-head > div { flex: 1 1 12rem; min-width: 0; }
 .service-bar > form { flex: 2 1 20rem; }
 .panel-head h2 { flex: 1 1 100%; margin: 0; }
+.panel-head > div { flex: 0 1 16rem; }
+#period-note:empty { display: none; }
 button { font: inherit; font-weight: 600; padding: 8px 16px; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent);
   color: var(--card); cursor: pointer; min-height: 44px; }
 button.secondary { background: transparent; color: var(--accent); }
@@ -67,7 +70,7 @@ legend { font-weight: 700; padding: 0 4px; }
 .grid { display: grid; gap: 4px 16px; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); }
 .danger { margin-top: 16px; padding-top: 8px; border-top: 1px solid var(--line); }
 .danger p { margin: 0 0 8px; color: var(--muted); }
-.totals { display: grid; gap: 8px; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); margin: 12px 0; }
+.totals { display: grid; gap: 8px; grid-template-columns: repeat(auto-fill, minmax(8rem, 1fr)); margin: 12px 0; }
 .total { border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; }
 .total dt { color: var(--muted); font-size: 0.85rem; }
 .total dd { margin: 0; font-size: 1.5rem; font-weight: 700; }
