@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY_MS, dayOf, type InsightEvent } from "../../src/core/insights.ts";
 import { INSIGHTS_SHARDS, type Insights } from "../../src/insights.ts";
-import { call, DEV_KEY, json, latestCode, uniqueNumber } from "../helpers.ts";
+import { call, DEV_KEY, fakeTwilioBehaviour, json, latestCode, uniqueNumber } from "../helpers.ts";
 
 const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
 const admin = (method: string, path: string, body?: unknown) => call(method, path, body, ADMIN);
@@ -189,6 +189,20 @@ describe("insights", () => {
     // Another service sees none of it.
     const other = await newService();
     expect((await json(await admin("GET", `/v1/services/${other.service.id}/insights`))).totals.started).toBe(0);
+  });
+
+  it("counts a send the provider refused as failed, per provider and as an outcome", async () => {
+    const { service, key } = await newService();
+    const to = uniqueNumber();
+    await fakeTwilioBehaviour(to, { status: 400, body: { code: 21211, message: "Invalid 'To' Phone Number", status: 400 } });
+    const started = await json(await call("POST", "/v1/verifications", { to }, as(key.secret)));
+    expect(started.status).toBe("failed");
+    const read = async () => json(await admin("GET", `/v1/services/${service.id}/insights`));
+    await expect.poll(async () => (await read()).outcomes.failed, { timeout: 5_000 }).toBe(1);
+    const report = await read();
+    expect(report.byProvider).toEqual([{ provider: "twilio", sent: 0, failed: 1, delivered: 0, undelivered: 0 }]);
+    const [row] = (await json(await admin("GET", `/v1/services/${service.id}/verifications?status=failed`))).verifications;
+    expect(row).toMatchObject({ status: "failed", provider: "twilio", maskedTo: `${to.slice(0, 5)}****${to.slice(-3)}` });
   });
 
   it("counts canceled outcomes and reads the built-in service's insights", async () => {
