@@ -19,17 +19,20 @@ import { consoleRoutes } from "./console/routes.tsx";
 import { verificationRoutes } from "./rest/verifications.ts";
 import { createConnectFetchHandler } from "./rpc/handler.ts";
 import { phoneNumberServiceRoutes } from "./rpc/phone-number-service.ts";
+import { adminServiceRoutes, kAdmin } from "./rpc/admin-service.ts";
+import { createAdmin } from "./admin.ts";
 import { kVerifier, verificationServiceRoutes } from "./rpc/verification-service.ts";
 import { createVerifier, type Verifier } from "./verifier.ts";
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { config: Config; verifier: Verifier; admin: boolean };
+  Variables: { config: Config; verifier: Verifier };
 };
 
 const connect = createConnectFetchHandler((router) => {
   verificationServiceRoutes(router);
   phoneNumberServiceRoutes(router);
+  adminServiceRoutes(router);
 });
 
 function restError(c: Context<AppEnv>, error: unknown): Response {
@@ -71,8 +74,8 @@ export function createApp(): Hono<AppEnv> {
       const principal = await authenticate(c.req.header("authorization"), c.env, config);
       if (principal) verifier = createVerifier({ env: c.env, config, principal, waitUntil: (p) => c.executionCtx.waitUntil(p) });
       c.set("config", config);
-      c.set("admin", await isAdmin(c.req.header("authorization"), config));
-      return await connect.fetch(c.req.raw, createContextValues().set(kVerifier, verifier));
+      const admin = (await isAdmin(c.req.header("authorization"), config)) ? createAdmin({ env: c.env, config }) : null;
+      return await connect.fetch(c.req.raw, createContextValues().set(kVerifier, verifier).set(kAdmin, admin));
     } catch (error) {
       if (error instanceof ConfigError) {
         log("error", "config.invalid", { message: error.message });

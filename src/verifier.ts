@@ -13,6 +13,7 @@ import type { DoPolicy, DoResult, IdempotencyInput, NumberList, PhoneVerificatio
 import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import { numberLimitsFor } from "./core/service.ts";
+import { validateServiceName } from "./core/template.ts";
 import { insightsFor } from "./insights.ts";
 import { log } from "./log.ts";
 
@@ -71,6 +72,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
   const allowedCountries = settings.allowedCountries ? new Set(settings.allowedCountries) : config.allowedCountries;
   const limits = { ...config.limits, ...settings.limits };
   const testNumbers = service === DEFAULT_SERVICE ? config.testNumbers : (settings.testNumbers ?? {});
+  // A service's messages carry its friendly name, when that is a valid message name (≤ 30, no URL).
+  const defaultServiceName = service === DEFAULT_SERVICE ? config.defaultServiceName : messageNameOr(settings.friendlyName, config.defaultServiceName);
   const namespace = env.PHONE_VERIFICATION as unknown as DurableObjectNamespace<PhoneVerification>;
   const lists = env.NUMBER_LISTS as unknown as DurableObjectNamespace<NumberLists>;
   const byNumber = (e164: string) => namespace.get(namespace.idFromName(`${service}:${e164}`));
@@ -117,7 +120,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         bindings: { webOtpDomain: request.webOtpDomain, appHash: request.appHash },
         channels: request.channels,
         fallbackAfterSeconds: request.fallbackAfterSeconds,
-        serviceName: request.serviceName ?? config.defaultServiceName,
+        serviceName: request.serviceName ?? defaultServiceName,
         risks: verdict.monitored,
         // A test number sends nothing, so it spends no budget; every other rule still counts.
         scopes: scopesFor(request, phone.e164, phone.countryCode).filter((s) => testCode === null || s.rule !== "budget"),
@@ -293,3 +296,11 @@ async function requestHash(op: string, request: unknown): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+
+function messageNameOr(name: string, fallback: string): string {
+  try {
+    return validateServiceName(name);
+  } catch {
+    return fallback;
+  }
+}

@@ -9,10 +9,17 @@ const namespace = env.PHONE_VERIFICATION;
 const stubFor = (to: string) => namespace.get(namespace.idFromName(`default:${to}`));
 
 
+/** Every row of every table in the number's object, as text (blobs as hex and as bytes). */
 async function dumpStorage(to: string): Promise<string> {
   return runInDurableObject(stubFor(to), (_instance, state) => {
-    const rows = state.storage.sql.exec("SELECT * FROM verifications").toArray();
-    return JSON.stringify(rows, (_k, v) => (v instanceof ArrayBuffer ? Array.from(new Uint8Array(v)) : v));
+    const tables = state.storage.sql
+      .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+      .toArray()
+      .map((row) => row.name as string);
+    const rows = Object.fromEntries(tables.map((table) => [table, state.storage.sql.exec(`SELECT * FROM "${table}"`).toArray()]));
+    return JSON.stringify(rows, (_k, v) =>
+      v instanceof ArrayBuffer ? [...new Uint8Array(v)].map((b) => b.toString(16).padStart(2, "0")).join("") : v,
+    );
   });
 }
 
@@ -35,9 +42,12 @@ describe("PhoneVerification Durable Object", () => {
 
   it("never stores the code in clear, and drops the hash once finished", async () => {
     const to = uniqueNumber();
-    const v = await json(await call("POST", "/v1/verifications", { to, codeLength: 10 }));
+    const v = await json(await call("POST", "/v1/verifications", { to, codeLength: 10 }, { "idempotency-key": crypto.randomUUID() }));
     const code = await latestCode(to);
+    await call("POST", "/v1/verifications/check", { verificationId: v.id, code: code.replace(/./, (d) => String((Number(d) + 1) % 10)) });
     const stored = await dumpStorage(to);
+    // Every table: verifications, counters, idempotency records (stored responses), outbox.
+    expect(stored).toContain("idempotency");
     expect(stored).not.toContain(code);
     expect(stored).toContain(v.id);
     await call("POST", "/v1/verifications/check", { verificationId: v.id, code });

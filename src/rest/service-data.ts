@@ -22,7 +22,6 @@ function requireAdmin(): MiddlewareHandler<AppEnv> {
       );
     }
     c.set("config", config);
-    c.set("admin", true);
     await next();
   };
 }

@@ -39,6 +39,7 @@ export function toConnectError(error: unknown): ConnectError {
     if (error.details.retryAfterSeconds !== undefined) metadata.set("retry-after", String(error.details.retryAfterSeconds));
     metadata.set("x-verify-reason", error.reason);
     if (error.details.rule) metadata.set("x-verify-rule", error.details.rule);
+    if (error.details.field) metadata.set("x-verify-field", error.details.field);
     return new ConnectError(error.message, codeFor(error.reason), metadata);
   }
   if (error instanceof ConfigError) return new ConnectError("service is not configured", Code.Unavailable);

@@ -246,3 +246,21 @@ describe("twilioErrorFor", () => {
     expect(twilioErrorFor(new VerifyError(reason, "x", { rule }), strict)).toEqual({ status, code });
   });
 });
+
+describe("Twilio Verify with a service's own key", () => {
+  it("the service's sid and key work together; another service's sid answers 20404", async () => {
+    const admin = { authorization: "Bearer ev_dev_admin_token", "content-type": "application/json" };
+    const created = await exports.default.fetch(
+      new Request("http://x/v1/services", { method: "POST", headers: admin, body: JSON.stringify({ friendlyName: "Twilio shop" }) }),
+    );
+    const service = (await created.json()) as { id: string };
+    const keyResponse = await exports.default.fetch(new Request(`http://x/v1/services/${service.id}/keys`, { method: "POST", headers: admin, body: "{}" }));
+    const { secret } = (await keyResponse.json()) as { secret: string };
+    const own = twilio(ACCOUNT_SID, secret, { httpClient: workerHttpClient(defaultFetch) as never });
+    const to = uniqueNumber();
+    const verification = await own.verify.v2.services(service.id).verifications.create({ to, channel: "sms" });
+    expect(verification).toMatchObject({ status: "pending", serviceSid: service.id });
+    const wrongService = await failure(own.verify.v2.services(SERVICE_SID).verifications.create({ to: uniqueNumber(), channel: "sms" }));
+    expect(wrongService).toMatchObject({ status: 404, code: 20404 });
+  });
+});

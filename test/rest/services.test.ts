@@ -126,3 +126,12 @@ describe("test numbers", () => {
     expect(ok.status).toBe("approved");
   });
 });
+
+describe("service names in messages", () => {
+  it("a service's messages carry its friendly name unless the request names one", async () => {
+    const { key } = await newService({ friendlyName: "Acme Bank" });
+    const to = uniqueNumber();
+    await call("POST", "/v1/verifications", { to }, as(key.secret));
+    expect((await messagesTo(to))[0]!.body).toContain("Acme Bank");
+  });
+});

@@ -1,0 +1,72 @@
+// AdminService over Connect: the same admin operations as REST, guarded by the admin token.
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { AdminService } from "../../src/gen/verify/v1/admin_pb.ts";
+import { VerificationService } from "../../src/gen/verify/v1/verification_pb.ts";
+import { latestCode, uniqueNumber } from "../helpers.ts";
+
+const workerFetch: typeof fetch = (input, init) => exports.default.fetch(new Request(input as RequestInfo, { ...init, redirect: "manual" }));
+const transport = createConnectTransport({ baseUrl: "http://x", fetch: workerFetch, useBinaryFormat: true });
+const admin = createClient(AdminService, transport);
+const verify = createClient(VerificationService, transport);
+const asAdmin = { headers: { authorization: "Bearer ev_dev_admin_token" } };
+
+describe("AdminService", () => {
+  it("refuses callers without the admin token, including API keys", async () => {
+    for (const headers of [{}, { authorization: "Bearer ev_dev_local_only_key" }] as Record<string, string>[]) {
+      try {
+        await admin.listServices({}, { headers });
+        throw new Error("accepted");
+      } catch (error) {
+        expect(ConnectError.from(error).code).toBe(Code.Unauthenticated);
+      }
+    }
+  });
+
+  it("service lifecycle: create, key once, use, update with a mask, revoke, delete", async () => {
+    const { service } = await admin.createService({ settings: { friendlyName: "Rpc shop", codeLength: 5 } }, asAdmin);
+    expect(service!.id).toMatch(/^VA[0-9a-f]{32}$/);
+    expect(service!.settings!.codeLength).toBe(5);
+    const { key, secret } = await admin.createApiKey({ serviceId: service!.id, name: "svc" }, asAdmin);
+    expect(secret).toMatch(/^evk_/);
+    const { keys } = await admin.listApiKeys({ serviceId: service!.id }, asAdmin);
+    expect(keys.map((k) => k.maskedKey)).toEqual([key!.maskedKey]);
+
+    const to = uniqueNumber();
+    const headers = { authorization: `Bearer ${secret}` };
+    const started = await verify.startVerification({ to }, { headers });
+    expect(await latestCode(to)).toHaveLength(5);
+
+    const { service: renamed } = await admin.updateService(
+      { serviceId: service!.id, settings: { friendlyName: "Renamed" }, updateMask: { paths: ["friendly_name", "code_length"] } },
+      asAdmin,
+    );
+    expect(renamed!.settings!.friendlyName).toBe("Renamed");
+    expect(renamed!.settings!.codeLength).toBeUndefined();
+
+    await admin.revokeApiKey({ serviceId: service!.id, keyId: key!.id }, asAdmin);
+    try {
+      await verify.getVerification({ verificationId: started.verification!.id }, { headers });
+      throw new Error("accepted");
+    } catch (error) {
+      expect(ConnectError.from(error).code).toBe(Code.Unauthenticated);
+    }
+    await admin.deleteService({ serviceId: service!.id }, asAdmin);
+    const { services } = await admin.listServices({}, asAdmin);
+    expect(services.map((s) => s.id)).not.toContain(service!.id);
+    expect(services.some((s) => s.builtIn)).toBe(true);
+  });
+
+  it("bad settings are InvalidArgument naming the field", async () => {
+    try {
+      await admin.createService({ settings: { friendlyName: "x", codeLength: 99 } }, asAdmin);
+      throw new Error("accepted");
+    } catch (error) {
+      const e = ConnectError.from(error);
+      expect(e.code).toBe(Code.InvalidArgument);
+      expect(e.rawMessage).toMatch(/^codeLength: /);
+    }
+  });
+});
