@@ -1,11 +1,12 @@
 // The admin endpoints behind the console: template preview, deny and allow lists as a service,
 // insights aggregated as verifications happen (masked, no codes), recent verifications, retention.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY_MS, dayOf, type InsightEvent } from "../../src/core/insights.ts";
 import { INSIGHTS_SHARDS, type Insights } from "../../src/insights.ts";
-import { call, DEV_KEY, fakeTwilioBehaviour, json, latestCode, uniqueNumber } from "../helpers.ts";
+import { call, DEV_KEY, fakeTwilioBehaviour, json, latestCode, messagesTo, uniqueNumber } from "../helpers.ts";
+import { PUBLIC_BASE_URL, twilioCallback } from "../sms/receipts/signers.ts";
 
 const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
 const admin = (method: string, path: string, body?: unknown) => call(method, path, body, ADMIN);
@@ -203,6 +204,22 @@ describe("insights", () => {
     expect(report.byProvider).toEqual([{ provider: "twilio", sent: 0, failed: 1, delivered: 0, undelivered: 0 }]);
     const [row] = (await json(await admin("GET", `/v1/services/${service.id}/verifications?status=failed`))).verifications;
     expect(row).toMatchObject({ status: "failed", provider: "twilio", maskedTo: `${to.slice(0, 5)}****${to.slice(-3)}` });
+  });
+
+  it("counts a final delivery receipt per provider and shows it on the recent row", async () => {
+    const { service, key } = await newService();
+    const to = uniqueNumber();
+    expect((await call("POST", "/v1/verifications", { to }, as(key.secret))).status).toBe(201);
+    const message = (await messagesTo(to)).at(-1) as unknown as { sid: string; statusCallback: string };
+    const signed = await twilioCallback(message.statusCallback, { MessageSid: message.sid, MessageStatus: "delivered", ErrorCode: "" });
+    const receipt = await exports.default.fetch(
+      new Request(signed.url.replace(PUBLIC_BASE_URL, "http://edge-verify.test"), { method: signed.method, headers: signed.headers, body: signed.body }),
+    );
+    expect(receipt.status).toBe(200);
+    const read = async () => json(await admin("GET", `/v1/services/${service.id}/insights`));
+    await expect.poll(async () => (await read()).byProvider, { timeout: 5_000 }).toEqual([{ provider: "twilio", sent: 1, failed: 0, delivered: 1, undelivered: 0 }]);
+    const [row] = (await json(await admin("GET", `/v1/services/${service.id}/verifications`))).verifications;
+    expect(row).toMatchObject({ delivery: "delivered", status: "pending" });
   });
 
   it("counts canceled outcomes and reads the built-in service's insights", async () => {
