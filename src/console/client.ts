@@ -112,7 +112,7 @@ export const CONSOLE_JS = String.raw`"use strict";
     event.preventDefault();
     token = $("admin-token").value.trim();
     notice("");
-    enter().catch(function () {});
+    enter().then(function () { $("service").focus(); }).catch(function () {});
   });
   $("sign-out").addEventListener("click", function () { signOut(); });
 
@@ -223,6 +223,7 @@ export const CONSOLE_JS = String.raw`"use strict";
           if (revoke.dataset.armed !== "yes") {
             revoke.dataset.armed = "yes";
             revoke.textContent = "Confirm revoke";
+            revoke.setAttribute("aria-label", "Confirm: revoke key " + (key.name || key.maskedKey));
             revoke.className = "danger-button small";
             return;
           }

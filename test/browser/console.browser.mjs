@@ -122,6 +122,8 @@ describe("console", () => {
     await expect.poll(() => page.locator("#notice").textContent()).toMatch(/refused/);
     expect(await page.locator("#workspace").isVisible()).toBe(false);
     await signIn();
+    // Keyboard: focus lands on the service picker after signing in.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("service");
     expect(await page.evaluate(() => sessionStorage.getItem("edge-verify.console.adminToken"))).toBe(ADMIN_TOKEN);
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
     expect(await page.getByLabel("Admin token").inputValue()).toBe("");
@@ -159,7 +161,7 @@ describe("console", () => {
     expect(await page.locator("#new-key-secret").inputValue()).toBe("");
     // Revoke takes a confirmation.
     await row.getByRole("button", { name: "Revoke key backend" }).click();
-    await row.getByRole("button", { name: "Revoke key backend" }).click();
+    await row.getByRole("button", { name: "Confirm: revoke key backend" }).click();
     await expect.poll(() => row.locator("td").nth(4).textContent()).toMatch(/^revoked /);
     expect((await api("GET", "/v1/lists/deny", undefined, secret)).status).toBe(401);
     // Rename, through the same PATCH scripts use.
