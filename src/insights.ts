@@ -118,6 +118,12 @@ export class Insights extends DurableObject<Env> {
     await this.#scheduleCleanup();
   }
 
+  /** Deletes the recent rows of these verifications (privacy erasure of a number). */
+  async forget(ids: string[]): Promise<void> {
+    if (!this.#schemaReady) return;
+    for (const id of ids) this.#sql.exec("DELETE FROM recent WHERE id = ?", id);
+  }
+
   async aggregates({ fromDay }: { fromDay: string }): Promise<ShardAggregates> {
     if (!this.#schemaReady) return { outcomes: [], providers: [], rules: [], approvalSeconds: [] };
     const rows = <T>(query: string) => this.#sql.exec(query, fromDay).toArray() as unknown as T[];

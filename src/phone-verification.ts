@@ -256,6 +256,7 @@ export class PhoneVerification extends DurableObject<Env> {
   async erase(): Promise<{ verifications: number }> {
     return this.#exclusive(async () => {
       const verifications = this.#schemaReady ? (this.#sql.exec("SELECT COUNT(*) AS n FROM verifications").one().n as number) : 0;
+      await this.#forgetInsights();
       await this.ctx.storage.deleteAll();
       this.#schemaReady = false;
       return { verifications };
@@ -778,6 +779,17 @@ export class PhoneVerification extends DurableObject<Env> {
         .record([event])
         .catch((error: unknown) => log("warn", "insights.report_failed", { kind, error: error instanceof Error ? error.message : String(error) })),
     );
+  }
+
+  /**
+   * Erasure reaches insights too: the recent rows of this number's verifications go (the daily
+   * counts stay; they hold nobody's data). Awaited, so a successful erase has nothing left behind.
+   */
+  async #forgetInsights(): Promise<void> {
+    const rows = this.#schemaReady ? this.#sql.exec("SELECT id, service, to_e164 FROM verifications").toArray() : [];
+    if (rows.length === 0) return;
+    // One object per (service, number): every row shares both.
+    await insightsFor(this.env, rows[0]!.service as string, rows[0]!.to_e164 as string).forget(rows.map((row) => row.id as string));
   }
 
   #load(id: string): VerificationRecord | null {

@@ -222,6 +222,18 @@ describe("insights", () => {
     expect(row).toMatchObject({ delivery: "delivered", status: "pending" });
   });
 
+  it("forgets an erased number's recent rows; the daily counts stay", async () => {
+    const { service, key } = await newService();
+    const [kept, erased] = [uniqueNumber(), uniqueNumber()];
+    for (const to of [kept, erased]) expect((await call("POST", "/v1/verifications", { to }, as(key.secret))).status).toBe(201);
+    const recent = async () =>
+      (await json(await admin("GET", `/v1/services/${service.id}/verifications`))).verifications.map((v: { maskedTo: string }) => v.maskedTo);
+    await expect.poll(recent, { timeout: 5_000 }).toHaveLength(2);
+    expect((await call("DELETE", `/v1/phone-numbers/${encodeURIComponent(erased)}`, undefined, as(key.secret))).status).toBe(200);
+    expect(await recent()).toEqual([`${kept.slice(0, 5)}****${kept.slice(-3)}`]);
+    expect((await json(await admin("GET", `/v1/services/${service.id}/insights`))).totals.started).toBe(2);
+  });
+
   it("counts canceled outcomes and reads the built-in service's insights", async () => {
     const { services } = await json(await admin("GET", "/v1/services"));
     const builtIn = services.find((s: { builtIn: boolean }) => s.builtIn);
