@@ -502,7 +502,9 @@ export const CONSOLE_JS = String.raw`"use strict";
   function columns(figure, title, days, series, label) {
     var max = 0;
     days.forEach(function (d) { series.forEach(function (s) { max = Math.max(max, d[s.key] || 0); }); });
-    if (max === 0) return empty(figure, title);
+    // A day with a label has data even at 0 (a median of 0 s): it gets a sliver of a bar.
+    if (max === 0 && !days.some(function (d) { return label(d) !== ""; })) return empty(figure, title);
+    max = Math.max(max, 1);
     var height = 220;
     var f = frame(figure, title, height);
     var left = 8, right = 8, top = 22, bottom = 40;
@@ -515,14 +517,14 @@ export const CONSOLE_JS = String.raw`"use strict";
       var x0 = left + i * group + (group - barW * series.length) / 2;
       series.forEach(function (s, j) {
         var v = d[s.key] || 0;
-        var h = Math.round(v / max * plotH);
+        var h = Math.max(label(d) ? 2 : 0, Math.round(v / max * plotH));
         var rect = svg("rect", { x: x0 + j * barW, y: top + plotH - h, width: Math.max(1, barW - 1), height: h, class: "bar " + s.cls });
         rect.appendChild(svg("title", {}, d.day + " · " + s.name + ": " + v));
         f.root.appendChild(rect);
       });
       var text = label(d);
       if (text && i % every === 0) {
-        var top0 = Math.min.apply(null, series.map(function (s) { return top + plotH - Math.round((d[s.key] || 0) / max * plotH); }));
+        var top0 = Math.min.apply(null, series.map(function (s) { return top + plotH - Math.max(2, Math.round((d[s.key] || 0) / max * plotH)); }));
         f.root.appendChild(svg("text", { x: left + i * group + group / 2, y: Math.max(12, top0 - 5), class: "value", "text-anchor": "middle" }, text));
       }
       if (i % every === 0) f.root.appendChild(svg("text", { x: left + i * group + group / 2, y: height - 24, class: "tick", "text-anchor": "middle" }, d.day.slice(5)));
