@@ -1,11 +1,14 @@
 // The admin API both transports call: services, their API keys and webhook delivery attempts.
 // Guarded by ADMIN_TOKEN; every console action uses it too, so there is no private back door.
-import { defaultService, forgetCachedKeys, hex, newServiceId, newServiceKey, registryOf, sha256 } from "./auth.ts";
+import { defaultService, forgetCachedKeys, hex, newServiceId, newServiceKey, registryOf, servicePrincipal, sha256, type Principal } from "./auth.ts";
 import type { Config } from "./config.ts";
 import { invalidArgument, VerifyError } from "./core/errors.ts";
 import { mergeSettings, parseServiceSettings, type ServiceSettings } from "./core/service.ts";
 import type { ApiKeyRecord, ServiceRecord, WebhookAttempt } from "./service-registry.ts";
 import { twilioSettings } from "./compat/sids.ts";
+import type { InsightsReport, VerificationSnapshot } from "./core/insights.ts";
+import { previewTemplate, type TemplatePreview } from "./core/template-preview.ts";
+import { readInsights, readRecent } from "./insights.ts";
 
 export interface ServiceView {
   id: string;
@@ -40,7 +43,17 @@ export interface Admin {
   listKeys(serviceId: string): Promise<ApiKeyView[]>;
   revokeKey(serviceId: string, keyId: string): Promise<ApiKeyView>;
   listWebhookAttempts(serviceId: string, limit?: number): Promise<WebhookAttempt[]>;
+  /** Acts as the service for its per-number operations (lists): the verifier its API keys use. */
+  principalFor(serviceId: string): Promise<Principal>;
+  /** `{template?, locale, serviceName?}` rendered and measured as saving it would measure it. */
+  previewTemplate(serviceId: string, body: unknown): Promise<TemplatePreview>;
+  /** Aggregates for the last `days` UTC days (1-90), summed over the service's insights shards. */
+  insights(serviceId: string, days: number): Promise<InsightsReport>;
+  /** Recent verifications, masked, newest change first. */
+  recentVerifications(serviceId: string, filter: { status?: string; country?: string; limit?: number }): Promise<VerificationSnapshot[]>;
 }
+
+const STATUSES = new Set(["pending", "approved", "canceled", "expired", "max_attempts_reached", "failed"]);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -129,6 +142,25 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
       await existing(serviceId);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalidArgument("pageSize", "must be from 1 to 200");
       return registry.listWebhookAttempts({ serviceId, limit });
+    },
+    async principalFor(serviceId) {
+      return servicePrincipal(await existing(serviceId), env, config);
+    },
+    async previewTemplate(serviceId, body) {
+      await existing(serviceId);
+      return previewTemplate((body ?? {}) as Record<string, unknown>);
+    },
+    async insights(serviceId, days) {
+      const { service } = await servicePrincipal(await existing(serviceId), env, config);
+      if (!Number.isInteger(days) || days < 1 || days > 90) throw invalidArgument("days", "must be from 1 to 90");
+      return readInsights(env, service, Math.min(days, config.retentionDays), Date.now());
+    },
+    async recentVerifications(serviceId, { status, country, limit = 50 }) {
+      const { service } = await servicePrincipal(await existing(serviceId), env, config);
+      if (status && !STATUSES.has(status)) throw invalidArgument("status", `must be one of ${[...STATUSES].join(", ")}`);
+      if (country && !/^[A-Z]{2}$/.test(country)) throw invalidArgument("country", "must be an ISO 3166-1 alpha-2 code, e.g. US");
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalidArgument("pageSize", "must be from 1 to 200");
+      return readRecent(env, service, { status: status || undefined, country: country || undefined, limit });
     },
   };
 }

@@ -15,6 +15,8 @@ import { callbackRoutes } from "./rest/callbacks.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
 import { serviceRoutes } from "./rest/services.ts";
+import { serviceDataRoutes } from "./rest/service-data.ts";
+import { consoleRoutes } from "./console/routes.tsx";
 import { verificationRoutes } from "./rest/verifications.ts";
 import { createConnectFetchHandler } from "./rpc/handler.ts";
 import { phoneNumberServiceRoutes } from "./rpc/phone-number-service.ts";
@@ -64,6 +66,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", docsRoutes());
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/", playgroundRoutes());
+  app.route("/", consoleRoutes());
 
   // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
   app.post("*", async (c, next) => {
@@ -72,7 +75,7 @@ export function createApp(): Hono<AppEnv> {
     try {
       const config = loadConfig(c.env);
       const principal = await authenticate(c.req.header("authorization"), c.env, config);
-      if (principal) verifier = createVerifier({ env: c.env, config, principal });
+      if (principal) verifier = createVerifier({ env: c.env, config, principal, waitUntil: (p) => c.executionCtx.waitUntil(p) });
       c.set("config", config);
       const admin = (await isAdmin(c.req.header("authorization"), config)) ? createAdmin({ env: c.env, config }) : null;
       return await connect.fetch(c.req.raw, createContextValues().set(kVerifier, verifier).set(kAdmin, admin));
@@ -87,6 +90,8 @@ export function createApp(): Hono<AppEnv> {
 
   // The admin API has its own credential (ADMIN_TOKEN), checked inside its routes.
   app.route("/v1/services", serviceRoutes());
+  // Console data (insights, recent verifications, lists, template preview), also admin-token only.
+  app.route("/v1/services", serviceDataRoutes());
   // Vendor delivery receipts: signed by the vendor, not by our API keys, so mounted ahead of the
   // API-key middleware (Hono runs handlers in registration order; this one answers every request).
   app.route("/v1", callbackRoutes());
@@ -98,7 +103,7 @@ export function createApp(): Hono<AppEnv> {
       throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
     }
     c.set("config", config);
-    c.set("verifier", createVerifier({ env: c.env, config, principal }));
+    c.set("verifier", createVerifier({ env: c.env, config, principal, waitUntil: (p) => c.executionCtx.waitUntil(p) }));
     await next();
   });
   app.route("/v1", verificationRoutes());

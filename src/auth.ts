@@ -91,6 +91,15 @@ export async function authenticateKey(key: string, env: Env, config: Config): Pr
   return principal;
 }
 
+/**
+ * The principal the admin API acts as for a service's per-number operations (deny and allow
+ * lists), so they run the same verifier code path as the service's own API keys.
+ */
+export async function servicePrincipal(record: ServiceRecord, env: Env, config: Config): Promise<Principal> {
+  const scope = record.id === (await twilioSettings(env, config)).defaultServiceSid ? DEFAULT_SERVICE : record.id;
+  return principalOf(record, scope, "admin");
+}
+
 function principalOf(record: ServiceRecord, scope: string, keyId: string): Principal {
   return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret };
 }

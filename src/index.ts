@@ -2,6 +2,7 @@
 import { createApp } from "./app.ts";
 
 export { DevOutbox } from "./dev-outbox.ts";
+export { Insights } from "./insights.ts";
 export { NumberLists } from "./number-lists.ts";
 export { PhoneVerification } from "./phone-verification.ts";
 export { ScopeCounter } from "./scope-counter.ts";

@@ -49,6 +49,8 @@ import type { NumberLimits } from "./core/policy.ts";
 import type { WebhookEvent } from "./core/service.ts";
 import { verificationJson } from "./rest/views.ts";
 import { createOutboxTable, deliverDueEvents, enqueueEvent } from "./webhooks.ts";
+import { insightEvent, type InsightKind } from "./core/insights.ts";
+import { insightsFor } from "./insights.ts";
 import type { ScopeCounter, TakeInput } from "./scope-counter.ts";
 import { createChannelSenders } from "./sms/index.ts";
 import { callbackUrlsFor } from "./sms/receipts/index.ts";
@@ -205,6 +207,7 @@ export class PhoneVerification extends DurableObject<Env> {
           this.#save(outcome.record);
           if (input.policy) this.#rememberPolicy(input.policy);
           this.#emit("verification.canceled", outcome.record);
+          this.#report("canceled", outcome.record);
           await this.#scheduleAlarm(loadConfig(this.env));
         }
         return { ok: true, value: view(outcome.record) } as const;
@@ -226,6 +229,7 @@ export class PhoneVerification extends DurableObject<Env> {
         const updated = { ...record, delivery: result.delivery };
         this.#save(updated);
         this.#emit("delivery.updated", updated);
+        this.#report("delivery", updated);
         await this.#scheduleAlarm(loadConfig(this.env));
         return { outcome: "applied", status: result.delivery.status } as const;
       }
@@ -252,6 +256,7 @@ export class PhoneVerification extends DurableObject<Env> {
   async erase(): Promise<{ verifications: number }> {
     return this.#exclusive(async () => {
       const verifications = this.#schemaReady ? (this.#sql.exec("SELECT COUNT(*) AS n FROM verifications").one().n as number) : 0;
+      await this.#forgetInsights();
       await this.ctx.storage.deleteAll();
       this.#schemaReady = false;
       return { verifications };
@@ -273,6 +278,7 @@ export class PhoneVerification extends DurableObject<Env> {
         if (expired) {
           this.#save(expired);
           this.#emit("verification.expired", expired);
+          this.#report("expired", expired);
         }
       }
       this.#sql.exec("DELETE FROM verifications WHERE status != 'pending' AND updated_at <= ?", now - config.retentionDays * DAY_MS);
@@ -355,6 +361,7 @@ export class PhoneVerification extends DurableObject<Env> {
       this.#save(record);
       this.#saveState({ ...state, counters: recordSend(counters, now), policy: input.policy });
       this.#emit("verification.started", record);
+      this.#report("started", record);
       await this.#scheduleAlarm(config);
       return { ok: true, value: { record, sentAt: now, taken: taken.value.units } };
     });
@@ -409,6 +416,8 @@ export class PhoneVerification extends DurableObject<Env> {
           : this.#withEarlyReceipts(applySendSuccess(current, outcome.messageId, outcome.provider, now), inflight.early);
       this.#save(next);
       if (next.status === "failed" && current.status !== "failed") this.#emit("verification.failed", next);
+      this.#report(outcome instanceof DeliveryFailedError ? "send_failed" : "sent", next);
+      if (next.status === "failed" && current.status !== "failed") this.#report("failed", next);
       return next;
     }).finally(() => {
       if (--inflight.sends === 0) this.#sending.delete(reserved.id);
@@ -528,6 +537,7 @@ export class PhoneVerification extends DurableObject<Env> {
         if (record.status !== outcome.record.status) {
           const event = STATUS_EVENTS[outcome.record.status];
           if (event) this.#emit(event, outcome.record);
+          if (event) this.#report(outcome.record.status as InsightKind, outcome.record);
         }
         await this.#scheduleAlarm(config);
       }
@@ -759,6 +769,27 @@ export class PhoneVerification extends DurableObject<Env> {
     const webhook = this.#loadState().policy?.webhook;
     if (!webhook || !webhook.events.includes(type)) return;
     enqueueEvent(this.#sql, { type, serviceId: webhook.serviceId, data: verificationJson(view(record)), now: Date.now() });
+  }
+
+  /** Reports a change to the service's insights (src/insights.ts), off the response path. */
+  #report(kind: InsightKind, record: VerificationRecord): void {
+    const event = insightEvent(kind, record, Date.now());
+    this.ctx.waitUntil(
+      insightsFor(this.env, record.service, record.to)
+        .record([event])
+        .catch((error: unknown) => log("warn", "insights.report_failed", { kind, error: error instanceof Error ? error.message : String(error) })),
+    );
+  }
+
+  /**
+   * Erasure reaches insights too: the recent rows of this number's verifications go (the daily
+   * counts stay; they hold nobody's data). Awaited, so a successful erase has nothing left behind.
+   */
+  async #forgetInsights(): Promise<void> {
+    const rows = this.#schemaReady ? this.#sql.exec("SELECT id, service, to_e164 FROM verifications").toArray() : [];
+    if (rows.length === 0) return;
+    // One object per (service, number): every row shares both.
+    await insightsFor(this.env, rows[0]!.service as string, rows[0]!.to_e164 as string).forget(rows.map((row) => row.id as string));
   }
 
   #load(id: string): VerificationRecord | null {

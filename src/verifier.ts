@@ -14,6 +14,8 @@ import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import { numberLimitsFor } from "./core/service.ts";
 import { validateServiceName } from "./core/template.ts";
+import { insightsFor } from "./insights.ts";
+import { log } from "./log.ts";
 
 export type { VerificationView };
 
@@ -52,11 +54,13 @@ export interface VerifierOptions {
   config: Config;
   /** The authenticated caller: its service scopes every object, id and counter; its settings apply. */
   principal: Principal;
+  /** Keeps background work (insights reports) alive after the response: `ctx.waitUntil`. */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 const HOUR_MS = 3_600_000;
 
-export function createVerifier({ env, config, principal }: VerifierOptions): Verifier {
+export function createVerifier({ env, config, principal, waitUntil }: VerifierOptions): Verifier {
   const { service, keyId, settings } = principal;
   const policy: DoPolicy = {
     maxCheckAttempts: settings.maxCheckAttempts ?? config.maxCheckAttempts,
@@ -89,6 +93,7 @@ export function createVerifier({ env, config, principal }: VerifierOptions): Ver
       const phone = parsePhoneNumber(request.to);
       const verdict = applyModes(numberRuleHits(phone, allowedCountries), ruleModes);
       if (verdict.refusal) {
+        reportBlock(verdict.refusal.rule, phone);
         throw new VerifyError("rule_refused", verdict.refusal.message, { field: "to", rule: verdict.refusal.rule });
       }
       const ttlSeconds = request.timeoutSeconds ?? settings.ttlSeconds ?? config.defaultTimeoutSeconds;
@@ -124,6 +129,7 @@ export function createVerifier({ env, config, principal }: VerifierOptions): Ver
         testCode,
         idempotency: await idempotency("start", { ...request, to: phone.e164 }, options),
       });
+      if (!result.ok && result.refusal.rule) reportBlock(result.refusal.rule, phone);
       const { value, replayed } = unwrap(result);
       return { verification: value, replayed };
     },
@@ -191,6 +197,22 @@ export function createVerifier({ env, config, principal }: VerifierOptions): Ver
       return { phoneNumber: e164, verificationsDeleted: verifications };
     },
   };
+
+  /**
+   * Counts a start refused by an abuse rule in the service's insights. The one place blocks are
+   * reported: rules the Worker applies and those the number's object applies both surface here,
+   * where the service and the number are known. Off the response path; a lost report is logged.
+   */
+  function reportBlock(rule: string, phone: { e164: string; countryCode: string }): void {
+    const report = insightsFor(env, service, phone.e164)
+      .recordBlocks([{ rule, country: phone.countryCode, at: Date.now() }])
+      .catch((error: unknown) => log("warn", "insights.report_failed", { kind: "blocked", error: error instanceof Error ? error.message : String(error) }));
+    try {
+      waitUntil?.(report);
+    } catch {
+      // No execution context (a bare app.request in tests): the report runs unattended.
+    }
+  }
 
   /**
    * Cross-number scopes for a start. Per-country and budget counters are sharded by number so no

@@ -212,7 +212,7 @@ export function mtaRoutes(): Hono<AppEnv> {
     const principal = await authenticate(c.req.header("authorization"), c.env, config);
     if (!principal) throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
     c.set("config", config);
-    c.set("verifier", createVerifier({ env: c.env, config, principal }));
+    c.set("verifier", createVerifier({ env: c.env, config, principal, waitUntil: (p) => c.executionCtx.waitUntil(p) }));
     await next();
   });
 

@@ -313,7 +313,7 @@ export function twilioRoutes(): Hono<TwilioEnv> {
     if (principal.settings.twilioStrict) c.set("twilio", { ...settings, strict: true });
     c.set("principal", principal);
     c.set("serviceSid", serviceSid);
-    c.set("verifier", createVerifier({ env: c.env, config, principal }));
+    c.set("verifier", createVerifier({ env: c.env, config, principal, waitUntil: (p) => c.executionCtx.waitUntil(p) }));
     await next();
   });
 

@@ -547,7 +547,41 @@ const MtaSendCodeOutcome400: JsonSchema = { oneOf: [ref("MtaError"), ref("MtaSen
 const ReceiptBody: JsonSchema = { description: "The provider's own receipt format: form-encoded or JSON, as each vendor sends it." };
 
 /** Every named schema, as `components.schemas` of the document. */
+// What the console reads: described, not enforced field by field (they are answers, built by us).
+const TemplatePreviewRequest: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    locale: { type: "string", description: "BCP 47 tag; the built-in template when `template` is absent." },
+    template: { type: "string", description: "A template to try; must contain {{code}} exactly once." },
+    serviceName: { type: "string", description: "Service name for the sample rendering." },
+  },
+};
+const TemplatePreview: JsonSchema = {
+  type: "object",
+  description: "The template rendered at the longest code and service name: body, encoding (GSM-7/UCS-2), segments, or the refusal.",
+  properties: { body: { type: "string" }, encoding: { type: "string" }, segments: { type: "integer" }, error: { type: ["string", "null"] } },
+};
+const Insights: JsonSchema = {
+  type: "object",
+  description: "Per-day conversion, per-country conversion, SMS per provider, blocks per rule and median time to approval (aggregated as events happen; masked numbers only).",
+};
+const RecentVerifications: JsonSchema = {
+  type: "object",
+  required: ["verifications"],
+  properties: {
+    verifications: {
+      type: "array",
+      items: { type: "object", description: "Masked number, country, status, delivery, provider, attempts, times — never a code." },
+    },
+  },
+};
+
 export const COMPONENTS = {
+  TemplatePreviewRequest,
+  TemplatePreview,
+  Insights,
+  RecentVerifications,
   Error,
   Verification,
   CheckResult,

@@ -1,0 +1,205 @@
+// The Insights Durable Object: per-service aggregates updated as events happen (SQLite), read by the
+// admin API. One service is spread over INSIGHTS_SHARDS objects by a hash of the number, so one
+// busy service never sits on a single object; readers sum the shards (every aggregate adds up).
+// Holds masked numbers only, never a code; an alarm deletes what is older than RETENTION_DAYS.
+import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "./config.ts";
+import {
+  COUNTED_OUTCOMES,
+  DAY_MS,
+  dayOf,
+  lastDays,
+  mergeInsights,
+  type BlockEvent,
+  type InsightEvent,
+  type InsightsReport,
+  type ShardAggregates,
+  type VerificationSnapshot,
+} from "./core/insights.ts";
+import { shardOf } from "./core/policy.ts";
+import { log } from "./log.ts";
+
+/**
+ * Objects per service. A start reports about three events (started, sent, outcome): at 1,000
+ * starts/s to one service that is ~3,000 writes/s, ~375/s per shard — under the ≈1,000/s an
+ * object serves. The console reads all shards (a handful of small queries).
+ */
+export const INSIGHTS_SHARDS = 8;
+/** Recent verifications kept per shard (the newest by last change). */
+export const RECENT_PER_SHARD = 500;
+const FINAL_DELIVERY = new Set(["delivered", "undelivered", "failed"]);
+
+export interface RecentFilter {
+  status?: string;
+  country?: string;
+  limit: number;
+}
+
+function insightsNamespace(env: Env): DurableObjectNamespace<Insights> {
+  return env.INSIGHTS as unknown as DurableObjectNamespace<Insights>;
+}
+
+/** The shard a number's events go to: all of one verification's events land in one object. */
+export function insightsFor(env: Env, service: string, e164: string): DurableObjectStub<Insights> {
+  const namespace = insightsNamespace(env);
+  return namespace.get(namespace.idFromName(`${service}:${shardOf(e164, INSIGHTS_SHARDS)}`));
+}
+
+function allShards(env: Env, service: string): DurableObjectStub<Insights>[] {
+  const namespace = insightsNamespace(env);
+  return Array.from({ length: INSIGHTS_SHARDS }, (_, i) => namespace.get(namespace.idFromName(`${service}:${i}`)));
+}
+
+/** The report for the last `days` UTC days (including today), summed over the service's shards. */
+export async function readInsights(env: Env, service: string, days: number, now: number): Promise<InsightsReport> {
+  const range = lastDays(now, days);
+  const shards = await Promise.all(allShards(env, service).map((s) => s.aggregates({ fromDay: range[0]! })));
+  return mergeInsights(shards, range);
+}
+
+/** The newest verifications across shards, newest change first, filtered. */
+export async function readRecent(env: Env, service: string, filter: RecentFilter): Promise<VerificationSnapshot[]> {
+  const shards = await Promise.all(allShards(env, service).map((s) => s.recent(filter)));
+  return shards
+    .flat()
+    .sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1))
+    .slice(0, filter.limit);
+}
+
+export class Insights extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  #schemaReady: boolean;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#schemaReady = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'").toArray().length > 0;
+  }
+
+  /** Applies events from a number's object. Counters are increments, so arrival order does not matter. */
+  async record(events: InsightEvent[]): Promise<void> {
+    this.#ensureSchema();
+    for (const event of events) {
+      const v = event.verification;
+      const cohort = dayOf(v.createdAt);
+      const outcome = event.kind === "started" ? (v.sendAttempts === 1 ? "started" : null) : event.kind;
+      if (outcome && (COUNTED_OUTCOMES as readonly string[]).includes(outcome)) this.#bump("outcomes", ["day", "country", "outcome"], [cohort, v.country, outcome]);
+      if (event.kind === "approved") {
+        const seconds = Math.max(0, Math.min(3600, Math.round((event.at - v.createdAt) / 1000)));
+        this.#bump("approval_seconds", ["day", "seconds"], [cohort, seconds]);
+      }
+      if ((event.kind === "sent" || event.kind === "send_failed") && v.provider) {
+        this.#bump("providers", ["day", "provider", "event"], [dayOf(event.at), v.provider, event.kind]);
+      }
+      if (event.kind === "delivery" && FINAL_DELIVERY.has(v.delivery) && v.provider) {
+        this.#bump("providers", ["day", "provider", "event"], [dayOf(event.at), v.provider, v.delivery]);
+      }
+      for (const rule of event.risks) this.#bump("rules", ["day", "rule", "mode"], [dayOf(event.at), rule, "flagged"]);
+      // The newest snapshot wins; an older one arriving late (events race) changes nothing.
+      this.#sql.exec(
+        `INSERT INTO recent (id, updated_at, data) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data WHERE excluded.updated_at >= recent.updated_at`,
+        v.id,
+        v.updatedAt,
+        JSON.stringify(v),
+      );
+    }
+    this.#sql.exec(
+      "DELETE FROM recent WHERE id IN (SELECT id FROM recent ORDER BY updated_at DESC LIMIT -1 OFFSET ?)",
+      RECENT_PER_SHARD,
+    );
+    await this.#scheduleCleanup();
+  }
+
+  /** Counts refusals by abuse rule (the Worker reports them; nothing was started). */
+  async recordBlocks(blocks: BlockEvent[]): Promise<void> {
+    this.#ensureSchema();
+    for (const block of blocks) this.#bump("rules", ["day", "rule", "mode"], [dayOf(block.at), block.rule, "blocked"]);
+    await this.#scheduleCleanup();
+  }
+
+  /** Deletes the recent rows of these verifications (privacy erasure of a number). */
+  async forget(ids: string[]): Promise<void> {
+    if (!this.#schemaReady) return;
+    for (const id of ids) this.#sql.exec("DELETE FROM recent WHERE id = ?", id);
+  }
+
+  async aggregates({ fromDay }: { fromDay: string }): Promise<ShardAggregates> {
+    if (!this.#schemaReady) return { outcomes: [], providers: [], rules: [], approvalSeconds: [] };
+    const rows = <T>(query: string) => this.#sql.exec(query, fromDay).toArray() as unknown as T[];
+    return {
+      outcomes: rows("SELECT day, country, outcome, count FROM outcomes WHERE day >= ?"),
+      providers: rows("SELECT day, provider, event, count FROM providers WHERE day >= ?"),
+      rules: rows("SELECT day, rule, mode, count FROM rules WHERE day >= ?"),
+      approvalSeconds: rows("SELECT day, seconds, count FROM approval_seconds WHERE day >= ?"),
+    };
+  }
+
+  async recent(filter: RecentFilter): Promise<VerificationSnapshot[]> {
+    if (!this.#schemaReady) return [];
+    const out: VerificationSnapshot[] = [];
+    for (const row of this.#sql.exec("SELECT data FROM recent ORDER BY updated_at DESC")) {
+      const v = JSON.parse(row.data as string) as VerificationSnapshot;
+      if (filter.status && v.status !== filter.status) continue;
+      if (filter.country && v.country !== filter.country) continue;
+      out.push(v);
+      if (out.length >= filter.limit) break;
+    }
+    return out;
+  }
+
+  /** Deletes days and rows older than RETENTION_DAYS; frees the object when nothing is left. */
+  override async alarm(): Promise<void> {
+    if (!this.#schemaReady) return;
+    const retentionDays = loadConfig(this.env).retentionDays;
+    const now = Date.now();
+    const oldestKept = dayOf(now - (retentionDays - 1) * DAY_MS);
+    for (const table of ["outcomes", "providers", "rules", "approval_seconds"]) this.#sql.exec(`DELETE FROM ${table} WHERE day < ?`, oldestKept);
+    this.#sql.exec("DELETE FROM recent WHERE updated_at < ?", now - retentionDays * DAY_MS);
+    const left = this.#sql
+      .exec(
+        `SELECT (SELECT COUNT(*) FROM outcomes) + (SELECT COUNT(*) FROM providers) + (SELECT COUNT(*) FROM rules)
+          + (SELECT COUNT(*) FROM approval_seconds) + (SELECT COUNT(*) FROM recent) AS n`,
+      )
+      .one().n as number;
+    if (left === 0) {
+      await this.ctx.storage.deleteAll();
+      this.#schemaReady = false;
+      log("info", "insights.emptied", {});
+      return;
+    }
+    await this.ctx.storage.setAlarm(nextMidnight(now));
+  }
+
+  #bump(table: string, columns: string[], values: (string | number)[]): void {
+    this.#sql.exec(
+      `INSERT INTO ${table} (${columns.join(", ")}, count) VALUES (${columns.map(() => "?").join(", ")}, 1)
+       ON CONFLICT (${columns.join(", ")}) DO UPDATE SET count = count + 1`,
+      ...values,
+    );
+  }
+
+  /** One alarm a day, just after UTC midnight, while there is anything to expire. */
+  async #scheduleCleanup(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nextMidnight(Date.now()));
+  }
+
+  #ensureSchema(): void {
+    if (this.#schemaReady) return;
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS outcomes (day TEXT NOT NULL, country TEXT NOT NULL, outcome TEXT NOT NULL,
+      count INTEGER NOT NULL, PRIMARY KEY (day, country, outcome))`);
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS providers (day TEXT NOT NULL, provider TEXT NOT NULL, event TEXT NOT NULL,
+      count INTEGER NOT NULL, PRIMARY KEY (day, provider, event))`);
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS rules (day TEXT NOT NULL, rule TEXT NOT NULL, mode TEXT NOT NULL,
+      count INTEGER NOT NULL, PRIMARY KEY (day, rule, mode))`);
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS approval_seconds (day TEXT NOT NULL, seconds INTEGER NOT NULL,
+      count INTEGER NOT NULL, PRIMARY KEY (day, seconds))`);
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS recent (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, data TEXT NOT NULL)");
+    this.#sql.exec("CREATE INDEX IF NOT EXISTS recent_by_time ON recent (updated_at)");
+    this.#schemaReady = true;
+  }
+}
+
+function nextMidnight(now: number): number {
+  return (Math.floor(now / DAY_MS) + 1) * DAY_MS + 60_000;
+}
