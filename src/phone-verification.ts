@@ -662,7 +662,12 @@ export class PhoneVerification extends DurableObject<Env> {
     return senders;
   }
 
-  /** Creates the schema on first write. Shape changes go in #migrate and the README "Storage" table. */
+  /**
+   * Creates the schema on first write, in its current shape: a new object (every start on a new
+   * number) then finds nothing for #migrate to add. Building it by the migration steps cost 13
+   * ALTER TABLEs per new number. Shape changes go in #migrate (which also runs here, so a column a
+   * later step adds is still added) and the README "Storage" table.
+   */
   #ensureSchema(): void {
     if (this.#schemaReady) return;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS verifications (
@@ -685,9 +690,37 @@ export class PhoneVerification extends DurableObject<Env> {
       line_type TEXT NOT NULL,
       external_id TEXT NOT NULL,
       tags TEXT NOT NULL,
-      locale TEXT NOT NULL
+      locale TEXT NOT NULL,
+      risks TEXT NOT NULL DEFAULT '[]',
+      message_encoding TEXT NOT NULL DEFAULT '',
+      message_segments INTEGER NOT NULL DEFAULT 0,
+      service_name TEXT NOT NULL DEFAULT '',
+      channels TEXT NOT NULL DEFAULT '["sms"]',
+      fallback_after_seconds INTEGER NOT NULL DEFAULT 0,
+      next_channel_at INTEGER NOT NULL DEFAULT 0,
+      previous_code_hashes TEXT NOT NULL DEFAULT '[]',
+      test INTEGER NOT NULL DEFAULT 0,
+      delivery_status TEXT NOT NULL DEFAULT '',
+      delivery_error_code TEXT NOT NULL DEFAULT '',
+      delivery_updated_at INTEGER NOT NULL DEFAULT 0
     )`);
     this.#sql.exec("CREATE INDEX IF NOT EXISTS verifications_by_status ON verifications (service, status, created_at)");
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS number_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      counters TEXT NOT NULL,
+      denied INTEGER NOT NULL DEFAULT 0,
+      allowed INTEGER NOT NULL DEFAULT 0,
+      policy TEXT
+    )`);
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (
+      key TEXT PRIMARY KEY,
+      request_hash TEXT NOT NULL,
+      state TEXT NOT NULL,
+      response TEXT,
+      expires_at INTEGER NOT NULL
+    )`);
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+    this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', 2)");
     this.#schemaReady = true;
     this.#migrate();
   }
