@@ -1,5 +1,5 @@
 // Runs only the in-workerd cost profile (bench/profile.mjs), for measuring one change quickly:
-// `node bench/profile-only.mjs [op-substring...]`.
+// `npx node bench/profile-only.mjs` (Node 22 from the devDependency; REPEATS=5 for the full run's best of 5).
 import { startFakeTwilio, FAKE_TWILIO_ACCOUNT_SID, FAKE_TWILIO_AUTH_TOKEN } from "../test/fakes/fake-twilio.mjs";
 import { createNumberSource } from "./numbers.mjs";
 import { profileInWorkerd } from "./profile.mjs";
