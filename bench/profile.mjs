@@ -62,9 +62,9 @@ export async function profileInWorkerd({ numbers, vars, repeats = 5 }) {
     "do-set-alarm": 2000,
     "do-baseline-upsert": 10000,
     "do-reset-check-attempts": 10000,
-    "do-migrate-existing": 10000,
-    "do-schema-lookup": 10000,
+    "do-constructor": 2000,
     "do-product-check": 4000,
+    "do-product-check-approve": 1000,
     "do-product-start-resend": 1000,
   };
   const perOp = {};

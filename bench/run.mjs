@@ -91,6 +91,13 @@ function productVars(fakeUrl, overrides = {}) {
     TWILIO_FROM: "+15005550006",
     TWILIO_API_BASE: fakeUrl,
     RETENTION_DAYS: String(RETENTION_DAYS),
+    // The start passes send to ~8,000 US numbers in a few minutes: production's default range,
+    // country and daily caps would refuse most of them (an abuse pattern, rightly). The caps are
+    // raised, not removed: every start still takes its range, country-shard and budget-shard units
+    // (default shard counts), so the scope round trips are paid as in production.
+    RANGE_SENDS_PER_HOUR: "1000000",
+    COUNTRY_SENDS_PER_HOUR: "100000000",
+    SMS_DAILY_LIMIT: "1000000000",
     ...overrides,
   };
 }

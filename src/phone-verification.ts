@@ -174,6 +174,12 @@ export class PhoneVerification extends DurableObject<Env> {
   // Reads never create tables: an object that was only looked up, or freed by deleteAll(), keeps
   // no storage at all. The schema is created on the first write.
   #schemaReady: boolean;
+  /** The last number_state JSON parsed, by its text (#loadState). */
+  #parsedState: { countersJson: string; counters: NumberCounters; policyJson: string | null; policy: DoPolicy | null } | null = null;
+  /** The alarm this object last set (undefined: not known, ask storage). */
+  #alarmAt: number | null | undefined = undefined;
+  /** Column names per table, read once per #migrate run. */
+  readonly #columns = new Map<string, Set<string>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -258,6 +264,7 @@ export class PhoneVerification extends DurableObject<Env> {
       const verifications = this.#schemaReady ? (this.#sql.exec("SELECT COUNT(*) AS n FROM verifications").one().n as number) : 0;
       await this.#forgetInsights();
       await this.ctx.storage.deleteAll();
+      this.#alarmAt = undefined;
       this.#schemaReady = false;
       return { verifications };
     });
@@ -266,6 +273,7 @@ export class PhoneVerification extends DurableObject<Env> {
   /** Expires due verifications, deletes what is past retention, and frees an empty object. */
   override async alarm(): Promise<void> {
     const config = loadConfig(this.env);
+    this.#alarmAt = undefined; // this run consumed it
     const fallbacks = await this.#exclusive(async (): Promise<string[]> => {
       if (!this.#schemaReady) return [];
       const now = Date.now();
@@ -293,6 +301,7 @@ export class PhoneVerification extends DurableObject<Env> {
       if (remaining === 0 && !state.denied && !state.allowed && isEmpty(counters)) {
         // Nothing left about this number: drop every byte, including the schema.
         await this.ctx.storage.deleteAll();
+        this.#alarmAt = undefined;
         this.#schemaReady = false;
         return [];
       }
@@ -663,7 +672,12 @@ export class PhoneVerification extends DurableObject<Env> {
     return senders;
   }
 
-  /** Creates the schema on first write. Shape changes go in #migrate and the README "Storage" table. */
+  /**
+   * Creates the schema on first write, in its current shape: a new object (every start on a new
+   * number) then finds nothing for #migrate to add. Building it by the migration steps cost 13
+   * ALTER TABLEs per new number. Shape changes go in #migrate (which also runs here, so a column a
+   * later step adds is still added) and the README "Storage" table.
+   */
   #ensureSchema(): void {
     if (this.#schemaReady) return;
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS verifications (
@@ -686,15 +700,44 @@ export class PhoneVerification extends DurableObject<Env> {
       line_type TEXT NOT NULL,
       external_id TEXT NOT NULL,
       tags TEXT NOT NULL,
-      locale TEXT NOT NULL
+      locale TEXT NOT NULL,
+      risks TEXT NOT NULL DEFAULT '[]',
+      message_encoding TEXT NOT NULL DEFAULT '',
+      message_segments INTEGER NOT NULL DEFAULT 0,
+      service_name TEXT NOT NULL DEFAULT '',
+      channels TEXT NOT NULL DEFAULT '["sms"]',
+      fallback_after_seconds INTEGER NOT NULL DEFAULT 0,
+      next_channel_at INTEGER NOT NULL DEFAULT 0,
+      previous_code_hashes TEXT NOT NULL DEFAULT '[]',
+      test INTEGER NOT NULL DEFAULT 0,
+      delivery_status TEXT NOT NULL DEFAULT '',
+      delivery_error_code TEXT NOT NULL DEFAULT '',
+      delivery_updated_at INTEGER NOT NULL DEFAULT 0
     )`);
     this.#sql.exec("CREATE INDEX IF NOT EXISTS verifications_by_status ON verifications (service, status, created_at)");
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS number_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      counters TEXT NOT NULL,
+      denied INTEGER NOT NULL DEFAULT 0,
+      allowed INTEGER NOT NULL DEFAULT 0,
+      policy TEXT
+    )`);
+    this.#sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (
+      key TEXT PRIMARY KEY,
+      request_hash TEXT NOT NULL,
+      state TEXT NOT NULL,
+      response TEXT,
+      expires_at INTEGER NOT NULL
+    )`);
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+    this.#sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', 2)");
     this.#schemaReady = true;
     this.#migrate();
   }
 
   /** Forward-only migrations, applied in the load path; `meta.schema_version` records progress. */
   #migrate(): void {
+    this.#columns.clear();
     this.#sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
     const version = (this.#sql.exec("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0]?.value as number | undefined) ?? 1;
     if (version < 2) {
@@ -733,20 +776,30 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   #addColumn(table: string, column: string, definition: string): void {
-    const exists = this.#sql.exec(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`, column).toArray().length > 0;
-    if (!exists) this.#sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    // One column listing per table per migration: this runs on every wake (the constructor), and a
+    // lookup per column cost ~8 µs each, ~100 µs per wake in the bench profile.
+    let columns = this.#columns.get(table);
+    if (!columns) {
+      columns = new Set(this.#sql.exec(`SELECT name FROM pragma_table_info('${table}')`).toArray().map((row) => row.name as string));
+      this.#columns.set(table, columns);
+    }
+    if (columns.has(column)) return;
+    this.#sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    columns.add(column);
   }
 
   #loadState(): NumberState {
     if (!this.#schemaReady) return { counters: EMPTY_COUNTERS, denied: false, allowed: false, policy: null };
     const row = this.#sql.exec("SELECT counters, denied, allowed, policy FROM number_state WHERE id = 1").toArray()[0];
     if (!row) return { counters: EMPTY_COUNTERS, denied: false, allowed: false, policy: null };
-    return {
-      counters: JSON.parse(row.counters as string) as NumberCounters,
-      denied: row.denied === 1,
-      allowed: row.allowed === 1,
-      policy: row.policy ? (JSON.parse(row.policy as string) as DoPolicy) : null,
-    };
+    // A check reads the state up to three times (transition, webhook, alarm): the row is read each
+    // time, so storage stays the only truth, but its JSON is parsed again only when it changed.
+    const parsed = this.#parsedState;
+    const counters = parsed && parsed.countersJson === row.counters ? parsed.counters : (JSON.parse(row.counters as string) as NumberCounters);
+    const policy = !row.policy ? null : parsed && parsed.policyJson === row.policy ? parsed.policy : (JSON.parse(row.policy as string) as DoPolicy);
+    this.#parsedState = { countersJson: row.counters as string, counters, policyJson: row.policy as string | null, policy };
+    // Callers spread and replace fields, never mutate them, so the parsed objects can be shared.
+    return { counters, denied: row.denied === 1, allowed: row.allowed === 1, policy };
   }
 
   #saveState(state: NumberState): void {
@@ -869,8 +922,14 @@ export class PhoneVerification extends DurableObject<Env> {
     );
     if (candidates.length === 0) return;
     const due = Math.max(Math.min(...candidates), Date.now());
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > due) await this.ctx.storage.setAlarm(due);
+    // The object is the only one setting its alarm, so once known it need not be read back on
+    // every change; after a wake, an alarm run or deleteAll() it is unknown again.
+    const current = this.#alarmAt === undefined ? await this.ctx.storage.getAlarm() : this.#alarmAt;
+    this.#alarmAt = current;
+    if (current === null || current > due) {
+      await this.ctx.storage.setAlarm(due);
+      this.#alarmAt = due;
+    }
   }
 }
 

@@ -21,14 +21,16 @@ export interface ConnectFetchHandler {
   fetch(request: Request, contextValues: ContextValues): Promise<Response>;
 }
 
+// Requests above this are refused before parsing: a verification request is tiny.
+const READ_MAX_BYTES = 64 * 1024;
+
 export function createConnectFetchHandler(routes: (router: ConnectRouter) => void): ConnectFetchHandler {
   const router = createConnectRouter({
     interceptors: [mapErrors],
     connect: true,
     grpcWeb: true,
     grpc: false,
-    // Requests above this are refused before parsing: a verification request is tiny.
-    readMaxBytes: 64 * 1024,
+    readMaxBytes: READ_MAX_BYTES,
   });
   routes(router);
   const handlers = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
@@ -37,20 +39,88 @@ export function createConnectFetchHandler(routes: (router: ConnectRouter) => voi
     async fetch(request, contextValues) {
       const handler = handlers.get(new URL(request.url).pathname)!;
       const contentType = request.headers.get("content-type") ?? "";
-      if (BINARY.test(contentType)) {
+      const binary = BINARY.test(contentType);
+      let body: Uint8Array | AsyncIterable<Uint8Array> | null = null;
+      if (binary) {
         // connect-es reports an undecodable binary body as `internal` (a 500); it is the caller's
         // error, so decode it once here and answer `invalid_argument` in the caller's protocol.
         const bytes = new Uint8Array(await request.arrayBuffer());
         const grpcWeb = contentType.startsWith("application/grpc-web");
         const problem = binaryProblem(handler, grpcWeb ? unwrapEnvelope(bytes) : bytes);
         if (problem) return invalidArgument(problem, grpcWeb);
-        request = new Request(request, { body: bytes });
+        body = bytes;
       }
-      const universal = universalServerRequestFromFetch(request, {});
-      const response = await handler({ ...universal, contextValues });
-      return universalServerResponseToFetch(response);
+      const unary = handler.method.methodKind === "unary";
+      if (unary && !binary && request.body !== null) body = await readUpTo(request.body, READ_MAX_BYTES);
+      if (!unary) {
+        if (body instanceof Uint8Array) request = new Request(request, { body });
+        const universal = universalServerRequestFromFetch(request, {});
+        return universalServerResponseToFetch(await handler({ ...universal, contextValues }));
+      }
+      // Unary calls are buffered: the body read once, the answer built as one Response. The
+      // fetch ⇄ stream adapters cost 30-160 µs per call in the bench profile (docs/performance.md).
+      const response = await handler({
+        httpVersion: "",
+        method: request.method,
+        url: request.url,
+        header: request.headers,
+        signal: request.signal,
+        body: body === null ? once() : body instanceof Uint8Array ? once(body) : body,
+        contextValues,
+      });
+      return new Response(response.body === undefined ? null : await collect(response.body), { status: response.status, headers: response.header });
     },
   };
+}
+
+async function* once(...chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* chunks;
+}
+
+/**
+ * The whole body if it is at most `max` bytes; otherwise what was read followed by the rest of the
+ * stream, so connect-es refuses it after `max` bytes exactly as it does a streamed body.
+ */
+async function readUpTo(stream: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return concat(chunks, size);
+    chunks.push(value);
+    size += value.length;
+    if (size > max) break;
+  }
+  return (async function* () {
+    yield* chunks;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  })();
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return concat(chunks, size);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 const BINARY = /^application\/(proto|grpc-web(\+proto)?)(;|$)/;
