@@ -34,7 +34,8 @@ export async function profileInWorkerd({ numbers, vars, repeats = 5 }) {
     name: "profile",
     modules: { "worker.js": readFileSync(build.bundle, "utf8") },
     modulesRoot: build.outdir,
-    objects: { PROBE: "StorageProbe", WAKE: "WakeProbe", BASELINE_WAKE: "BaselineWakeProbe" },
+    // INSIGHTS: the product's objects report events there (off the response path, as deployed).
+    objects: { PROBE: "StorageProbe", WAKE: "WakeProbe", BASELINE_WAKE: "BaselineWakeProbe", INSIGHTS: "Insights" },
     vars, // the product's configuration, for the object's own start() and check()
   });
   const ops = {
