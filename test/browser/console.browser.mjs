@@ -1,68 +1,30 @@
 // The admin console in a real browser: Debian's Chromium, driven by playwright-core, against the
 // Worker in workerd (wrangler's unstable_dev, dev mode, console provider) on a loopback port.
 // Plain JS because it runs in Node, and Node's types clash with the Workers types in tsconfig.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DESKTOP, PHONE, startHarness } from "./harness.mjs";
 
-// No fetch of the Request.cf object from cloudflare.com, no metrics: nothing leaves the machine.
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-process.env.WRANGLER_SEND_METRICS = "false";
-const { unstable_dev } = await import("wrangler");
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// Screenshots replace the committed ones in docs/screenshots only with UPDATE_SCREENSHOTS=1.
-const UPDATE = process.env.UPDATE_SCREENSHOTS === "1";
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 360, height: 780 };
 const ADMIN_TOKEN = "ev_dev_admin_token";
 const DEV_KEY = "ev_dev_local_only_key";
 
-let worker;
+let harness;
 let base;
-let context;
 let page;
-let stateDir;
-let profileDir;
 let shotDir;
-const offsite = [];
+let offsite;
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), "ev-console-state-"));
-  profileDir = await mkdtemp(join(tmpdir(), "ev-console-profile-"));
-  shotDir = UPDATE ? "docs/screenshots" : await mkdtemp(join(tmpdir(), "ev-console-shots-"));
-  worker = await unstable_dev("src/index.ts", {
-    config: "wrangler.toml",
-    env: "dev",
-    ip: "127.0.0.1",
-    port: 0,
-    persistTo: stateDir,
-    logLevel: "error",
+  harness = await startHarness({
+    name: "console",
     vars: { IP_STARTS_PER_HOUR: "1000", RANGE_SENDS_PER_HOUR: "1000" },
-    experimental: { disableExperimentalWarning: true, testMode: true },
+    clipboard: true,
+    contextOptions: { colorScheme: "light" },
   });
-  base = `http://127.0.0.1:${worker.port}`;
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: DESKTOP,
-    colorScheme: "light",
-  });
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
-  // Works offline: every request the page makes must go to the Worker.
-  context.on("request", (request) => {
-    if (!request.url().startsWith(base)) offsite.push(request.url());
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  ({ base, page, shotDir, offsite } = harness);
 });
 
 afterAll(async () => {
-  await context?.close();
-  await worker?.stop();
-  await Promise.all([stateDir, profileDir, UPDATE ? undefined : shotDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })));
+  await harness?.stop();
 });
 
 beforeEach(async () => {

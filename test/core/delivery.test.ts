@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyDelivery, type DeliveryReceipt, type DeliveryState } from "../../src/core/delivery.ts";
-import { applySendSuccess, applyStart, type StartParams } from "../../src/core/verification.ts";
+import { applySendSuccess, applyStart } from "../../src/core/verification.ts";
+import { START_PARAMS } from "./fixtures.ts";
 
 const NOW = Date.UTC(2026, 0, 1);
 const latest = (delivery: DeliveryState | null = null) => ({ messageId: "SM1", provider: "twilio", delivery });
@@ -50,23 +51,7 @@ describe("applyDelivery", () => {
 });
 
 describe("delivery on the verification record", () => {
-  const params: StartParams = {
-    service: "default",
-    to: "+14155552671",
-    codeLength: 6,
-    ttlSeconds: 600,
-    countryCode: "US",
-    lineType: "mobile",
-    externalId: "",
-    tags: {},
-    locale: "en",
-    risks: [],
-    messageEncoding: "GSM-7",
-    messageSegments: 1,
-    serviceName: "Acme",
-    channels: ["sms"],
-    fallbackAfterSeconds: 0,
-  };
+  const params = { ...START_PARAMS, fallbackAfterSeconds: 0 };
 
   it("starts with no receipt, and a new message clears the previous message's receipt", () => {
     const started = applyStart(null, params, NOW, "ve_a", new Uint8Array([1]));

@@ -1,25 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { applyCancel, applyCheck, applyStart, effectiveStatus, type StartParams } from "../../src/core/verification.ts";
+import { applyCancel, applyCheck, applyStart, effectiveStatus } from "../../src/core/verification.ts";
+import { START_PARAMS } from "./fixtures.ts";
 
 const NOW = Date.UTC(2026, 0, 1);
 const HASH = new Uint8Array([1, 2, 3]);
-const params: StartParams = {
-  service: "default",
-  to: "+14155552671",
-  codeLength: 6,
-  ttlSeconds: 600,
-  countryCode: "US",
-  lineType: "mobile",
-  externalId: "",
-  tags: {},
-  locale: "en",
-  risks: [],
-  messageEncoding: "GSM-7",
-  messageSegments: 1,
-  serviceName: "Acme",
-  channels: ["sms"],
-  fallbackAfterSeconds: 60,
-};
+const params = START_PARAMS;
 
 describe("verification state machine", () => {
   const fresh = applyStart(null, params, NOW, "ve_a", HASH);
