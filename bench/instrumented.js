@@ -20,27 +20,31 @@ export class PhoneVerification extends Product {
 
   /** Shifts every timestamp back by `ms` (as if that much time passed), then runs alarm(). */
   async benchAge(ms) {
-    const sql = this.ctx.storage.sql;
-    const hasTable = sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'verifications'").one().n > 0;
-    if (hasTable) {
-      sql.exec("UPDATE verifications SET created_at = created_at - ?1, updated_at = updated_at - ?1, expires_at = expires_at - ?1", ms);
-      // Per-number counters and idempotency records age with the rows (their windows are 24 h).
-      const state = sql.exec("SELECT counters FROM number_state WHERE id = 1").toArray()[0];
-      if (state) {
-        const c = JSON.parse(state.counters);
-        c.sendTimes = c.sendTimes.map((t) => t - ms);
-        c.failedCheckTimes = c.failedCheckTimes.map((t) => t - ms);
-        c.lockedUntil = c.lockedUntil ? c.lockedUntil - ms : 0;
-        c.lastApprovalAt = c.lastApprovalAt ? c.lastApprovalAt - ms : 0;
-        sql.exec("UPDATE number_state SET counters = ? WHERE id = 1", JSON.stringify(c));
-      }
-      sql.exec("UPDATE idempotency SET expires_at = expires_at - ?1", ms);
+    // The number's storage is KV (src/objects/phone-verification/storage.ts): records, state, keys.
+    const kv = this.ctx.storage.kv;
+    for (const [key, v] of kv.list({ prefix: "v:" })) {
+      kv.put(key, { ...v, createdAt: v.createdAt - ms, updatedAt: v.updatedAt - ms, expiresAt: v.expiresAt - ms });
+    }
+    for (const [key, record] of kv.list({ prefix: "i:" })) kv.put(key, { ...record, expiresAt: record.expiresAt - ms });
+    const state = kv.get("state");
+    if (state) {
+      const c = state.counters;
+      kv.put("state", {
+        ...state,
+        counters: {
+          ...c,
+          sendTimes: c.sendTimes.map((t) => t - ms),
+          failedCheckTimes: c.failedCheckTimes.map((t) => t - ms),
+          lockedUntil: c.lockedUntil ? c.lockedUntil - ms : 0,
+          lastApprovalAt: c.lastApprovalAt ? c.lastApprovalAt - ms : 0,
+        },
+      });
     }
     await this.alarm();
     return this.benchRows();
   }
 
-  /** Rows left in this object's user tables (SQLite internals and the runtime's _cf_ tables aside). */
+  /** Keys and rows left in this object (SQLite internals and the runtime's _cf_ tables aside). */
   benchRows() {
     const sql = this.ctx.storage.sql;
     const tables = sql
@@ -50,8 +54,9 @@ export class PhoneVerification extends Product {
     let rows = 0;
     const statuses = {};
     for (const table of tables) rows += sql.exec(`SELECT COUNT(*) AS n FROM "${table}"`).one().n;
-    if (tables.includes("verifications")) {
-      for (const row of sql.exec("SELECT status, COUNT(*) AS n FROM verifications GROUP BY status")) statuses[row.status] = row.n;
+    for (const [key, value] of this.ctx.storage.kv.list()) {
+      rows++;
+      if (key.startsWith("v:")) statuses[value.status] = (statuses[value.status] ?? 0) + 1;
     }
     return { tables, rows, statuses };
   }

@@ -397,6 +397,8 @@ async function storageOnDisk(persist) {
         .map((r) => r.name);
       result.userTables += tables.length;
       for (const table of tables) result.userRows += db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get().n;
+      // The number's object keeps its records in the synchronous KV, the runtime's _cf_KV table.
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = '_cf_KV'").get()) result.userRows += db.prepare("SELECT COUNT(*) AS n FROM _cf_KV").get().n;
       db.close();
     }
   }

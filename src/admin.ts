@@ -4,11 +4,11 @@ import { defaultService, forgetCachedKeys, hex, newServiceId, newServiceKey, reg
 import type { Config } from "./config.ts";
 import { invalidArgument, VerifyError } from "./core/errors.ts";
 import { mergeSettings, parseServiceSettings, type ServiceSettings } from "./core/service.ts";
-import type { ApiKeyRecord, ServiceRecord, WebhookAttempt } from "./service-registry.ts";
+import type { ApiKeyRecord, ServiceRecord, WebhookAttempt } from "./objects/service-registry.ts";
 import { twilioSettings } from "./compat/sids.ts";
 import type { InsightsReport, VerificationSnapshot } from "./core/insights.ts";
 import { previewTemplate, type TemplatePreview } from "./core/template-preview.ts";
-import { readInsights, readRecent } from "./insights.ts";
+import { readInsights, readRecent } from "./objects/insights.ts";
 
 export interface ServiceView {
   id: string;

@@ -4,7 +4,7 @@
 // hot path stays at one Durable Object round trip.
 import type { Config } from "./config.ts";
 import type { ServiceSettings } from "./core/service.ts";
-import type { ServiceRecord, ServiceRegistry } from "./service-registry.ts";
+import type { ServiceRecord, ServiceRegistry } from "./objects/service-registry.ts";
 import { twilioSettings } from "./compat/sids.ts";
 
 export interface Principal {

@@ -8,13 +8,13 @@ import { parsePhoneNumber } from "./core/phone.ts";
 import { applyModes, DAY_MS, ipScope, numberRuleHits, rangeOf, shardLimit, shardOf } from "./core/policy.ts";
 import { parseCheckRequest, parseStartRequest, parseVerificationId, type StartRequest } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
-import type { ListEntry, NumberLists } from "./number-lists.ts";
-import type { DoPolicy, DoResult, IdempotencyInput, NumberList, PhoneVerification, ScopeRequest, VerificationView } from "./phone-verification.ts";
+import type { ListEntry, NumberLists } from "./objects/number-lists.ts";
+import type { DoPolicy, DoResult, IdempotencyInput, NumberList, PhoneVerification, ScopeRequest, VerificationView } from "./objects/phone-verification/phone-verification.ts";
 import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import { numberLimitsFor } from "./core/service.ts";
 import { validateServiceName } from "./core/template.ts";
-import { insightsFor } from "./insights.ts";
+import { insightsFor } from "./objects/insights.ts";
 import { log } from "./log.ts";
 
 export type { VerificationView };
@@ -68,6 +68,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     templates: settings.templates ?? null,
     webhook: settings.webhookUrl && settings.webhookEvents?.length ? { serviceId: principal.serviceId, events: settings.webhookEvents } : null,
   };
+  // A check sends nothing: it carries no templates over the RPC.
+  const checkPolicy: DoPolicy = { ...policy, templates: null };
   const ruleModes = { ...config.ruleModes, ...settings.ruleModes };
   const allowedCountries = settings.allowedCountries ? new Set(settings.allowedCountries) : config.allowedCountries;
   const limits = { ...config.limits, ...settings.limits };
@@ -140,7 +142,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       const stub = request.verificationId ? byVerificationId(request.verificationId) : byNumber(to);
       const result = await stub.check({
         service,
-        policy,
+        policy: checkPolicy,
         verificationId: request.verificationId,
         to,
         code: request.code,

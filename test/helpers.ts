@@ -63,29 +63,50 @@ export function wrongCode(code: string): string {
   return [...code].map((d) => String((Number(d) + 1) % 10)).join("");
 }
 
+/** Every key the number's object holds in its KV, with its value (see src/objects/phone-verification/storage.ts). */
+export function storedEntries(state: DurableObjectState): [string, any][] {
+  return [...state.storage.kv.list()];
+}
+
+/** The object's own SQL tables (the runtime's _cf_ tables aside): none for a number's object. */
+export function userTables(state: DurableObjectState): string[] {
+  return state.storage.sql
+    .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+    .toArray()
+    .map((row) => row.name as string);
+}
+
 /**
  * Moves every stored time of the number's object back by `ms`, as if that much time had passed:
- * verification times, send and failed-check times, lock-outs. Tests of expiry, cooldowns and
- * windows use it instead of sleeping.
+ * verification times, send and failed-check times, lock-outs, idempotency records (with
+ * `idempotency: true`). Tests of expiry, cooldowns and windows use it instead of sleeping.
  */
-export async function timeTravel(to: string, ms: number, service = "default"): Promise<void> {
+export async function timeTravel(to: string, ms: number, service = "default", options: { idempotency?: boolean } = {}): Promise<void> {
   const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`${service}:${to}`));
   await runInDurableObject(stub, (_instance, state) => {
-    const sql = state.storage.sql;
-    sql.exec(
-      "UPDATE verifications SET created_at = created_at - ?, updated_at = updated_at - ?, expires_at = expires_at - ?, next_channel_at = CASE WHEN next_channel_at > 0 THEN MAX(1, next_channel_at - ?) ELSE 0 END",
-      ms,
-      ms,
-      ms,
-      ms,
-    );
-    const row = sql.exec("SELECT counters FROM number_state WHERE id = 1").toArray()[0];
-    if (!row) return;
-    const counters = JSON.parse(row.counters as string);
-    counters.sendTimes = counters.sendTimes.map((t: number) => t - ms);
-    counters.failedCheckTimes = counters.failedCheckTimes.map((t: number) => t - ms);
-    counters.lockedUntil = counters.lockedUntil ? counters.lockedUntil - ms : 0;
-    counters.lastApprovalAt = counters.lastApprovalAt ? counters.lastApprovalAt - ms : 0;
-    sql.exec("UPDATE number_state SET counters = ? WHERE id = 1", JSON.stringify(counters));
+    const kv = state.storage.kv;
+    for (const [key, value] of kv.list<any>({ prefix: "v:" })) {
+      kv.put(key, {
+        ...value,
+        createdAt: value.createdAt - ms,
+        updatedAt: value.updatedAt - ms,
+        expiresAt: value.expiresAt - ms,
+        nextChannelAt: value.nextChannelAt > 0 ? Math.max(1, value.nextChannelAt - ms) : 0,
+      });
+    }
+    if (options.idempotency) for (const [key, value] of kv.list<any>({ prefix: "i:" })) kv.put(key, { ...value, expiresAt: value.expiresAt - ms });
+    const stored = kv.get<any>("state");
+    if (!stored) return;
+    const counters = stored.counters;
+    kv.put("state", {
+      ...stored,
+      counters: {
+        ...counters,
+        sendTimes: counters.sendTimes.map((t: number) => t - ms),
+        failedCheckTimes: counters.failedCheckTimes.map((t: number) => t - ms),
+        lockedUntil: counters.lockedUntil ? counters.lockedUntil - ms : 0,
+        lastApprovalAt: counters.lastApprovalAt ? counters.lastApprovalAt - ms : 0,
+      },
+    });
   });
 }

@@ -14,10 +14,10 @@ import { cryptoRandom, generateCode, hashCode, importCodeKey } from "../../src/c
 import { newVerificationId } from "../../src/core/ids.ts";
 import { maskPhoneNumber, parsePhoneNumber } from "../../src/core/phone.ts";
 import { log } from "../../src/log.ts";
-import { PhoneVerification } from "../../src/phone-verification.ts";
+import { PhoneVerification } from "../../src/objects/phone-verification/phone-verification.ts";
 
 // The product's objects report to Insights; the profile hosts it like the deployed Worker does.
-export { Insights } from "../../src/insights.ts";
+export { Insights } from "../../src/objects/insights.ts";
 import { CheckVerificationRequestSchema, StartVerificationRequestSchema, StartVerificationResponseSchema } from "../../src/gen/verify/v1/verification_pb.ts";
 import { kVerifier, verificationMessage, verificationServiceRoutes } from "../../src/rpc/verification-service.ts";
 import { createVerifier, type VerificationView } from "../../src/verifier.ts";

@@ -6,7 +6,7 @@ import type { AppEnv } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { objectIdOf } from "../core/ids.ts";
 import { log } from "../log.ts";
-import type { DeliveryRecordOutcome, PhoneVerification } from "../phone-verification.ts";
+import type { DeliveryRecordOutcome, PhoneVerification } from "../objects/phone-verification/phone-verification.ts";
 import { RECEIPT_VENDORS, receiptSecrets, type CallbackRequest } from "../sms/receipts/index.ts";
 import type { ErrorBody } from "./errors.ts";
 

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app.ts";
 import type { Config } from "../config.ts";
-import { devOutbox } from "../dev-outbox.ts";
+import { devOutbox } from "../objects/dev-outbox.ts";
 
 /** True when messages go to the console provider (and so to the outbox) in local development. */
 export function devOutboxEnabled(config: Config): boolean {

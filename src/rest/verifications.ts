@@ -5,7 +5,7 @@ import { parseCheckRequest, parseIdempotencyKey, parseStartRequest } from "../co
 import type { AppEnv } from "../app.ts";
 import type { CallOptions } from "../verifier.ts";
 import { checkBody } from "./validate.ts";
-import { verificationJson } from "./views.ts";
+import { verificationJson } from "../core/verification-json.ts";
 
 /** Reads a JSON object body; anything else is the caller's error (400), never a 500. */
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {

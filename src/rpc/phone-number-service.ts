@@ -4,7 +4,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { NumberList, PhoneNumberService } from "../gen/verify/v1/phone_number_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ListEntrySchema } from "../gen/verify/v1/phone_number_pb.ts";
-import type { ListEntry } from "../number-lists.ts";
+import type { ListEntry } from "../objects/number-lists.ts";
 import { verifierOf } from "./verification-service.ts";
 
 const LIST_NAMES: Record<NumberList, string> = {

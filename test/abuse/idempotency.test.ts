@@ -69,7 +69,7 @@ describe("idempotency keys", () => {
     const key = crypto.randomUUID();
     expect((await call("POST", "/v1/verifications", { to, codeLength: 7 }, { "idempotency-key": key })).status).toBe(429);
     const rows = await runInDurableObject(env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`)), (_i, state) =>
-      state.storage.sql.exec("SELECT COUNT(*) AS n FROM idempotency").one().n,
+      [...state.storage.kv.list({ prefix: "i:" })].length,
     );
     expect(rows).toBe(0);
   });
@@ -84,11 +84,11 @@ describe("idempotency keys", () => {
     await pending;
     const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`));
     const stored = await runInDurableObject(stub, (_i, state) => ({
-      verifications: state.storage.sql.exec("SELECT status, send_attempts FROM verifications").toArray(),
-      counters: JSON.parse(state.storage.sql.exec("SELECT counters FROM number_state").one().counters as string),
-      keys: state.storage.sql.exec("SELECT state FROM idempotency").toArray(),
+      verifications: [...state.storage.kv.list<{ status: string; sendAttempts: number }>({ prefix: "v:" })].map(([, v]) => ({ status: v.status, sendAttempts: v.sendAttempts })),
+      counters: state.storage.kv.get<{ counters: { sendTimes: number[] } }>("state")!.counters,
+      keys: [...state.storage.kv.list<{ state: string }>({ prefix: "i:" })].map(([, k]) => ({ state: k.state })),
     }));
-    expect(stored.verifications).toEqual([{ status: "pending", send_attempts: 1 }]);
+    expect(stored.verifications).toEqual([{ status: "pending", sendAttempts: 1 }]);
     expect(stored.counters.sendTimes).toHaveLength(1);
     expect(stored.keys).toEqual([{ state: "in_progress" }]);
     // The retry with the same key does not run a second send while the original may still be live.

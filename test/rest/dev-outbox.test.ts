@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
-import { DevOutbox, devOutbox, OUTBOX_SIZE } from "../../src/dev-outbox.ts";
+import { DevOutbox, devOutbox, OUTBOX_SIZE } from "../../src/objects/dev-outbox.ts";
 import { DEV_KEY, json } from "../helpers.ts";
 
 const app = createApp();

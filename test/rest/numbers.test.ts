@@ -5,7 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { NumberList, PhoneNumberService } from "../../src/gen/verify/v1/phone_number_pb.ts";
-import { call, DEV_KEY, json, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
+import { call, DEV_KEY, json, latestCode, messagesTo, storedEntries, timeTravel, uniqueNumber, userTables, wrongCode } from "../helpers.ts";
 
 const workerFetch: typeof fetch = (input, init) => exports.default.fetch(new Request(input as RequestInfo, { ...init, redirect: "manual" }));
 const numbers = createClient(PhoneNumberService, createConnectTransport({ baseUrl: "http://x", fetch: workerFetch }));
@@ -71,10 +71,11 @@ describe("erasure", () => {
     expect(erased.status).toBe(200);
     expect(await json(erased)).toMatchObject({ phoneNumber: to, verificationsDeleted: 1 });
     expect((await call("GET", `/v1/verifications/${v.id}`)).status).toBe(404);
-    const tables = await runInDurableObject(env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`)), (_i, state) =>
-      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray(),
-    );
-    expect(tables).toEqual([]);
+    const held = await runInDurableObject(env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`)), (_i, state) => [
+      storedEntries(state),
+      userTables(state),
+    ]);
+    expect(held).toEqual([[], []]);
     const listed = await json(await call("GET", "/v1/lists/deny?pageSize=1000"));
     expect(listed.entries.map((e: { phoneNumber: string }) => e.phoneNumber)).not.toContain(to);
     // Counters went too: no cooldown, no deny.
@@ -93,15 +94,9 @@ describe("storage stays bounded", () => {
       await timeTravel(to, 11 * 60_000);
     }
     const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`));
-    await timeTravel(to, 8 * 86_400_000);
-    await runInDurableObject(stub, (_i, state) => {
-      // Idempotency records keep their own 24 h clock; age them with the rest.
-      state.storage.sql.exec("UPDATE idempotency SET expires_at = expires_at - ?", 8 * 86_400_000);
-    });
+    // Idempotency records keep their own 24 h clock; age them with the rest.
+    await timeTravel(to, 8 * 86_400_000, "default", { idempotency: true });
     await runInDurableObject(stub, (instance) => (instance as unknown as { alarm(): Promise<void> }).alarm());
-    const tables = await runInDurableObject(stub, (_i, state) =>
-      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray(),
-    );
-    expect(tables).toEqual([]);
+    expect(await runInDurableObject(stub, (_i, state) => [storedEntries(state), userTables(state)])).toEqual([[], []]);
   });
 });

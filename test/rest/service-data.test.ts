@@ -4,7 +4,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAY_MS, dayOf, type InsightEvent } from "../../src/core/insights.ts";
-import { INSIGHTS_SHARDS, type Insights } from "../../src/insights.ts";
+import { INSIGHTS_SHARDS, type Insights } from "../../src/objects/insights.ts";
 import { call, DEV_KEY, fakeTwilioBehaviour, json, latestCode, messagesTo, uniqueNumber } from "../helpers.ts";
 import { PUBLIC_BASE_URL, twilioCallback } from "../sms/receipts/signers.ts";
 

@@ -86,7 +86,7 @@ describe("webhooks", () => {
     const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`${service.id}:${to}`));
     const age = async () =>
       runInDurableObject(stub, (_i, state) => {
-        state.storage.sql.exec("UPDATE webhook_outbox SET next_attempt_at = 1");
+        for (const [key, event] of state.storage.kv.list<{ nextAttemptAt: number }>({ prefix: "w:" })) state.storage.kv.put(key, { ...event, nextAttemptAt: 1 });
       });
     let got = await waitFor(name, 1, to, service.id);
     expect(got).toHaveLength(1);
@@ -100,7 +100,7 @@ describe("webhooks", () => {
     expect(got.map((d) => d.answered)).toEqual([500, 500, 204]);
     expect(new Set(got.map((d) => d.headers["webhook-id"])).size).toBe(1);
     // Delivered: the outbox is empty.
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM webhook_outbox").one().n)).toBe(0);
+    expect(await runInDurableObject(stub, (_i, state) => [...state.storage.kv.list({ prefix: "w:" })].length)).toBe(0);
     const { attempts } = await json(await call("GET", `/v1/services/${service.id}/webhook-attempts`, undefined, ADMIN));
     expect(attempts.map((a: { statusCode: number; attempt: number }) => [a.attempt, a.statusCode])).toEqual([
       [3, 204],

@@ -1,6 +1,9 @@
-// Verification → REST JSON: camelCase like the proto JSON mapping, statuses as lowercase words,
+// Verification → JSON (the REST body and webhook payloads): camelCase like the proto JSON mapping, statuses as lowercase words,
 // times as RFC 3339. Never includes a code or its hash (VerificationView has none).
-import type { VerificationView } from "../verifier.ts";
+import type { VerificationRecord } from "./verification.ts";
+
+/** What leaves the number's object: a verification without its code hash. */
+export type VerificationView = Omit<VerificationRecord, "codeHash">;
 
 export interface VerificationJson {
   id: string;

@@ -2,23 +2,19 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, json, latestCode, timeTravel } from "./helpers.ts";
-import { uniqueNumber } from "./helpers.ts";
+import { call, json, latestCode, timeTravel } from "../../helpers.ts";
+import { storedEntries, uniqueNumber, userTables } from "../../helpers.ts";
 
 const namespace = env.PHONE_VERIFICATION;
 const stubFor = (to: string) => namespace.get(namespace.idFromName(`default:${to}`));
 
 
-/** Every row of every table in the number's object, as text (blobs as hex and as bytes). */
+/** Every key and value in the number's object (KV and any SQL table), as text (bytes as hex). */
 async function dumpStorage(to: string): Promise<string> {
   return runInDurableObject(stubFor(to), (_instance, state) => {
-    const tables = state.storage.sql
-      .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
-      .toArray()
-      .map((row) => row.name as string);
-    const rows = Object.fromEntries(tables.map((table) => [table, state.storage.sql.exec(`SELECT * FROM "${table}"`).toArray()]));
-    return JSON.stringify(rows, (_k, v) =>
-      v instanceof ArrayBuffer ? [...new Uint8Array(v)].map((b) => b.toString(16).padStart(2, "0")).join("") : v,
+    const rows = Object.fromEntries(userTables(state).map((table) => [table, state.storage.sql.exec(`SELECT * FROM "${table}"`).toArray()]));
+    return JSON.stringify({ kv: storedEntries(state), rows }, (_k, v) =>
+      v instanceof ArrayBuffer || v instanceof Uint8Array ? [...new Uint8Array(v instanceof Uint8Array ? v : v)].map((b) => b.toString(16).padStart(2, "0")).join("") : v,
     );
   });
 }
@@ -46,13 +42,13 @@ describe("PhoneVerification Durable Object", () => {
     const code = await latestCode(to);
     await call("POST", "/v1/verifications/check", { verificationId: v.id, code: code.replace(/./, (d) => String((Number(d) + 1) % 10)) });
     const stored = await dumpStorage(to);
-    // Every table: verifications, counters, idempotency records (stored responses), outbox.
-    expect(stored).toContain("idempotency");
+    // Every key: verifications, counters, idempotency records (stored responses), outboxes.
+    expect(stored).toContain('"i:');
     expect(stored).not.toContain(code);
     expect(stored).toContain(v.id);
     await call("POST", "/v1/verifications/check", { verificationId: v.id, code });
-    const rows = await runInDurableObject(stubFor(to), (_i, state) => state.storage.sql.exec("SELECT code_hash FROM verifications").toArray());
-    expect(rows).toEqual([{ code_hash: null }]);
+    const records = await runInDurableObject(stubFor(to), (_i, state) => [...state.storage.kv.list<{ codeHash: unknown }>({ prefix: "v:" })]);
+    expect(records.map(([, record]) => record.codeHash)).toEqual([null]);
   });
 
   it("survives a restart mid-flow: the verification and its counters are in storage", async () => {
@@ -78,11 +74,8 @@ describe("PhoneVerification Durable Object", () => {
     await timeTravel(to, 2 * 86_400_000);
     expect(await runDurableObjectAlarm(stubFor(to))).toBe(true);
     expect((await call("GET", `/v1/verifications/${v.id}`)).status).toBe(404);
-    // deleteAll() dropped every table; the lookup above did not recreate any.
-    const tables = await runInDurableObject(stubFor(to), (_i, state) =>
-      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray(),
-    );
-    expect(tables).toEqual([]);
+    // deleteAll() dropped every key; the lookup above wrote none.
+    expect(await runInDurableObject(stubFor(to), (_i, state) => [storedEntries(state), userTables(state)])).toEqual([[], []]);
     expect(await runInDurableObject(stubFor(to), (_i, state) => state.storage.getAlarm())).toBeNull();
     // And the object works again afterwards.
     expect((await call("POST", "/v1/verifications", { to })).status).toBe(201);

@@ -1,13 +1,14 @@
-// Webhook events, delivered at least once: an event is written to the number's Durable Object in
-// the same synchronous step as the state change that caused it, and the object's alarm posts it,
+// Webhook events, delivered at least once: an event is written to the number's Durable Object (KV)
+// in the same synchronous step as the state change that caused it, and the object's alarm posts it,
 // signed per Standard Webhooks, retrying with exponential backoff for 24 hours under one stable id.
 // Payloads carry the verification as the REST API shows it: never a code.
 import { Webhook } from "standardwebhooks";
-import { registryOf } from "./auth.ts";
-import { toBase64Url } from "./core/ids.ts";
-import type { WebhookEvent } from "./core/service.ts";
-import { log } from "./log.ts";
-import type { ServiceRecord } from "./service-registry.ts";
+import { registryOf } from "../../auth.ts";
+import { toBase64Url } from "../../core/ids.ts";
+import type { WebhookEvent } from "../../core/service.ts";
+import { log } from "../../log.ts";
+import type { ServiceRecord } from "../service-registry.ts";
+import type { NumberStore, OutboxEvent } from "./storage.ts";
 
 /** Seconds to wait after attempt n (1-based); the last value repeats until 24 h have passed. */
 const BACKOFF_SECONDS = [5, 30, 120, 300, 900, 1800, 3600, 7200, 14_400];
@@ -18,42 +19,14 @@ const BATCH = 25;
 /** Longer than every delivery of a batch can take; an object that dies mid-batch retries after it. */
 const CLAIM_MS = BATCH * DELIVERY_TIMEOUT_MS + 30_000;
 
-export interface OutboxEvent {
-  id: string;
-  type: WebhookEvent;
-  serviceId: string;
-  payload: string;
-  createdAt: number;
-  attempts: number;
-  nextAttemptAt: number;
-}
-
-export function createOutboxTable(sql: SqlStorage): void {
-  sql.exec(`CREATE TABLE IF NOT EXISTS webhook_outbox (
-    id TEXT PRIMARY KEY, type TEXT NOT NULL, service_id TEXT NOT NULL, payload TEXT NOT NULL,
-    created_at INTEGER NOT NULL, attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL)`);
-}
-
 /** Writes an event for delivery (synchronously, next to the state change that caused it). */
-export function enqueueEvent(sql: SqlStorage, event: { type: WebhookEvent; serviceId: string; data: unknown; now: number }): string {
+export function enqueueEvent(store: NumberStore, event: { type: WebhookEvent; serviceId: string; data: unknown; now: number }): string {
   const idBytes = new Uint8Array(16);
   crypto.getRandomValues(idBytes);
   const id = `msg_${toBase64Url(idBytes)}`;
   const payload = JSON.stringify({ type: event.type, timestamp: new Date(event.now).toISOString(), data: event.data });
-  sql.exec(
-    "INSERT INTO webhook_outbox (id, type, service_id, payload, created_at, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
-    id,
-    event.type,
-    event.serviceId,
-    payload,
-    event.now,
-    event.now,
-  );
+  store.saveOutboxEvent({ id, type: event.type, serviceId: event.serviceId, payload, createdAt: event.now, attempts: 0, nextAttemptAt: event.now });
   return id;
-}
-
-export function nextOutboxAttempt(sql: SqlStorage): number | null {
-  return (sql.exec("SELECT MIN(next_attempt_at) AS t FROM webhook_outbox").one().t as number | null) ?? null;
 }
 
 const serviceCache = new Map<string, { record: ServiceRecord | null; expiresAt: number }>();
@@ -70,26 +43,21 @@ async function serviceFor(env: Env, serviceId: string): Promise<ServiceRecord | 
  * Posts the due events. The URL, subscription and signing secret are read from the service at
  * delivery time, so a rotated secret or changed URL applies to retries too; the id stays.
  */
-export async function deliverDueEvents(sql: SqlStorage, env: Env, ctx: DurableObjectState, fetchFn: typeof fetch = fetch): Promise<void> {
+export async function deliverDueEvents(store: NumberStore, env: Env, ctx: DurableObjectState, fetchFn: typeof fetch = fetch): Promise<void> {
   const now = Date.now();
-  const due = sql.exec("SELECT * FROM webhook_outbox WHERE next_attempt_at <= ? ORDER BY created_at LIMIT ?", now, BATCH).toArray();
+  const due = store
+    .outbox()
+    .filter((event) => event.nextAttemptAt <= now)
+    .sort((a, b) => a.createdAt - b.createdAt)
+    .slice(0, BATCH);
   // Claim the batch before the first await: an alarm retried or run alongside this one must not
   // post the same events again while these requests are in flight.
-  for (const row of due) sql.exec("UPDATE webhook_outbox SET next_attempt_at = ? WHERE id = ?", now + CLAIM_MS, row.id);
-  for (const row of due) {
-    const event: OutboxEvent = {
-      id: row.id as string,
-      type: row.type as WebhookEvent,
-      serviceId: row.service_id as string,
-      payload: row.payload as string,
-      createdAt: row.created_at as number,
-      attempts: row.attempts as number,
-      nextAttemptAt: row.next_attempt_at as number,
-    };
+  for (const event of due) store.saveOutboxEvent({ ...event, nextAttemptAt: now + CLAIM_MS });
+  for (const event of due) {
     const service = await serviceFor(env, event.serviceId);
     const url = service?.settings.webhookUrl;
     if (!service || !url || !(service.settings.webhookEvents ?? []).includes(event.type)) {
-      sql.exec("DELETE FROM webhook_outbox WHERE id = ?", event.id);
+      store.deleteOutboxEvent(event.id);
       continue;
     }
     const attempt = event.attempts + 1;
@@ -124,11 +92,11 @@ export async function deliverDueEvents(sql: SqlStorage, env: Env, ctx: DurableOb
     const delivered = statusCode >= 200 && statusCode < 300;
     const after = Date.now();
     if (delivered || after - event.createdAt >= WEBHOOK_GIVE_UP_MS) {
-      sql.exec("DELETE FROM webhook_outbox WHERE id = ?", event.id);
+      store.deleteOutboxEvent(event.id);
       if (!delivered) log("warn", "webhook.given_up", { eventId: event.id, type: event.type, attempts: attempt });
     } else {
       const wait = BACKOFF_SECONDS[Math.min(attempt - 1, BACKOFF_SECONDS.length - 1)]! * 1000;
-      sql.exec("UPDATE webhook_outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?", attempt, after + wait, event.id);
+      store.saveOutboxEvent({ ...event, attempts: attempt, nextAttemptAt: after + wait });
     }
     ctx.waitUntil(
       registryOf(env)

@@ -3,7 +3,7 @@
 // busy service never sits on a single object; readers sum the shards (every aggregate adds up).
 // Holds masked numbers only, never a code; an alarm deletes what is older than RETENTION_DAYS.
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "./config.ts";
+import { loadConfig } from "../config.ts";
 import {
   COUNTED_OUTCOMES,
   DAY_MS,
@@ -15,9 +15,9 @@ import {
   type InsightsReport,
   type ShardAggregates,
   type VerificationSnapshot,
-} from "./core/insights.ts";
-import { shardOf } from "./core/policy.ts";
-import { log } from "./log.ts";
+} from "../core/insights.ts";
+import { shardOf } from "../core/policy.ts";
+import { log } from "../log.ts";
 
 /**
  * Objects per service. A start reports about three events (started, sent, outcome): at 1,000

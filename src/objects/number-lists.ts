@@ -2,7 +2,7 @@
 // that is enforced lives in each number's own object (no extra round trip on the hot path); this
 // index is written alongside it on the rare admin call and read only by list requests.
 import { DurableObject } from "cloudflare:workers";
-import type { NumberList } from "./phone-verification.ts";
+import type { NumberList } from "./phone-verification/phone-verification.ts";
 
 export interface ListEntry {
   list: NumberList;

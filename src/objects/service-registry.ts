@@ -3,8 +3,8 @@
 // through a per-isolate cache that lives at most 30 s (so a revocation takes effect within 60 s),
 // and only a cache miss reaches this object.
 import { DurableObject } from "cloudflare:workers";
-import { toBase64Url } from "./core/ids.ts";
-import type { ServiceSettings } from "./core/service.ts";
+import { toBase64Url } from "../core/ids.ts";
+import type { ServiceSettings } from "../core/service.ts";
 
 export interface ServiceRecord {
   id: string;

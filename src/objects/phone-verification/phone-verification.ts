@@ -1,0 +1,665 @@
+// Durable Object per (service, phone number): the only place that decides anything about that
+// number. Orchestration only: load (storage.ts) → pure core transition (src/core) → persist in one
+// synchronous step → only then the provider fetch → record its outcome. Webhooks, insights and
+// expiry leave through the object's alarm. Helpers are #private: every public method is an RPC.
+import { DurableObject } from "cloudflare:workers";
+import { loadConfig, type Config } from "../../config.ts";
+import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from "../../core/codes.ts";
+import { applyDelivery, type DeliveryReceipt, type DeliveryStatus } from "../../core/delivery.ts";
+import type { Refusal } from "../../core/errors.ts";
+import { newVerificationId } from "../../core/ids.ts";
+import { insightEvent, type InsightKind } from "../../core/insights.ts";
+import { catalogForTemplates } from "../../core/locales.ts";
+import { renderMessage } from "../../core/message.ts";
+import { maskPhoneNumber } from "../../core/phone.ts";
+import {
+  DAY_MS,
+  evaluateCheck,
+  evaluateSend,
+  pruneCounters,
+  recordApproval,
+  recordFailedCheck,
+  recordSend,
+  refundSend,
+  type NumberCounters,
+  type NumberLimits,
+  type Risk,
+  type RuleMode,
+} from "../../core/policy.ts";
+import type { WebhookEvent } from "../../core/service.ts";
+import { verificationJson, type VerificationView } from "../../core/verification-json.ts";
+import {
+  applyCancel,
+  applyChannelFallback,
+  applyCheck,
+  applySendFailure,
+  applySendSuccess,
+  applyStart,
+  dueFallbackChannel,
+  effectiveStatus,
+  endChannelWorkflow,
+  expireIfDue,
+  isLive,
+  type Channel,
+  type CheckStatus,
+  type StartParams,
+  type VerificationRecord,
+} from "../../core/verification.ts";
+import { renderVoiceTwiml } from "../../core/voice.ts";
+import type { CodeBindings } from "../../core/webotp.ts";
+import { log } from "../../log.ts";
+import { createChannelSenders } from "../../sms/index.ts";
+import { callbackUrlsFor } from "../../sms/receipts/index.ts";
+import { DeliveryFailedError, sendWithRetry } from "../../sms/retry.ts";
+import type { SmsSender } from "../../sms/sender.ts";
+import { devOutbox } from "../dev-outbox.ts";
+import { insightsFor } from "../insights.ts";
+import { idempotent, type DoResult, type IdempotencyInput } from "./idempotency.ts";
+import { deliverDueEvents, enqueueEvent } from "./outbox.ts";
+import { releaseScopes, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
+import { NumberStore, type StoredPolicy } from "./storage.ts";
+
+export type { DoResult, IdempotencyInput, ScopeRequest, VerificationView };
+
+/** The calling service's settings that the object applies (resolved by the Worker per request). */
+export interface DoPolicy {
+  maxCheckAttempts: number;
+  numberLimits: NumberLimits;
+  /** The service's own per-locale templates; null uses the deployment's catalog (a check sends none). */
+  templates: Record<string, string> | null;
+  /** The events the service subscribes to; null when it has no webhook. */
+  webhook: { serviceId: string; events: WebhookEvent[] } | null;
+}
+
+export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "messageSegments"> {
+  policy: DoPolicy;
+  /** A test number's fixed code: no SMS is sent and no budget used; everything else applies. */
+  testCode: string | null;
+  serviceName: string;
+  /** WebOTP / app-hash lines appended to the message. */
+  bindings: CodeBindings;
+  scopes: ScopeRequest[];
+  denyListMode: RuleMode;
+  idempotency?: IdempotencyInput;
+}
+
+export interface DoCheckInput {
+  service: string;
+  policy: DoPolicy;
+  verificationId: string;
+  /** E.164; when given with an id it must match, alone it selects the latest pending verification. */
+  to: string;
+  code: string;
+  idempotency?: IdempotencyInput;
+}
+
+export interface DoLookupInput {
+  service: string;
+  verificationId: string;
+  idempotency?: IdempotencyInput;
+  /** Needed by cancel (webhooks); a get does without. */
+  policy?: DoPolicy;
+}
+
+export type NumberList = "deny" | "allow";
+
+export interface DoDeliveryInput extends DeliveryReceipt {
+  verificationId: string;
+  /** Epoch ms the receipt arrived. */
+  at: number;
+}
+
+export type DeliveryRecordOutcome =
+  | { outcome: "applied"; status: DeliveryStatus }
+  | { outcome: "ignored"; reason: string }
+  | { outcome: "not_found" };
+
+/** Receipts that arrived while their message's send was still in flight (the id was not yet known). */
+interface InflightSend {
+  sends: number;
+  early: DoDeliveryInput[];
+}
+const MAX_EARLY_RECEIPTS = 20;
+/**
+ * Insights are reported by the alarm, this long after the first unreported change: one RPC for a
+ * whole start → send → approval instead of one per event. The console lags by about this much.
+ */
+export const INSIGHTS_FLUSH_MS = 2_000;
+/** After a failed report, the next try. */
+const INSIGHTS_RETRY_MS = 30_000;
+
+const STATUS_EVENTS: Partial<Record<VerificationRecord["status"], WebhookEvent>> = {
+  approved: "verification.approved",
+  expired: "verification.expired",
+  canceled: "verification.canceled",
+  max_attempts_reached: "verification.max_attempts_reached",
+  failed: "verification.failed",
+};
+
+export class PhoneVerification extends DurableObject<Env> {
+  readonly #store: NumberStore;
+  // Serialises state transitions: input gates only hold across storage calls, and scope calls are
+  // async, so without this two starts could both see "no live verification".
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #senders = new Map<Channel, SmsSender[]>();
+  /** Requests under way per idempotency key, so concurrent duplicates wait for the original. */
+  readonly #inflight = new Map<string, Promise<DoResult<unknown>>>();
+  // A vendor can report on a message before its send call has returned the message id to us; such
+  // receipts wait here (in memory: the window exists only while this object awaits the send).
+  readonly #sending = new Map<string, InflightSend>();
+  /** The alarm this object last set (undefined: not known, ask storage; null: none). */
+  #alarmAt: number | null | undefined = undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new NumberStore(ctx.storage);
+  }
+
+  async start(input: DoStartInput): Promise<DoResult<VerificationView>> {
+    return this.#idempotent(input.idempotency, () => this.#start(input));
+  }
+
+  async check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
+    return this.#idempotent(input.idempotency, () => this.#check(input));
+  }
+
+  async get(input: DoLookupInput): Promise<DoResult<VerificationView>> {
+    const record = this.#store.verification(input.verificationId);
+    if (!record || record.service !== input.service) return notFound("verificationId: no such verification");
+    return { ok: true, value: { ...view(record), status: effectiveStatus(record, Date.now()) } };
+  }
+
+  async cancel(input: DoLookupInput): Promise<DoResult<VerificationView>> {
+    return this.#idempotent(input.idempotency, () =>
+      this.#exclusive(async () => {
+        const record = this.#store.verification(input.verificationId);
+        if (!record || record.service !== input.service) return notFound("verificationId: no such verification");
+        const now = Date.now();
+        const outcome = applyCancel(record, now);
+        if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
+        if (outcome.changed) {
+          this.#store.saveVerification(outcome.record);
+          this.#emit(input.policy?.webhook ?? this.#store.policy()?.webhook ?? null, "verification.canceled", outcome.record, now);
+          this.#report("canceled", outcome.record, now);
+          await this.#alarmNoLaterThan(this.#dueOf(outcome.record));
+        }
+        return { ok: true, value: view(outcome.record) } as const;
+      }),
+    );
+  }
+
+  /**
+   * Records a verified delivery receipt. Not scoped by service: the caller proved the receipt came
+   * from the provider, and the verification id it names is unguessable. Only the latest message's
+   * receipts count, and a final state is never replaced (core/delivery.ts).
+   */
+  async recordDelivery(input: DoDeliveryInput): Promise<DeliveryRecordOutcome> {
+    return this.#exclusive(async () => {
+      const record = this.#store.verification(input.verificationId);
+      if (!record) return { outcome: "not_found" } as const;
+      const result = applyDelivery(record, input, input.at);
+      if (result.kind === "applied") {
+        const now = Date.now();
+        const updated = { ...record, delivery: result.delivery };
+        this.#store.saveVerification(updated);
+        this.#emit(this.#store.policy()?.webhook ?? null, "delivery.updated", updated, now);
+        this.#report("delivery", updated, now);
+        await this.#alarmNoLaterThan(this.#dueOf(updated));
+        return { outcome: "applied", status: result.delivery.status } as const;
+      }
+      const inflight = this.#sending.get(record.id);
+      if (result.reason === "other_message" && inflight && inflight.early.length < MAX_EARLY_RECEIPTS) {
+        inflight.early.push(input);
+        return { outcome: "ignored", reason: "send_in_flight" } as const;
+      }
+      return { outcome: "ignored", reason: result.reason } as const;
+    });
+  }
+
+  /** Puts the number on (or takes it off) the service's deny or allow list. */
+  async setListed(input: { list: NumberList; listed: boolean }): Promise<void> {
+    await this.#exclusive(async () => {
+      const state = this.#store.state();
+      const key = input.list === "deny" ? "denied" : "allowed";
+      if (state[key] === input.listed) return;
+      this.#store.saveState({ ...state, [key]: input.listed });
+      // Taking a number off a list may leave nothing: the alarm then frees the object.
+      if (!input.listed) await this.#alarmNoLaterThan(Date.now());
+    });
+  }
+
+  /** Deletes everything held about this number (privacy erasure). Returns how many verifications went. */
+  async erase(): Promise<{ verifications: number }> {
+    return this.#exclusive(async () => {
+      const records = this.#store.verifications();
+      // Counts first (they hold nobody's data and must stay exact), then the recent rows go.
+      await this.#flushInsights();
+      if (records.length > 0) await insightsFor(this.env, records[0]!.service, records[0]!.to).forget(records.map((r) => r.id));
+      await this.ctx.storage.deleteAll();
+      this.#store.reset();
+      this.#alarmAt = undefined;
+      return { verifications: records.length };
+    });
+  }
+
+  /**
+   * Expires due verifications, runs due channel fallbacks, posts due webhooks, reports insights,
+   * deletes what is past retention, and frees an empty object. Then sets the next alarm.
+   */
+  override async alarm(): Promise<void> {
+    const config = loadConfig(this.env);
+    this.#alarmAt = null; // this run consumed it
+    const fallbacks = await this.#exclusive(async (): Promise<string[]> => {
+      const now = Date.now();
+      const webhook = this.#store.policy()?.webhook ?? null;
+      const due: string[] = [];
+      for (const record of this.#store.verifications()) {
+        if (record.status !== "pending" && record.updatedAt <= now - config.retentionDays * DAY_MS) {
+          this.#store.deleteVerification(record.id);
+          continue;
+        }
+        const expired = expireIfDue(record, now);
+        if (expired) {
+          this.#store.saveVerification(expired);
+          this.#emit(webhook, "verification.expired", expired, now);
+          this.#report("expired", expired, now);
+        } else if (record.status === "pending" && record.nextChannelAt > 0 && record.nextChannelAt <= now) {
+          due.push(record.id);
+        }
+      }
+      for (const [key, record] of this.#store.idempotencyRecords()) if (record.expiresAt <= now) this.#store.deleteIdempotency(key);
+      return due;
+    });
+    // Outside the exclusive section: each step takes it itself, and releases it for the send.
+    for (const id of fallbacks) await this.#channelFallback(config, id);
+    // Webhook posts and the insights report run outside it too: a slow receiver must not hold the number.
+    await deliverDueEvents(this.#store, this.env, this.ctx);
+    await this.#flushInsights();
+    await this.#exclusive(() => this.#scheduleNext(config));
+  }
+
+  async #start(input: DoStartInput): Promise<DoResult<VerificationView>> {
+    const config = loadConfig(this.env);
+    let body = "";
+    const reservation = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] }>> => {
+      const state = this.#store.state();
+      const risks: Risk[] = [...input.risks];
+      if (state.denied && input.denyListMode !== "off") {
+        if (input.denyListMode === "enforce") return refusal("rule_refused", "to: this number is on the deny list", "deny_list");
+        risks.push("deny_list");
+      }
+      const counters = pruneCounters(state.counters, Date.now());
+      const refused = evaluateSend(counters, Date.now(), input.policy.numberLimits);
+      if (refused) return { ok: false, refusal: refused };
+
+      // Cross-number limits, counted in parallel. The allow list skips velocity, never the budget.
+      const taken = await takeScopes(this.env, state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes);
+      if (!taken.ok) return taken;
+      risks.push(...taken.value.monitored);
+
+      // Everything below is synchronous but the MAC (no I/O): the writes land in one commit.
+      const now = Date.now();
+      const live = this.#latestPending(input.service);
+      const reuse = live && isLive(live, now) ? live : null;
+      const expiredLive = live && !reuse ? expireIfDue(live, now) : null;
+      const id = reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
+      const code = input.testCode ?? generateCode(input.codeLength, cryptoRandom);
+      const codeHash = await hashCode(await importCodeKey(config.codeSecret), id, code);
+      const message = this.#render(input.policy.templates, input.channels[0]!, {
+        code,
+        locale: input.locale,
+        serviceName: input.serviceName,
+        ttlSeconds: input.ttlSeconds,
+        bindings: input.bindings,
+      });
+      // From here the code exists only inside `body`, which goes to the provider and nowhere else.
+      body = message.body;
+      const params = { ...input, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
+      let record = applyStart(reuse, params, now, id, codeHash);
+      if (input.testCode !== null) {
+        // A test number: nothing is sent, so the outcome is known now.
+        record = { ...applySendSuccess(record, `test_${record.sendAttempts}`, "test", now), test: true };
+        body = "";
+      }
+      // Persisted before the provider call: a concurrent start sees this send and its cooldown.
+      if (expiredLive) this.#store.saveVerification(expiredLive);
+      this.#store.saveVerification(record);
+      this.#store.saveState({ ...state, counters: recordSend(counters, now), latestId: record.id });
+      // What the alarm needs without a request: the webhook for expiries, limits and templates for a fallback.
+      this.#store.rememberPolicy(storedPolicy(input.policy, record.channels.length > 1));
+      this.#emit(input.policy.webhook, "verification.started", record, now);
+      this.#report("started", record, now);
+      await this.#alarmNoLaterThan(this.#dueOf(record));
+      return { ok: true, value: { record, sentAt: now, taken: taken.value.units } };
+    });
+    if (!reservation.ok) return reservation;
+    const { record: reserved, sentAt, taken } = reservation.value;
+    if (input.testCode !== null) return { ok: true, value: view(reserved) };
+    return { ok: true, value: view(await this.#deliver(config, reserved, body, sentAt, taken, input.policy.webhook)) };
+  }
+
+  /**
+   * Sends `body` on the record's current channel (retries, failover), then records the outcome:
+   * a definite failure gives back the send allowance and scope units; only the outcome of the
+   * record's latest send is written (a newer start may have replaced it meanwhile).
+   */
+  async #deliver(
+    config: Config,
+    reserved: VerificationRecord,
+    body: string,
+    sentAt: number,
+    taken: TakenUnit[],
+    webhook: DoPolicy["webhook"],
+  ): Promise<VerificationRecord> {
+    const inflight = this.#sending.get(reserved.id) ?? { sends: 0, early: [] };
+    inflight.sends++;
+    this.#sending.set(reserved.id, inflight);
+    let outcome: { messageId: string; provider: string } | DeliveryFailedError;
+    try {
+      const callbackUrls = await callbackUrlsFor(config, reserved.id);
+      outcome = await sendWithRetry(this.#sendersFor(config, reserved.channel), { to: reserved.to, body, reference: reserved.id, callbackUrls }, {
+        attemptsPerProvider: config.delivery.attemptsPerProvider,
+        retryBackoffMs: config.delivery.retryBackoffMs,
+        sendDeadlineMs: config.delivery.sendDeadlineMs,
+        now: Date.now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      });
+    } catch (error) {
+      if (!(error instanceof DeliveryFailedError)) {
+        if (--inflight.sends === 0) this.#sending.delete(reserved.id);
+        throw error;
+      }
+      outcome = error;
+    }
+
+    const record = await this.#exclusive(async () => {
+      const now = Date.now();
+      if (outcome instanceof DeliveryFailedError && outcome.definite) {
+        // Nothing went out: the user's allowance, the range and the budget get their unit back.
+        const state = this.#store.state();
+        this.#store.saveState({ ...state, counters: refundSend(state.counters, sentAt) });
+        this.ctx.waitUntil(releaseScopes(this.env, taken));
+      }
+      const current = this.#store.verification(reserved.id);
+      if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
+      const next =
+        outcome instanceof DeliveryFailedError
+          ? current.status === "pending"
+            ? applySendFailure(current, outcome.reason, outcome.provider, now)
+            : current
+          : this.#withEarlyReceipts(applySendSuccess(current, outcome.messageId, outcome.provider, now), inflight.early);
+      this.#store.saveVerification(next);
+      if (next.status === "failed" && current.status !== "failed") this.#emit(webhook, "verification.failed", next, now);
+      this.#report(outcome instanceof DeliveryFailedError ? "send_failed" : "sent", next, now);
+      if (next.status === "failed" && current.status !== "failed") this.#report("failed", next, now);
+      return next;
+    }).finally(() => {
+      if (--inflight.sends === 0) this.#sending.delete(reserved.id);
+    });
+    if (outcome instanceof DeliveryFailedError) {
+      log("warn", "sms.send_failed", {
+        to: maskPhoneNumber(reserved.to),
+        channel: reserved.channel,
+        provider: outcome.provider,
+        reason: outcome.reason,
+        providerCode: outcome.providerCode,
+        definite: outcome.definite,
+        attempts: outcome.attempts,
+      });
+    } else {
+      log("info", "verification.sent", { to: maskPhoneNumber(reserved.to), channel: reserved.channel, provider: outcome.provider, sendAttempts: record.sendAttempts });
+    }
+    return record;
+  }
+
+  /** The message for a channel: the locale's template for SMS and WhatsApp, TwiML for a call. */
+  #render(
+    templates: Record<string, string> | null,
+    channel: Channel,
+    values: { code: string; locale: string; serviceName: string; ttlSeconds: number; bindings: CodeBindings },
+  ): { body: string; encoding: string; segments: number } {
+    if (channel === "call") {
+      return { body: renderVoiceTwiml({ locale: values.locale, code: values.code, serviceName: values.serviceName }).twiml, encoding: "", segments: 0 };
+    }
+    // WebOTP and app-hash lines are for SMS autofill; WhatsApp gets the plain text.
+    const catalog = templates ? catalogForTemplates(templates) : loadConfig(this.env).templates;
+    return renderMessage(
+      catalog.lookup(values.locale).template,
+      { code: values.code, serviceName: values.serviceName, ttlMinutes: Math.ceil(values.ttlSeconds / 60) },
+      channel === "sms" ? values.bindings : {},
+    );
+  }
+
+  /**
+   * The channel workflow's next step, driven by the alarm: if still pending, a new code goes out on
+   * the next channel, counted against the same per-number limits as any send.
+   */
+  async #channelFallback(config: Config, id: string): Promise<void> {
+    let body = "";
+    const policy = this.#store.policy();
+    const reserved = await this.#exclusive(async (): Promise<{ record: VerificationRecord; sentAt: number } | null> => {
+      const record = this.#store.verification(id);
+      if (!record) return null;
+      const channel = dueFallbackChannel(record, Date.now());
+      if (!channel) return null;
+      const code = generateCode(record.codeLength, cryptoRandom);
+      const codeHash = await hashCode(await importCodeKey(config.codeSecret), record.id, code);
+      const now = Date.now();
+      const state = this.#store.state();
+      const counters = pruneCounters(state.counters, now);
+      const refused = evaluateSend(counters, now, policy?.numberLimits ?? config.numberLimits);
+      if (refused) {
+        // A cooldown that ends before expiry only delays the step; any other limit ends the workflow.
+        const retryAt = now + (refused.retryAfterSeconds ?? 0) * 1000;
+        this.#store.saveVerification(
+          refused.reason === "resend_too_soon" && retryAt < record.expiresAt ? { ...record, nextChannelAt: retryAt } : endChannelWorkflow(record, now),
+        );
+        return null;
+      }
+      const message = this.#render(policy?.templates ?? null, channel, {
+        code,
+        locale: record.locale,
+        serviceName: record.serviceName,
+        ttlSeconds: Math.max(60, Math.round((record.expiresAt - now) / 1000)),
+        bindings: {},
+      });
+      body = message.body;
+      const next = applyChannelFallback(record, codeHash, now, message);
+      this.#store.saveVerification(next);
+      this.#store.saveState({ ...state, counters: recordSend(counters, now) });
+      return { record: next, sentAt: now };
+    });
+    if (reserved) await this.#deliver(config, reserved.record, body, reserved.sentAt, [], policy?.webhook ?? null);
+  }
+
+  async #check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
+    const config = loadConfig(this.env);
+    return this.#exclusive(async () => {
+      const record = input.verificationId ? this.#store.verification(input.verificationId) : this.#latestPending(input.service);
+      if (!record || record.service !== input.service) {
+        return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
+      }
+      if (input.to && input.to !== record.to) {
+        return refusal("invalid_argument", "to: does not match the verification's number", undefined, "to");
+      }
+      // Always compute the MAC, even for finished verifications, so timing says nothing about state.
+      const candidate = await hashCode(await importCodeKey(config.codeSecret), record.id, input.code);
+      const now = Date.now();
+      const state = this.#store.state();
+      const locked = evaluateCheck(state.counters, now);
+      if (locked && record.status === "pending") return { ok: false, refusal: locked } as const;
+      // Every code of the channel workflow is tried; all comparisons run (no early exit).
+      let matched = false;
+      for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) {
+        if (macEqual(candidate, hash)) matched = true;
+      }
+      const outcome = applyCheck(record, matched, now, input.policy.maxCheckAttempts);
+      if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
+      if (outcome.changed) {
+        this.#store.saveVerification(outcome.record);
+        const counters: NumberCounters | null =
+          outcome.status === "invalid"
+            ? recordFailedCheck(state.counters, now, input.policy.numberLimits)
+            : outcome.status === "approved"
+              ? recordApproval(state.counters, now)
+              : null;
+        if (counters) this.#store.saveState({ ...state, counters });
+        if (record.status !== outcome.record.status) {
+          const event = STATUS_EVENTS[outcome.record.status];
+          if (event) this.#emit(input.policy.webhook, event, outcome.record, now);
+          if (event) this.#report(outcome.record.status as InsightKind, outcome.record, now);
+        }
+        await this.#alarmNoLaterThan(this.#dueOf(outcome.record));
+      }
+      log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: outcome.status });
+      return { ok: true, value: { status: outcome.status, verification: view(outcome.record) } } as const;
+    });
+  }
+
+  #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>): Promise<DoResult<T>> {
+    if (!idem) return run();
+    return idempotent(this.#store, this.#inflight, idem, { now: Date.now(), sendDeadlineMs: loadConfig(this.env).delivery.sendDeadlineMs }, run);
+  }
+
+  /** The newest verification, if still pending: at most one is live per number (a start reuses it). */
+  #latestPending(service: string): VerificationRecord | null {
+    const id = this.#store.state().latestId;
+    const record = id ? this.#store.verification(id) : null;
+    return record && record.status === "pending" && record.service === service ? record : null;
+  }
+
+  /** Queues a webhook event if the service subscribes to it (same synchronous step as the change). */
+  #emit(webhook: DoPolicy["webhook"], type: WebhookEvent, record: VerificationRecord, now: number): void {
+    if (!webhook || !webhook.events.includes(type)) return;
+    enqueueEvent(this.#store, { type, serviceId: webhook.serviceId, data: verificationJson(view(record)), now });
+    this.#dueSoon = Math.min(this.#dueSoon, now);
+  }
+
+  /** Queues a change for the service's insights (src/objects/insights.ts); the alarm reports it. */
+  #report(kind: InsightKind, record: VerificationRecord, now: number): void {
+    if (!this.#store.pendingInsights()) this.#dueSoon = Math.min(this.#dueSoon, now + INSIGHTS_FLUSH_MS);
+    this.#store.addInsight(record.service, record.to, insightEvent(kind, record, now));
+  }
+
+  /** Reports the queued insights in one RPC; they are dropped only once it succeeded. */
+  async #flushInsights(): Promise<void> {
+    const pending = this.#store.pendingInsights();
+    if (!pending) return;
+    const { events } = pending;
+    try {
+      await insightsFor(this.env, pending.service, pending.to).record(events);
+      this.#store.dropInsights(events.length);
+    } catch (error) {
+      log("warn", "insights.report_failed", { events: events.length, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** Something queued in this step that the alarm must handle soon (webhook now, insights shortly). */
+  #dueSoon = Number.POSITIVE_INFINITY;
+
+  /** When this record next needs the alarm: its expiry or fallback while pending, else its retention end. */
+  #dueOf(record: VerificationRecord): number {
+    if (record.status === "pending") return record.nextChannelAt > 0 ? Math.min(record.expiresAt, record.nextChannelAt) : record.expiresAt;
+    return record.updatedAt + loadConfig(this.env).retentionDays * DAY_MS;
+  }
+
+  /**
+   * Moves the alarm earlier if `due` (or something queued in this step) needs it sooner. Never
+   * later: an early alarm finds nothing due and sets the next one (#scheduleNext), so a transition
+   * need not scan every record to know the earliest moment.
+   */
+  async #alarmNoLaterThan(due: number): Promise<void> {
+    const at = Math.max(Math.min(due, this.#dueSoon), Date.now());
+    this.#dueSoon = Number.POSITIVE_INFINITY;
+    const current = this.#alarmAt === undefined ? await this.ctx.storage.getAlarm() : this.#alarmAt;
+    this.#alarmAt = current;
+    if (current === null || current > at) {
+      await this.ctx.storage.setAlarm(at);
+      this.#alarmAt = at;
+    }
+  }
+
+  /** After an alarm run: the earliest moment anything is due, or, with nothing left, every byte goes. */
+  async #scheduleNext(config: Config): Promise<void> {
+    const now = Date.now();
+    let due = Number.POSITIVE_INFINITY;
+    const records = this.#store.verifications();
+    for (const record of records) due = Math.min(due, this.#dueOf(record));
+    for (const event of this.#store.outbox()) due = Math.min(due, event.nextAttemptAt);
+    if (this.#store.pendingInsights()) due = Math.min(due, now + INSIGHTS_RETRY_MS);
+    this.#dueSoon = Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(due)) {
+      // No verification left: only idempotency records, counters or list flags can remain.
+      const state = this.#store.state();
+      const counters = pruneCounters(state.counters, now);
+      const keys = this.#store.idempotencyRecords();
+      if (keys.length === 0 && !state.denied && !state.allowed && isEmpty(counters)) {
+        await this.ctx.storage.deleteAll();
+        this.#store.reset();
+        this.#alarmAt = undefined;
+        return;
+      }
+      for (const [, record] of keys) due = Math.min(due, record.expiresAt);
+      const ends = [...counters.sendTimes, ...counters.failedCheckTimes].map((t) => t + DAY_MS);
+      if (counters.lockedUntil > 0) ends.push(counters.lockedUntil);
+      if (ends.length > 0) due = Math.min(due, Math.max(...ends));
+      if (state.latestId !== null || counters !== state.counters) this.#store.saveState({ ...state, counters, latestId: null });
+      if (!Number.isFinite(due)) {
+        // Only list flags: they stay without an alarm.
+        this.#alarmAt = null;
+        return;
+      }
+    }
+    await this.ctx.storage.setAlarm(Math.max(due, now));
+    this.#alarmAt = Math.max(due, now);
+  }
+
+  /** Applies receipts that arrived before the send returned, in arrival order. */
+  #withEarlyReceipts(record: VerificationRecord, early: readonly DoDeliveryInput[]): VerificationRecord {
+    let next = record;
+    for (const receipt of early) {
+      const result = applyDelivery(next, receipt, receipt.at);
+      if (result.kind === "applied") next = { ...next, delivery: result.delivery };
+    }
+    return next;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #sendersFor(config: Config, channel: Channel): SmsSender[] {
+    let senders = this.#senders.get(channel);
+    if (!senders) {
+      senders = createChannelSenders(config, channel, fetch, {
+        devOutbox: config.development ? (message) => devOutbox(this.env).add(message) : undefined,
+      });
+      this.#senders.set(channel, senders);
+    }
+    return senders;
+  }
+}
+
+/** What the alarm keeps of the service's settings; templates only when a fallback may need them. */
+function storedPolicy(policy: DoPolicy, withTemplates: boolean): StoredPolicy {
+  return { numberLimits: policy.numberLimits, templates: withTemplates ? policy.templates : null, webhook: policy.webhook };
+}
+
+function isEmpty(counters: NumberCounters): boolean {
+  return counters.sendTimes.length === 0 && counters.failedCheckTimes.length === 0 && counters.lockedUntil === 0;
+}
+
+function refusal(reason: Refusal["reason"], message: string, rule?: string, field = "to"): { ok: false; refusal: Refusal } {
+  return { ok: false, refusal: { reason, message, field, ...(rule ? { rule } : {}) } };
+}
+
+function notFound(message: string): { ok: false; refusal: Refusal } {
+  return { ok: false, refusal: { reason: "not_found", message, field: message.startsWith("to:") ? "to" : "verificationId" } };
+}
+
+function view(record: VerificationRecord): VerificationView {
+  const { codeHash: _omit, ...rest } = record;
+  return rest;
+}

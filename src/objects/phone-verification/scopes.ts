@@ -1,0 +1,71 @@
+// Limits that span numbers, as the number's object takes them: one ScopeCounter RPC per scope, in
+// parallel; a refusal by one gives the units already taken back, so a refused start costs nothing.
+import type { Refusal } from "../../core/errors.ts";
+import type { Risk } from "../../core/policy.ts";
+import type { ScopeCounter, TakeInput } from "../scope-counter.ts";
+import type { DoResult } from "./idempotency.ts";
+
+/** A limit that spans numbers, counted in its own ScopeCounter object. */
+export interface ScopeRequest {
+  rule: "velocity_ip" | "velocity_range" | "velocity_country" | "budget";
+  /** ScopeCounter object name, e.g. "default:ip:203.0.113.7". */
+  name: string;
+  take: TakeInput;
+}
+
+export interface TakenUnit {
+  name: string;
+  bucket: number;
+}
+
+const RISK_OF_RULE: Record<ScopeRequest["rule"], Risk> = {
+  velocity_ip: "velocity_ip",
+  velocity_range: "velocity_range",
+  velocity_country: "velocity_country",
+  budget: "budget_exceeded",
+};
+
+const SCOPE_MESSAGES: Record<ScopeRequest["rule"], string> = {
+  velocity_ip: "clientIp: too many verifications from this IP address; try again later",
+  velocity_range: "to: too many codes sent to this number range; try again later",
+  velocity_country: "to: too many codes sent to this country; try again later",
+  budget: "to: the daily SMS budget is used up",
+};
+
+function counters(env: Env): DurableObjectNamespace<ScopeCounter> {
+  return env.SCOPE_COUNTER as unknown as DurableObjectNamespace<ScopeCounter>;
+}
+
+export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Promise<DoResult<{ units: TakenUnit[]; monitored: Risk[] }>> {
+  if (scopes.length === 0) return { ok: true, value: { units: [], monitored: [] } };
+  const namespace = counters(env);
+  const results = await Promise.all(scopes.map((scope) => namespace.get(namespace.idFromName(scope.name)).take(scope.take)));
+  const units: TakenUnit[] = [];
+  const monitored: Risk[] = [];
+  let refused: Refusal | null = null;
+  results.forEach((result, i) => {
+    const scope = scopes[i]!;
+    if (result.allowed && result.bucket >= 0) units.push({ name: scope.name, bucket: result.bucket });
+    if (!result.allowed && !refused) {
+      refused = {
+        reason: "limit_reached",
+        message: SCOPE_MESSAGES[scope.rule],
+        field: scope.rule === "velocity_ip" ? "clientIp" : "to",
+        rule: scope.rule,
+        retryAfterSeconds: result.retryAfterSeconds,
+      };
+    } else if (result.overLimit && !scope.take.enforce) {
+      monitored.push(RISK_OF_RULE[scope.rule]);
+    }
+  });
+  if (refused) {
+    await releaseScopes(env, units);
+    return { ok: false, refusal: refused };
+  }
+  return { ok: true, value: { units, monitored } };
+}
+
+export async function releaseScopes(env: Env, units: readonly TakenUnit[]): Promise<void> {
+  const namespace = counters(env);
+  await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket)));
+}
