@@ -5,6 +5,7 @@ import { Hono, type Context } from "hono";
 import { authenticate, isAdmin } from "./auth.ts";
 import { mtaRoutes } from "./compat/mta.ts";
 import { twilioRoutes } from "./compat/twilio.ts";
+import type { AppEnv } from "./app-env.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
 import { log } from "./log.ts";
@@ -25,10 +26,7 @@ import { createAdmin } from "./admin.ts";
 import { kVerifier, verificationServiceRoutes } from "./rpc/verification-service.ts";
 import { createVerifier, type Verifier } from "./verifier.ts";
 
-export type AppEnv = {
-  Bindings: Env;
-  Variables: { config: Config; verifier: Verifier };
-};
+export type { AppEnv };
 
 const connect = createConnectFetchHandler((router) => {
   verificationServiceRoutes(router);

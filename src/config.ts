@@ -9,12 +9,9 @@ import { parseTestNumbers } from "./core/service.ts";
 import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type ProviderName, type SmsConfig, type SmsProviderChoice } from "./sms/config.ts";
 import { parsePublicBaseUrl, parseReceiptConfig, type ReceiptConfig } from "./sms/receipts/config.ts";
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+import { ConfigError } from "./config-error.ts";
+
+export { ConfigError };
 
 export type SmsProviderName = SmsProviderChoice;
 

@@ -3,7 +3,7 @@
 // `X-Request-Id` answers 409 and sends nothing, built on the verifier's idempotency records.
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "../auth.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { invalidArgument, VerifyError, type RefusalReason } from "../core/errors.ts";

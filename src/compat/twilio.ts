@@ -3,7 +3,7 @@
 // bodies `{code, message, more_info, status}`. A thin translator: decisions stay in the verifier.
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { authenticate, DEFAULT_SERVICE, type Principal } from "../auth.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { VerifyError } from "../core/errors.ts";

@@ -2,7 +2,7 @@
 // token the operator types (kept in the tab's sessionStorage, never in a URL or a cookie). The page
 // itself holds no data and needs no credential; every action is an admin API call scripts can make.
 import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { BUILT_IN_TEMPLATES } from "../core/locales.ts";
 import { RULE_NAMES } from "../core/policy.ts";
 import { CONSOLE_JS } from "./client.ts";

@@ -69,6 +69,10 @@ export async function readRecent(env: Env, service: string, filter: RecentFilter
 export class Insights extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   #schemaReady: boolean;
+  /** Rows in `recent`, counted once per wake: the trim runs only when a batch passed the bound. */
+  #recentRows: number | null = null;
+  /** The cleanup alarm is set (known after the first check per wake). */
+  #cleanupSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,8 +83,11 @@ export class Insights extends DurableObject<Env> {
   /** Applies events from a number's object. Counters are increments, so arrival order does not matter. */
   async record(events: InsightEvent[]): Promise<void> {
     this.#ensureSchema();
+    this.#recentRows ??= this.#sql.exec("SELECT COUNT(*) AS n FROM recent").one().n as number;
+    const ids = new Set<string>();
     for (const event of events) {
       const v = event.verification;
+      ids.add(v.id);
       const cohort = dayOf(v.createdAt);
       const outcome = event.kind === "started" ? (v.sendAttempts === 1 ? "started" : null) : event.kind;
       if (outcome && (COUNTED_OUTCOMES as readonly string[]).includes(outcome)) this.#bump("outcomes", ["day", "country", "outcome"], [cohort, v.country, outcome]);
@@ -104,10 +111,13 @@ export class Insights extends DurableObject<Env> {
         JSON.stringify(v),
       );
     }
-    this.#sql.exec(
-      "DELETE FROM recent WHERE id IN (SELECT id FROM recent ORDER BY updated_at DESC LIMIT -1 OFFSET ?)",
-      RECENT_PER_SHARD,
-    );
+    // At most one new row per verification in the batch; trimming scans the index, so it runs only
+    // once a batch passed the bound (after every batch the shard holds at most RECENT_PER_SHARD).
+    this.#recentRows += ids.size;
+    if (this.#recentRows > RECENT_PER_SHARD) {
+      this.#sql.exec("DELETE FROM recent WHERE id IN (SELECT id FROM recent ORDER BY updated_at DESC LIMIT -1 OFFSET ?)", RECENT_PER_SHARD);
+      this.#recentRows = this.#sql.exec("SELECT COUNT(*) AS n FROM recent").one().n as number;
+    }
     await this.#scheduleCleanup();
   }
 
@@ -122,6 +132,7 @@ export class Insights extends DurableObject<Env> {
   async forget(ids: string[]): Promise<void> {
     if (!this.#schemaReady) return;
     for (const id of ids) this.#sql.exec("DELETE FROM recent WHERE id = ?", id);
+    this.#recentRows = null;
   }
 
   async aggregates({ fromDay }: { fromDay: string }): Promise<ShardAggregates> {
@@ -165,6 +176,8 @@ export class Insights extends DurableObject<Env> {
     if (left === 0) {
       await this.ctx.storage.deleteAll();
       this.#schemaReady = false;
+      this.#recentRows = null;
+      this.#cleanupSet = false;
       log("info", "insights.emptied", {});
       return;
     }
@@ -181,7 +194,9 @@ export class Insights extends DurableObject<Env> {
 
   /** One alarm a day, just after UTC midnight, while there is anything to expire. */
   async #scheduleCleanup(): Promise<void> {
+    if (this.#cleanupSet) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nextMidnight(Date.now()));
+    this.#cleanupSet = true;
   }
 
   #ensureSchema(): void {

@@ -2,7 +2,7 @@
 // the developer's "phone". Served only in local development: in production it answers like an
 // unknown route, so no deployed Worker invites anyone to paste a live API key into a web page.
 import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { DEV_API_KEY, loadConfig } from "../config.ts";
 import { devOutboxEnabled } from "../rest/dev-outbox.ts";
 import { PLAYGROUND_JS } from "./client.ts";

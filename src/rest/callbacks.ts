@@ -2,7 +2,7 @@
 // have none of ours): each request must carry its vendor's signature or our URL token, checked
 // before anything is read or stored. A forged or unsigned callback answers 401 and changes nothing.
 import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { loadConfig } from "../config.ts";
 import { objectIdOf } from "../core/ids.ts";
 import { log } from "../log.ts";

@@ -1,7 +1,7 @@
 // GET /v1/dev/outbox: the console provider's messages, for the playground. Exists only in local
 // development with the console provider; anywhere else it answers exactly like an unknown route.
 import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import type { Config } from "../config.ts";
 import { devOutbox } from "../objects/dev-outbox.ts";
 

@@ -1,7 +1,7 @@
 // GET /openapi.json (the document) and GET /docs (the API reference: Swagger UI from npm, served
 // from Workers Static Assets under /docs/swagger-ui/, so it works offline and outside the bundle).
 import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { openApiDocument } from "./openapi.ts";
 
 /** Where scripts/build-assets.mjs puts swagger-ui-dist's files. */

@@ -1,6 +1,6 @@
 // REST transport for per-number administration: deny and allow lists, and privacy erasure.
 import { Hono } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import type { ListEntry } from "../objects/number-lists.ts";
 import { invalidArgument } from "../core/errors.ts";
 import { checkBody } from "./validate.ts";

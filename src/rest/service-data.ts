@@ -3,7 +3,7 @@
 // the API-key routes (numberRoutes) with the service's principal, so both run one code path.
 import { Hono, type MiddlewareHandler } from "hono";
 import { createAdmin } from "../admin.ts";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { isAdmin } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { VerifyError } from "../core/errors.ts";

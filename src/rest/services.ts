@@ -1,7 +1,7 @@
 // REST transport for the admin API (`Authorization: Bearer <ADMIN_TOKEN>`): services and keys.
 import { Hono } from "hono";
 import { createAdmin } from "../admin.ts";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import { isAdmin } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { invalidArgument, VerifyError } from "../core/errors.ts";

@@ -2,7 +2,7 @@
 import { Hono, type Context } from "hono";
 import { invalidArgument } from "../core/errors.ts";
 import { parseCheckRequest, parseIdempotencyKey, parseStartRequest } from "../core/requests.ts";
-import type { AppEnv } from "../app.ts";
+import type { AppEnv } from "../app-env.ts";
 import type { CallOptions } from "../verifier.ts";
 import { checkBody } from "./validate.ts";
 import { verificationJson } from "../core/verification-json.ts";

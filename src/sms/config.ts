@@ -1,7 +1,7 @@
 // SMS provider settings from the environment: one block of variables per vendor, validated only for
 // the providers in use (SMS_PROVIDER, or every name in SMS_ROUTES), failing closed with ConfigError.
 // Twilio's own variables are parsed in src/config.ts; here they are only checked when a route uses Twilio.
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../config-error.ts";
 import type { InfobipSenderOptions } from "./infobip.ts";
 import type { MessageBirdSenderOptions } from "./messagebird.ts";
 import type { MobileTextAlertsSenderOptions } from "./mobile-text-alerts.ts";

@@ -1,6 +1,6 @@
 // Receipt settings from the environment: PUBLIC_BASE_URL (where vendors call back) and the secrets
 // that verify each vendor's callbacks. All optional; a vendor without its secret gets no callback.
-import { ConfigError } from "../../config.ts";
+import { ConfigError } from "../../config-error.ts";
 import type { ReceiptSecrets, VonageSignatureMethod } from "./shared.ts";
 
 export type ReceiptConfig = Omit<ReceiptSecrets, "callbackTokenKey">;
