@@ -549,10 +549,15 @@ export class PhoneVerification extends DurableObject<Env> {
     try {
       await insightsFor(this.env, pending.service, pending.to).record(events);
       this.#store.dropInsights(events.length);
+      this.#reportFailed = false;
     } catch (error) {
+      this.#reportFailed = true;
       log("warn", "insights.report_failed", { events: events.length, error: error instanceof Error ? error.message : String(error) });
     }
   }
+
+  /** The last insights report failed: the next try waits INSIGHTS_RETRY_MS. */
+  #reportFailed = false;
 
   /** Something queued in this step that the alarm must handle soon (webhook now, insights shortly). */
   #dueSoon = Number.POSITIVE_INFINITY;
@@ -586,7 +591,8 @@ export class PhoneVerification extends DurableObject<Env> {
     const records = this.#store.verifications();
     for (const record of records) due = Math.min(due, this.#dueOf(record));
     for (const event of this.#store.outbox()) due = Math.min(due, event.nextAttemptAt);
-    if (this.#store.pendingInsights()) due = Math.min(due, now + INSIGHTS_RETRY_MS);
+    // Events left: the report failed (retry later), or they arrived while it was in flight.
+    if (this.#store.pendingInsights()) due = Math.min(due, now + (this.#reportFailed ? INSIGHTS_RETRY_MS : INSIGHTS_FLUSH_MS));
     this.#dueSoon = Number.POSITIVE_INFINITY;
     if (!Number.isFinite(due)) {
       // No verification left: only idempotency records, counters or list flags can remain.
