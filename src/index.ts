@@ -2,6 +2,7 @@
 import { createApp } from "./app.ts";
 
 export { DevOutbox } from "./dev-outbox.ts";
+export { IdempotencyKeys } from "./objects/idempotency-keys.ts";
 export { Insights } from "./insights.ts";
 export { NumberLists } from "./number-lists.ts";
 export { PhoneVerification } from "./phone-verification.ts";

@@ -44,6 +44,7 @@ import {
 } from "./core/verification.ts";
 import { devOutbox } from "./dev-outbox.ts";
 import { log } from "./log.ts";
+import { namespaceOf } from "./objects/namespaces.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import type { NumberLimits } from "./core/policy.ts";
 import type { WebhookEvent } from "./core/service.ts";
@@ -574,7 +575,7 @@ export class PhoneVerification extends DurableObject<Env> {
     }
     if (existing) {
       if (existing.request_hash !== idem.requestHash) {
-        return refusal("idempotency_mismatch", "Idempotency-Key: already used with a different request", undefined, "Idempotency-Key");
+        return refusal("idempotency_key_reused", "Idempotency-Key: already used with a different request", undefined, "Idempotency-Key");
       }
       if (existing.state === "done") return { ...(JSON.parse(existing.response as string) as DoResult<T>), replayed: true } as DoResult<T>;
       const inflight = this.#inflight.get(idem.key) as Promise<DoResult<T>> | undefined;
@@ -612,7 +613,7 @@ export class PhoneVerification extends DurableObject<Env> {
 
   async #takeScopes(scopes: readonly ScopeRequest[]): Promise<DoResult<{ units: TakenUnit[]; monitored: Risk[] }>> {
     if (scopes.length === 0) return { ok: true, value: { units: [], monitored: [] } };
-    const namespace = this.env.SCOPE_COUNTER as unknown as DurableObjectNamespace<ScopeCounter>;
+    const namespace = namespaceOf(this.env, "SCOPE_COUNTER");
     const results = await Promise.all(scopes.map((scope) => namespace.get(namespace.idFromName(scope.name)).take(scope.take)));
     const units: TakenUnit[] = [];
     const monitored: Risk[] = [];
@@ -641,7 +642,7 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async #releaseScopes(units: readonly TakenUnit[]): Promise<void> {
-    const namespace = this.env.SCOPE_COUNTER as unknown as DurableObjectNamespace<ScopeCounter>;
+    const namespace = namespaceOf(this.env, "SCOPE_COUNTER");
     await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket)));
   }
 

@@ -15,6 +15,7 @@ import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
+import { namespaceOf } from "../objects/namespaces.ts";
 
 type TwilioEnv = {
   Bindings: Env;
@@ -36,7 +37,7 @@ export interface TwilioErrorCode {
 export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioErrorCode {
   switch (error.reason) {
     case "invalid_argument":
-    case "idempotency_mismatch":
+    case "idempotency_key_reused":
       return { status: 400, code: 60200 };
     case "unauthenticated":
       return { status: 401, code: 20003 };
@@ -225,7 +226,7 @@ async function resolveSid(c: TwilioContext, sid: string, field = "verificationId
 }
 
 function sidIndex(c: TwilioContext, sid: string) {
-  const ns = c.env.TWILIO_SIDS;
+  const ns = namespaceOf(c.env, "TWILIO_SIDS");
   return ns.get(ns.idFromName(`${c.var.principal.service}:${sid.toLowerCase()}`));
 }
 

@@ -1,0 +1,51 @@
+// Where every Durable Object that holds personal data is reached: the one place that applies
+// DO_JURISDICTION (data residency) and the one place that turns a verification id into an object
+// id. Everything that touches numbers, verifications, lists, counters or idempotency records goes
+// through here, so no call site can forget the jurisdiction or trust an id it was handed.
+import { objectIdOf } from "../core/ids.ts";
+import type { Insights } from "../insights.ts";
+import type { NumberLists } from "../number-lists.ts";
+import type { PhoneVerification } from "../phone-verification.ts";
+import type { ScopeCounter } from "../scope-counter.ts";
+import type { ServiceRegistry } from "../service-registry.ts";
+import type { TwilioSidIndex } from "../compat/sid-index.ts";
+import type { IdempotencyKeys } from "./idempotency-keys.ts";
+
+type Bindings = {
+  PHONE_VERIFICATION: DurableObjectNamespace<PhoneVerification>;
+  NUMBER_LISTS: DurableObjectNamespace<NumberLists>;
+  SCOPE_COUNTER: DurableObjectNamespace<ScopeCounter>;
+  SERVICE_REGISTRY: DurableObjectNamespace<ServiceRegistry>;
+  TWILIO_SIDS: DurableObjectNamespace<TwilioSidIndex>;
+  INSIGHTS: DurableObjectNamespace<Insights>;
+  IDEMPOTENCY_KEYS: DurableObjectNamespace<IdempotencyKeys>;
+  DO_JURISDICTION?: string;
+};
+
+/**
+ * The binding's namespace, restricted to DO_JURISDICTION when it is set. A restricted namespace
+ * creates every object (by name or by id) inside that jurisdiction; an id carries its
+ * jurisdiction, so a verification id still routes in one hop. loadConfig has validated the value.
+ */
+export function namespaceOf<K extends Exclude<keyof Bindings, "DO_JURISDICTION">>(env: object, binding: K): Bindings[K] {
+  const all = env as unknown as Bindings;
+  const namespace = all[binding];
+  const jurisdiction = all.DO_JURISDICTION?.trim();
+  return (jurisdiction ? namespace.jurisdiction(jurisdiction as DurableObjectJurisdiction) : namespace) as Bindings[K];
+}
+
+/**
+ * The number's object a verification id routes to, or null when the id is not one this
+ * deployment could have issued: malformed, or well-formed with a Durable Object part that is not
+ * an id of this namespace (idFromString throws on those). Callers answer null exactly as they
+ * answer an unknown id, so a forged id learns nothing and never reaches an object.
+ */
+export function verificationObjectId(env: object, verificationId: string): DurableObjectId | null {
+  const hex = objectIdOf(verificationId);
+  if (!hex) return null;
+  try {
+    return namespaceOf(env, "PHONE_VERIFICATION").idFromString(hex);
+  } catch {
+    return null;
+  }
+}
