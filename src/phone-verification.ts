@@ -516,7 +516,11 @@ export class PhoneVerification extends DurableObject<Env> {
     const config = loadConfig(this.env);
     return this.#exclusive(async () => {
       const now = Date.now();
-      const record = input.verificationId ? this.#load(input.verificationId) : this.#latestPending(input.service);
+      // By number: the pending verification, else one whose attempts are used up and that has not
+      // expired, so a further check by number answers max_attempts_reached as a check by id does.
+      const record = input.verificationId
+        ? this.#load(input.verificationId)
+        : (this.#latestPending(input.service) ?? this.#latestUsedUp(input.service, now));
       if (!record || record.service !== input.service) {
         return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
       }
@@ -856,6 +860,18 @@ export class PhoneVerification extends DurableObject<Env> {
     if (!this.#schemaReady) return null;
     const rows = this.#sql
       .exec("SELECT * FROM verifications WHERE service = ? AND status = 'pending' ORDER BY created_at DESC LIMIT 1", service)
+      .toArray();
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  #latestUsedUp(service: string, now: number): VerificationRecord | null {
+    if (!this.#schemaReady) return null;
+    const rows = this.#sql
+      .exec(
+        "SELECT * FROM verifications WHERE service = ? AND status = 'max_attempts_reached' AND expires_at > ? ORDER BY created_at DESC LIMIT 1",
+        service,
+        now,
+      )
       .toArray();
     return rows[0] ? fromRow(rows[0]) : null;
   }

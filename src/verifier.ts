@@ -106,13 +106,16 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     async start(raw, options) {
       const request = parseStartRequest(raw);
       const phone = parsePhoneNumber(request.to);
-      const verdict = applyModes(numberRuleHits(phone, allowedCountries), ruleModes);
+      const testCode = testNumbers[phone.e164] ?? null;
+      // A test number is the operator's own fixture, no subscriber: the number-type, landline, VoIP
+      // and country rules say nothing about it. Deny list, cooldowns, attempts, lock-outs and IP and
+      // range velocity still apply.
+      const verdict = applyModes(testCode === null ? numberRuleHits(phone, allowedCountries) : [], ruleModes);
       if (verdict.refusal) {
         reportBlock(verdict.refusal.rule, phone);
         throw new VerifyError("rule_refused", verdict.refusal.message, { field: "to", rule: verdict.refusal.rule });
       }
       const ttlSeconds = request.timeoutSeconds ?? settings.ttlSeconds ?? config.defaultTimeoutSeconds;
-      const testCode = testNumbers[phone.e164] ?? null;
       for (const [i, channel] of request.channels.entries()) {
         if (channel !== "sms" && !config.channels[channel]) {
           throw invalidArgument(request.channels.length > 1 ? `channels[${i}]` : "channel", `${channel} is not configured on this deployment`);
@@ -137,8 +140,11 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? defaultServiceName,
         risks: verdict.monitored,
-        // A test number sends nothing, so it spends no budget; every other rule still counts.
-        scopes: scopesFor(request, phone.e164, phone.countryCode).filter((s) => testCode === null || s.rule !== "budget"),
+        // A test number sends nothing, so it spends neither budget nor the country's send cap;
+        // IP and range velocity still count it.
+        scopes: scopesFor(request, phone.e164, phone.countryCode).filter(
+          (s) => testCode === null || (s.rule !== "budget" && s.rule !== "velocity_country"),
+        ),
         denyListMode: ruleModes.deny_list,
         policy,
         testCode,

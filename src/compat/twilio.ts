@@ -49,8 +49,9 @@ export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioError
     case "verification_failed":
       return { status: 400, code: 60200 };
     case "resend_too_soon":
-    case "limit_reached":
       return { status: 429, code: 60203 };
+    case "limit_reached":
+      return error.details.rule === "max_check_attempts" ? { status: 429, code: 60202 } : { status: 429, code: 60203 };
     case "locked":
       return { status: 429, code: 60202 };
     case "rule_refused":
@@ -285,8 +286,11 @@ function checkOutcome(c: TwilioContext, status: CheckStatus, verification: Verif
     case "invalid":
       // Still pending, or the wrong code that used the last attempt.
       return { status: verification.status, valid: false };
-    case "expired":
     case "max_attempts_reached":
+      // Twilio answers a check on a used-up verification with 429 / 60202 in every mode; the
+      // official SDKs throw RestException(429, 60202) on it.
+      throw new VerifyError("limit_reached", "Max check attempts reached", { rule: "max_check_attempts" });
+    case "expired":
     case "canceled":
       assertVisible(c, status);
       return { status, valid: false };
