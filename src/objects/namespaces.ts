@@ -20,6 +20,7 @@ type Bindings = {
   INSIGHTS: DurableObjectNamespace<Insights>;
   IDEMPOTENCY_KEYS: DurableObjectNamespace<IdempotencyKeys>;
   DO_JURISDICTION?: string;
+  ENVIRONMENT?: string;
 };
 
 /**
@@ -27,12 +28,18 @@ type Bindings = {
  * creates every object (by name or by id) inside that jurisdiction; an id carries its
  * jurisdiction, so a verification id still routes in one hop. loadConfig has validated the value.
  */
-export function namespaceOf<K extends Exclude<keyof Bindings, "DO_JURISDICTION">>(env: object, binding: K): Bindings[K] {
+export function namespaceOf<K extends ObjectBinding>(env: object, binding: K): Bindings[K] {
   const all = env as unknown as Bindings;
   const namespace = all[binding];
   const jurisdiction = all.DO_JURISDICTION?.trim();
-  return (jurisdiction ? namespace.jurisdiction(jurisdiction as DurableObjectJurisdiction) : namespace) as Bindings[K];
+  // workerd (wrangler dev, Miniflare, the tests) does not implement jurisdictions and throws on
+  // them; in local development the setting is validated by loadConfig but not applied.
+  if (!jurisdiction || all.ENVIRONMENT === "development") return namespace;
+  return namespace.jurisdiction(jurisdiction as DurableObjectJurisdiction) as Bindings[K];
 }
+
+/** The bindings of objects that hold personal data, all reached through namespaceOf. */
+export type ObjectBinding = Exclude<keyof Bindings, "DO_JURISDICTION" | "ENVIRONMENT">;
 
 /**
  * The number's object a verification id routes to, or null when the id is not one this
