@@ -70,6 +70,15 @@ describe("REST /v1/verifications", () => {
     expect((await call("POST", "/v1/verifications/check", { to, code })).status).toBe(404);
   });
 
+  it("the README's development test number +15005550100 answers test: true and takes 123456", async () => {
+    const started = await call("POST", "/v1/verifications", { to: "+15005550100" });
+    expect(started.status).toBe(201);
+    const v = await json(started);
+    expect(v).toMatchObject({ test: true, status: "pending" });
+    expect(await messagesTo("+15005550100")).toHaveLength(0);
+    expect(await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code: "123456" }))).toMatchObject({ status: "approved" });
+  });
+
   it("refuses a check whose number does not match the verification", async () => {
     const to = uniqueNumber();
     const v = await json(await call("POST", "/v1/verifications", { to }));
