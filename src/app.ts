@@ -12,6 +12,7 @@ import { log } from "./log.ts";
 import { playgroundRoutes } from "./playground/routes.tsx";
 import { devOutboxRoutes } from "./rest/dev-outbox.ts";
 import { docsRoutes } from "./rest/docs.ts";
+import { homeRoutes } from "./rest/home.tsx";
 import { callbackRoutes } from "./rest/callbacks.ts";
 import { errorBody, type ErrorBody } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
@@ -52,15 +53,7 @@ export function createApp(): Hono<AppEnv> {
   app.onError((error, c) => restError(c, error));
   app.notFound((c) => c.json<ErrorBody>({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, details: [] }, 404));
 
-  app.get("/", (c) =>
-    c.json({
-      name: "edge-verify",
-      rest: "/v1/verifications",
-      connect: "/verify.v1.VerificationService/",
-      openapi: "/openapi.json",
-      docs: "https://github.com/edge-verify/edge-verify#readme",
-    }),
-  );
+  app.route("/", homeRoutes());
   app.route("/", docsRoutes());
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/", playgroundRoutes());

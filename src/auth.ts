@@ -6,6 +6,7 @@ import type { Config } from "./config.ts";
 import type { ServiceSettings } from "./core/service.ts";
 import type { ServiceRecord, ServiceRegistry } from "./objects/service-registry.ts";
 import { twilioSettings } from "./compat/sids.ts";
+import { namespaceOf } from "./objects/namespaces.ts";
 
 export interface Principal {
   /** Scope of the caller's objects and counters: "default" for the built-in service, else its id. */
@@ -37,7 +38,7 @@ export function hex(bytes: Uint8Array): string {
 }
 
 export function registryOf(env: Env): DurableObjectStub<ServiceRegistry> {
-  const namespace = env.SERVICE_REGISTRY as unknown as DurableObjectNamespace<ServiceRegistry>;
+  const namespace = namespaceOf(env, "SERVICE_REGISTRY");
   return namespace.get(namespace.idFromName("registry"));
 }
 

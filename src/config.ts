@@ -61,7 +61,13 @@ export interface Config {
   publicBaseUrl: string | null;
   /** Secrets that verify delivery receipts (src/sms/receipts/config.ts). */
   receipts: ReceiptConfig;
+  /** DO_JURISDICTION: where objects holding personal data are created; null = anywhere. */
+  jurisdiction: Jurisdiction | null;
 }
+
+/** Cloudflare's data-location jurisdictions that DO_JURISDICTION accepts. */
+export const JURISDICTIONS = ["eu", "fedramp"] as const;
+export type Jurisdiction = (typeof JURISDICTIONS)[number];
 
 export interface CrossNumberLimits {
   ipStartsPerHour: number;
@@ -213,6 +219,11 @@ export function parseConfig(env: Record<string, unknown>): Config {
     throw new ConfigError(`TEST_NUMBERS must be JSON {"+15005550100": "123456"}: ${(error as Error).message}`);
   }
 
+  const jurisdiction = text("DO_JURISDICTION");
+  if (jurisdiction && !(JURISDICTIONS as readonly string[]).includes(jurisdiction)) {
+    throw new ConfigError(`DO_JURISDICTION must be one of ${JURISDICTIONS.join(", ")} or unset (got "${jurisdiction}")`);
+  }
+
   return {
     development,
     apiKeys,
@@ -258,5 +269,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     },
     publicBaseUrl: parsePublicBaseUrl(env, development),
     receipts: parseReceiptConfig(env),
+    jurisdiction: (jurisdiction || null) as Jurisdiction | null,
   };
 }

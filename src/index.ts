@@ -2,6 +2,7 @@
 import { createApp } from "./app.ts";
 
 export { DevOutbox } from "./objects/dev-outbox.ts";
+export { IdempotencyKeys } from "./objects/idempotency-keys.ts";
 export { Insights } from "./objects/insights.ts";
 export { NumberLists } from "./objects/number-lists.ts";
 export { PhoneVerification } from "./objects/phone-verification/phone-verification.ts";

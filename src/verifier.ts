@@ -3,7 +3,6 @@
 // the number's object; the object does everything that needs the number's state.
 import type { Config } from "./config.ts";
 import { VerifyError, invalidArgument } from "./core/errors.ts";
-import { objectIdOf } from "./core/ids.ts";
 import { parsePhoneNumber } from "./core/phone.ts";
 import { applyModes, DAY_MS, ipScope, numberRuleHits, rangeOf, shardLimit, shardOf } from "./core/policy.ts";
 import { parseCheckRequest, parseStartRequest, parseVerificationId, type StartRequest } from "./core/requests.ts";
@@ -16,6 +15,7 @@ import { numberLimitsFor } from "./core/service.ts";
 import { validateServiceName } from "./core/template.ts";
 import { insightsFor } from "./objects/insights.ts";
 import { log } from "./log.ts";
+import { namespaceOf, verificationObjectId } from "./objects/namespaces.ts";
 
 export type { VerificationView };
 
@@ -76,30 +76,48 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
   const testNumbers = service === DEFAULT_SERVICE ? config.testNumbers : (settings.testNumbers ?? {});
   // A service's messages carry its friendly name, when that is a valid message name (≤ 30, no URL).
   const defaultServiceName = service === DEFAULT_SERVICE ? config.defaultServiceName : messageNameOr(settings.friendlyName, config.defaultServiceName);
-  const namespace = env.PHONE_VERIFICATION as unknown as DurableObjectNamespace<PhoneVerification>;
-  const lists = env.NUMBER_LISTS as unknown as DurableObjectNamespace<NumberLists>;
+  const namespace = namespaceOf(env, "PHONE_VERIFICATION");
+  const lists = namespaceOf(env, "NUMBER_LISTS");
+  const keys = namespaceOf(env, "IDEMPOTENCY_KEYS");
   const byNumber = (e164: string) => namespace.get(namespace.idFromName(`${service}:${e164}`));
   const byVerificationId = (verificationId: string) => {
-    const hex = objectIdOf(verificationId);
-    // A malformed id is indistinguishable from an unknown one: same answer, no hint.
-    if (!hex) throw new VerifyError("not_found", "verificationId: no such verification", { field: "verificationId" });
-    return namespace.get(namespace.idFromString(hex));
+    const id = verificationObjectId(env, verificationId);
+    // A malformed or forged id is indistinguishable from an unknown one: same answer, no hint.
+    if (!id) throw new VerifyError("not_found", "verificationId: no such verification", { field: "verificationId" });
+    return namespace.get(id);
   };
   const listIndex = () => lists.get(lists.idFromName(service));
-  const idempotency = async (op: string, request: unknown, options?: CallOptions): Promise<IdempotencyInput | undefined> =>
-    options?.idempotencyKey ? { key: `${keyId}:${options.idempotencyKey}`, requestHash: await requestHash(op, request) } : undefined;
+  /**
+   * A keyed request is first bound to its key in the key's own object (found by API key and key,
+   * whatever number the request names), so a key reused for another request is refused before any
+   * number's object is touched. The number's object then replays or runs it. Requests without a
+   * key skip this and stay at one round trip.
+   */
+  const idempotency = async (op: string, request: unknown, options?: CallOptions): Promise<IdempotencyInput | undefined> => {
+    if (!options?.idempotencyKey) return undefined;
+    const key = `${keyId}:${options.idempotencyKey}`;
+    const hash = await requestHash(op, request);
+    const claim = await keys.get(keys.idFromName(`${service}:${key}`)).claim({ requestHash: hash, now: Date.now() });
+    if (claim === "reused") {
+      throw new VerifyError("idempotency_key_reused", "Idempotency-Key: already used with a different request", { field: "Idempotency-Key" });
+    }
+    return { key, requestHash: hash };
+  };
 
   return {
     async start(raw, options) {
       const request = parseStartRequest(raw);
       const phone = parsePhoneNumber(request.to);
-      const verdict = applyModes(numberRuleHits(phone, allowedCountries), ruleModes);
+      const testCode = testNumbers[phone.e164] ?? null;
+      // A test number is the operator's own fixture, no subscriber: the number-type, landline, VoIP
+      // and country rules say nothing about it. Deny list, cooldowns, attempts, lock-outs and IP and
+      // range velocity still apply.
+      const verdict = applyModes(testCode === null ? numberRuleHits(phone, allowedCountries) : [], ruleModes);
       if (verdict.refusal) {
         reportBlock(verdict.refusal.rule, phone);
         throw new VerifyError("rule_refused", verdict.refusal.message, { field: "to", rule: verdict.refusal.rule });
       }
       const ttlSeconds = request.timeoutSeconds ?? settings.ttlSeconds ?? config.defaultTimeoutSeconds;
-      const testCode = testNumbers[phone.e164] ?? null;
       for (const [i, channel] of request.channels.entries()) {
         if (channel !== "sms" && !config.channels[channel]) {
           throw invalidArgument(request.channels.length > 1 ? `channels[${i}]` : "channel", `${channel} is not configured on this deployment`);
@@ -124,8 +142,11 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? defaultServiceName,
         risks: verdict.monitored,
-        // A test number sends nothing, so it spends no budget; every other rule still counts.
-        scopes: scopesFor(request, phone.e164, phone.countryCode).filter((s) => testCode === null || s.rule !== "budget"),
+        // A test number sends nothing, so it spends neither budget nor the country's send cap;
+        // IP and range velocity still count it.
+        scopes: scopesFor(request, phone.e164, phone.countryCode).filter(
+          (s) => testCode === null || (s.rule !== "budget" && s.rule !== "velocity_country"),
+        ),
         denyListMode: ruleModes.deny_list,
         policy,
         testCode,

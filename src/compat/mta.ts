@@ -38,7 +38,7 @@ export function mtaErrorFor(reason: RefusalReason): { status: ContentfulStatusCo
       return { status: 403, error: "ForbiddenError" };
     case "not_found":
       return { status: 404, error: "NotFoundError" };
-    case "idempotency_mismatch":
+    case "idempotency_key_reused":
     case "idempotency_in_progress":
       // A reused X-Request-Id is a duplicate request, whatever the body.
       return { status: 409, error: "ConflictError" };

@@ -15,6 +15,7 @@ import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
+import { namespaceOf } from "../objects/namespaces.ts";
 
 type TwilioEnv = {
   Bindings: Env;
@@ -36,7 +37,7 @@ export interface TwilioErrorCode {
 export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioErrorCode {
   switch (error.reason) {
     case "invalid_argument":
-    case "idempotency_mismatch":
+    case "idempotency_key_reused":
       return { status: 400, code: 60200 };
     case "unauthenticated":
       return { status: 401, code: 20003 };
@@ -48,8 +49,9 @@ export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioError
     case "verification_failed":
       return { status: 400, code: 60200 };
     case "resend_too_soon":
-    case "limit_reached":
       return { status: 429, code: 60203 };
+    case "limit_reached":
+      return error.details.rule === "max_check_attempts" ? { status: 429, code: 60202 } : { status: 429, code: 60203 };
     case "locked":
       return { status: 429, code: 60202 };
     case "rule_refused":
@@ -225,7 +227,7 @@ async function resolveSid(c: TwilioContext, sid: string, field = "verificationId
 }
 
 function sidIndex(c: TwilioContext, sid: string) {
-  const ns = c.env.TWILIO_SIDS;
+  const ns = namespaceOf(c.env, "TWILIO_SIDS");
   return ns.get(ns.idFromName(`${c.var.principal.service}:${sid.toLowerCase()}`));
 }
 
@@ -284,8 +286,11 @@ function checkOutcome(c: TwilioContext, status: CheckStatus, verification: Verif
     case "invalid":
       // Still pending, or the wrong code that used the last attempt.
       return { status: verification.status, valid: false };
-    case "expired":
     case "max_attempts_reached":
+      // Twilio answers a check on a used-up verification with 429 / 60202 in every mode; the
+      // official SDKs throw RestException(429, 60202) on it.
+      throw new VerifyError("limit_reached", "Max check attempts reached", { rule: "max_check_attempts" });
+    case "expired":
     case "canceled":
       assertVisible(c, status);
       return { status, valid: false };

@@ -11,7 +11,7 @@ export type RefusalReason =
   | "limit_reached"
   | "locked"
   | "rule_refused"
-  | "idempotency_mismatch"
+  | "idempotency_key_reused"
   | "idempotency_in_progress"
   | "unavailable"
   | "misconfigured";

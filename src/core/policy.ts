@@ -183,6 +183,16 @@ export function recordApproval(counters: NumberCounters, now: number): NumberCou
 /** Line types refused outright: they cost more than a mobile SMS or cannot receive one. */
 const PREMIUM: ReadonlySet<LineType> = new Set(["premium_rate", "shared_cost"]);
 const NEVER_SMS: ReadonlySet<LineType> = new Set(["toll_free", "uan", "pager", "voicemail", "personal_number"]);
+/** How refusals name a line type, as a plural noun phrase ("personal numbers", not "personal number numbers"). */
+const REFUSED_TYPE_NAMES: Partial<Record<LineType, string>> = {
+  premium_rate: "premium-rate numbers",
+  shared_cost: "shared-cost numbers",
+  toll_free: "toll-free numbers",
+  uan: "universal access (UAN) numbers",
+  pager: "pager numbers",
+  voicemail: "voicemail-only numbers",
+  personal_number: "personal (follow-me) numbers",
+};
 
 export interface RuleHit {
   rule: RuleName;
@@ -194,9 +204,9 @@ export interface RuleHit {
 export function numberRuleHits(number: { lineType: LineType; countryCode: string }, allowedCountries: ReadonlySet<string> | null): RuleHit[] {
   const hits: RuleHit[] = [];
   if (PREMIUM.has(number.lineType)) {
-    hits.push({ rule: "line_type", risk: "premium_rate", message: `to: ${number.lineType.replace("_", "-")} numbers are not accepted` });
+    hits.push({ rule: "line_type", risk: "premium_rate", message: `to: ${REFUSED_TYPE_NAMES[number.lineType]} are not accepted` });
   } else if (NEVER_SMS.has(number.lineType)) {
-    hits.push({ rule: "line_type", risk: "line_type_not_allowed", message: `to: ${number.lineType.replace("_", " ")} numbers are not accepted` });
+    hits.push({ rule: "line_type", risk: "line_type_not_allowed", message: `to: ${REFUSED_TYPE_NAMES[number.lineType]} are not accepted` });
   } else if (number.lineType === "fixed_line") {
     hits.push({ rule: "landline", risk: "landline", message: "to: landline numbers are not accepted" });
   } else if (number.lineType === "voip") {

@@ -18,6 +18,7 @@ import {
 } from "../core/insights.ts";
 import { shardOf } from "../core/policy.ts";
 import { log } from "../log.ts";
+import { namespaceOf } from "./namespaces.ts";
 
 /**
  * Objects per service. A start reports about three events (started, sent, outcome): at 1,000
@@ -36,7 +37,7 @@ export interface RecentFilter {
 }
 
 function insightsNamespace(env: Env): DurableObjectNamespace<Insights> {
-  return env.INSIGHTS as unknown as DurableObjectNamespace<Insights>;
+  return namespaceOf(env, "INSIGHTS");
 }
 
 /** The shard a number's events go to: all of one verification's events land in one object. */

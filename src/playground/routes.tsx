@@ -53,7 +53,7 @@ function Page({ apiKey, outbox, maxCheckAttempts }: PageProps) {
                 <p class="hint">Sent as <code>Authorization: Bearer …</code>. Kept in this tab only, never in the address.</p>
                 <label for="phone">Phone number</label>
                 <input id="phone" name="to" type="tel" autocomplete="off" value="+14155552671" placeholder="+14155552671" required />
-                <p class="hint">With a + and country code, e.g. +44 7700 900123.</p>
+                <p class="hint">With a + and country code, e.g. +44 7400 123456.</p>
                 <button id="start" type="submit">Send code</button>
                 <p id="cooldown" class="cooldown" role="timer" hidden></p>
               </form>

@@ -4,9 +4,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { loadConfig } from "../config.ts";
-import { objectIdOf } from "../core/ids.ts";
 import { log } from "../log.ts";
-import type { DeliveryRecordOutcome, PhoneVerification } from "../objects/phone-verification/phone-verification.ts";
+import { namespaceOf, verificationObjectId } from "../objects/namespaces.ts";
+import type { DeliveryRecordOutcome } from "../objects/phone-verification/phone-verification.ts";
 import { RECEIPT_VENDORS, receiptSecrets, type CallbackRequest } from "../sms/receipts/index.ts";
 import type { ErrorBody } from "./errors.ts";
 
@@ -35,25 +35,18 @@ export function callbackRoutes(): Hono<AppEnv> {
     const receipts = vendor.parse(request);
     if (!receipts) return c.json<ErrorBody>({ code: "invalid_argument", message: `body: not a ${vendor.provider} delivery receipt`, details: [] }, 400);
 
-    const namespace = c.env.PHONE_VERIFICATION as unknown as DurableObjectNamespace<PhoneVerification>;
+    const namespace = namespaceOf(c.env, "PHONE_VERIFICATION");
     const results: DeliveryRecordOutcome[] = [];
     for (const receipt of receipts) {
       const verificationId = receipt.reference ?? requested.searchParams.get("v") ?? "";
-      const hex = objectIdOf(verificationId);
-      if (!hex) {
+      // Malformed, or well-formed but never issued here: as unknown as any other id.
+      const id = verificationObjectId(c.env, verificationId);
+      if (!id) {
         results.push({ outcome: "not_found" });
         continue;
       }
       if (!receipt.status) {
         results.push({ outcome: "ignored", reason: "unmapped_status" });
-        continue;
-      }
-      let id: DurableObjectId;
-      try {
-        id = namespace.idFromString(hex);
-      } catch {
-        // Well-formed but not an id of this namespace: as unknown as any other.
-        results.push({ outcome: "not_found" });
         continue;
       }
       results.push(

@@ -31,7 +31,7 @@ export function wireCodeFor(reason: RefusalReason): { code: WireCode; status: Co
       return { code: "resource_exhausted", status: 429 };
     case "rule_refused":
       return { code: "permission_denied", status: 403 };
-    case "idempotency_mismatch":
+    case "idempotency_key_reused":
       return { code: "invalid_argument", status: 422 };
     case "idempotency_in_progress":
       return { code: "aborted", status: 409 };

@@ -484,7 +484,7 @@ export function openApiDocument(): JsonSchema {
       description: [
         "Phone-number verification (SMS one-time codes) on Cloudflare Workers: REST, plus Twilio Verify v2 and Mobile Text Alerts v3 compatible endpoints.",
         "",
-        "The same operations are served as **Connect-RPC** (Connect JSON and binary, gRPC-Web) at `/verify.v1.VerificationService/<Method>`; those are described by the protobuf schema, not here: [proto/verify/v1/verification.proto](https://github.com/edge-verify/edge-verify/blob/main/proto/verify/v1/verification.proto).",
+        "The same operations are served as **Connect-RPC** (Connect JSON and binary, gRPC-Web) at `/verify.v1.VerificationService/<Method>`; those are described by the protobuf schema in the project's source, not here: `proto/verify/v1/verification.proto`.",
         "",
         "Errors are `{code, message, details}` with Connect's code names; `message` names the field at fault.",
       ].join("\n"),

@@ -21,7 +21,7 @@ function codeFor(reason: RefusalReason): Code {
       return Code.ResourceExhausted;
     case "rule_refused":
       return Code.PermissionDenied;
-    case "idempotency_mismatch":
+    case "idempotency_key_reused":
       return Code.InvalidArgument;
     case "idempotency_in_progress":
       return Code.Aborted;

@@ -13,7 +13,7 @@ export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
 
-/** "+447700900000" → "447700900000", for vendors whose docs want the country code without "+". */
+/** "+447400123456" → "447400123456", for vendors whose docs want the country code without "+". */
 export function withoutPlus(e164: string): string {
   return e164.replace(/^\+/, "");
 }

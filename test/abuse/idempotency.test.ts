@@ -26,6 +26,28 @@ for (const client of CLIENTS) {
       expect(await messagesTo(to)).toHaveLength(1);
     });
 
+    it("the same key for another number is refused: no second SMS, nothing counted", async () => {
+      const [first, second] = [uniqueNumber(), uniqueNumber()];
+      const key = crypto.randomUUID();
+      expect(await client.start({ to: first }, { "idempotency-key": key })).toMatchObject({ code: "ok" });
+      expect(await client.start({ to: second }, { "idempotency-key": key })).toMatchObject({ code: "invalid_argument" });
+      expect(await messagesTo(second)).toHaveLength(0);
+      // The second number's object was never touched: a start without the key goes straight through.
+      expect(await client.start({ to: second })).toMatchObject({ code: "ok", replayed: false });
+      // And the key still replays the first request.
+      expect(await client.start({ to: first }, { "idempotency-key": key })).toMatchObject({ code: "ok", replayed: true });
+    });
+
+    it("racing requests with one key and different numbers: exactly one runs, one SMS", async () => {
+      const numbers = Array.from({ length: 6 }, uniqueNumber);
+      const key = crypto.randomUUID();
+      const answers = await Promise.all(numbers.map((to) => client.start({ to }, { "idempotency-key": key })));
+      expect(answers.filter((a) => a.code === "ok")).toHaveLength(1);
+      expect(answers.filter((a) => a.code === "invalid_argument")).toHaveLength(5);
+      const sent = await Promise.all(numbers.map((to) => messagesTo(to)));
+      expect(sent.flat()).toHaveLength(1);
+    });
+
     it("X-Request-Id is an alias, and checks replay their answer", async () => {
       const to = uniqueNumber();
       const { id } = await client.start({ to }, { "x-request-id": crypto.randomUUID() });
@@ -58,7 +80,15 @@ describe("idempotency keys", () => {
     await call("POST", "/v1/verifications", { to }, { "idempotency-key": key });
     const mismatch = await call("POST", "/v1/verifications", { to, codeLength: 4 }, { "idempotency-key": key });
     expect(mismatch.status).toBe(422);
-    expect(await json(mismatch)).toMatchObject({ details: [{ reason: "idempotency_mismatch", field: "Idempotency-Key" }] });
+    expect(await json(mismatch)).toMatchObject({ details: [{ reason: "idempotency_key_reused", field: "Idempotency-Key" }] });
+    // Another number under the same key: the same 422 and reason, and the message names the header.
+    const other = await call("POST", "/v1/verifications", { to: uniqueNumber() }, { "idempotency-key": key });
+    expect(other.status).toBe(422);
+    expect(await json(other)).toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringContaining("Idempotency-Key"),
+      details: [{ reason: "idempotency_key_reused", field: "Idempotency-Key" }],
+    });
     const malformed = await call("POST", "/v1/verifications", { to }, { "idempotency-key": "has spaces" });
     expect(malformed.status).toBe(400);
   });

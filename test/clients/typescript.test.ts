@@ -197,7 +197,7 @@ describe("TypeScript client (clients/typescript)", () => {
     expect(slept).toEqual([249]);
   });
 
-  it("an idempotency key reused for a different request is refused with reason idempotency_mismatch", async () => {
+  it("an idempotency key reused for a different request is refused with reason idempotency_key_reused", async () => {
     const { fetch } = workerFetch();
     const verify = client(fetch);
     const to = uniqueNumber();
@@ -206,7 +206,7 @@ describe("TypeScript client (clients/typescript)", () => {
     expect(replay.id).toBe(started.id);
     expect(await messagesTo(to)).toHaveLength(1);
     const mismatch = await rejection(verify.start({ to, codeLength: 8 }, { idempotencyKey: "order-4711" }));
-    expect(mismatch).toMatchObject({ code: "invalid_argument", reason: "idempotency_mismatch" });
+    expect(mismatch).toMatchObject({ code: "invalid_argument", reason: "idempotency_key_reused" });
   });
 
   it("validates its options", () => {

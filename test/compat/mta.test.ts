@@ -152,7 +152,7 @@ describe("mtaErrorFor", () => {
     ["unauthenticated", 401, "UnauthorizedError"],
     ["rule_refused", 403, "ForbiddenError"],
     ["not_found", 404, "NotFoundError"],
-    ["idempotency_mismatch", 409, "ConflictError"],
+    ["idempotency_key_reused", 409, "ConflictError"],
     ["resend_too_soon", 429, "TooManyRequestsError"],
     ["locked", 429, "TooManyRequestsError"],
     ["unavailable", 503, "ServiceUnavailableError"],

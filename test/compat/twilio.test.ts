@@ -205,7 +205,24 @@ describe("Twilio Verify v2 with the twilio client", () => {
     const statuses: string[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await service.verificationChecks.create({ to: other, code: wrongCode(code) })).status);
     expect(statuses).toEqual(["pending", "pending", "pending", "pending", "max_attempts_reached"]);
-    expect(await service.verificationChecks.create({ verificationSid: second.sid, code })).toMatchObject({ status: "max_attempts_reached", valid: false });
+    // A further check, even with the right code, is Twilio's 60202 (HTTP 429): the SDK throws.
+    for (const params of [{ verificationSid: second.sid, code }, { to: other, code }]) {
+      const error = await failure(service.verificationChecks.create(params));
+      expect(error).toBeInstanceOf(twilio.RestException);
+      expect(error).toMatchObject({ status: 429, code: 60202, message: "Max check attempts reached" });
+    }
+    expect(await service.verifications(second.sid).fetch()).toMatchObject({ status: "max_attempts_reached" });
+  });
+
+  it("Twilio-strict mode: a check after the attempts are used up is 429 / 60202 too", async () => {
+    const service = client({ fetch: strictFetch });
+    const to = uniqueNumber();
+    const created = await service.verifications.create({ to, channel: "sms" });
+    const code = await latestCode(to);
+    for (let i = 0; i < 5; i++) await service.verificationChecks.create({ verificationSid: created.sid, code: wrongCode(code) });
+    const error = await failure(service.verificationChecks.create({ verificationSid: created.sid, code }));
+    expect(error).toBeInstanceOf(twilio.RestException);
+    expect(error).toMatchObject({ status: 429, code: 60202 });
   });
 
   it("Twilio-strict mode (TWILIO_STRICT=true): finished verifications are gone (20404)", async () => {
@@ -236,6 +253,8 @@ describe("twilioErrorFor", () => {
     ["already_approved", undefined, true, 404, 20404],
     ["resend_too_soon", undefined, false, 429, 60203],
     ["limit_reached", "sends_per_day", false, 429, 60203],
+    ["limit_reached", "max_check_attempts", false, 429, 60202],
+    ["limit_reached", "max_check_attempts", true, 429, 60202],
     ["locked", undefined, false, 429, 60202],
     ["rule_refused", "landline", false, 400, 60205],
     ["rule_refused", "country_allowlist", false, 403, 60605],

@@ -75,6 +75,24 @@ describe("stateless rules", () => {
     expect(applyModes(numberRuleHits({ lineType, countryCode: "US" }, null), modes("off"))).toEqual({ refusal: null, monitored: [] });
   });
 
+  it("refusals name the line type once, as plain words", () => {
+    const messages = (["personal_number", "toll_free", "premium_rate", "shared_cost", "uan", "pager", "voicemail", "fixed_line", "voip"] as const).map(
+      (lineType) => numberRuleHits({ lineType, countryCode: "US" }, null)[0]!.message,
+    );
+    expect(messages).toEqual([
+      "to: personal (follow-me) numbers are not accepted",
+      "to: toll-free numbers are not accepted",
+      "to: premium-rate numbers are not accepted",
+      "to: shared-cost numbers are not accepted",
+      "to: universal access (UAN) numbers are not accepted",
+      "to: pager numbers are not accepted",
+      "to: voicemail-only numbers are not accepted",
+      "to: landline numbers are not accepted",
+      "to: VoIP numbers are not accepted",
+    ]);
+    for (const message of messages) expect(message).not.toMatch(/numbers? numbers/);
+  });
+
   it("mobile and fixed-line-or-mobile pass; the allowlist is by region", () => {
     expect(numberRuleHits({ lineType: "mobile", countryCode: "JM" }, null)).toEqual([]);
     expect(numberRuleHits({ lineType: "fixed_line_or_mobile", countryCode: "US" }, new Set(["US"]))).toEqual([]);

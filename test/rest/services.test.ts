@@ -127,6 +127,43 @@ describe("test numbers", () => {
   });
 });
 
+describe("test numbers are no subscribers (issue 11, defect 4)", () => {
+  it("the README's example +15005550100 (a personal number to libphonenumber) is accepted", async () => {
+    const { key } = await newService({ testNumbers: { "+15005550100": "123456" }, allowedCountries: ["GB"] });
+    const started = await call("POST", "/v1/verifications", { to: "+15005550100" }, as(key.secret));
+    expect(started.status).toBe(201);
+    const v = await json(started);
+    expect(v).toMatchObject({ test: true, status: "pending", lookup: { lineType: "personal_number" } });
+    expect(await messagesTo("+15005550100")).toHaveLength(0);
+    const ok = await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code: "123456" }, as(key.secret)));
+    expect(ok.status).toBe("approved");
+    // The same number, not listed as a test number, is still refused, and the message reads plainly.
+    const other = await newService();
+    const refused = await call("POST", "/v1/verifications", { to: "+15005550100" }, as(other.key.secret));
+    expect(refused.status).toBe(403);
+    expect(await json(refused)).toMatchObject({ message: "to: personal (follow-me) numbers are not accepted", details: [{ rule: "line_type" }] });
+  });
+
+  it("a landline test number outside the allowed countries is accepted; the deny list still applies", async () => {
+    const landline = "+33123456789";
+    const { key } = await newService({ testNumbers: { [landline]: "654321" }, allowedCountries: ["US"] });
+    expect((await call("POST", "/v1/verifications", { to: landline }, as(key.secret))).status).toBe(201);
+    const listed = await call("PUT", `/v1/lists/deny/${encodeURIComponent(landline)}`, {}, as(key.secret));
+    expect(listed.status).toBeLessThan(300);
+    expect((await call("POST", "/v1/verifications", { to: landline }, as(key.secret))).status).toBe(403);
+  });
+
+  it("IP velocity still counts test numbers", async () => {
+    const numbers = Array.from({ length: 11 }, uniqueNumber);
+    const { key } = await newService({ testNumbers: Object.fromEntries(numbers.map((n) => [n, "111111"])) });
+    const clientIp = `198.51.100.${1 + Math.floor(Math.random() * 250)}`;
+    const statuses: number[] = [];
+    for (const to of numbers) statuses.push((await call("POST", "/v1/verifications", { to, clientIp }, as(key.secret))).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(201));
+    expect(statuses[10]).toBe(429);
+  });
+});
+
 describe("service names in messages", () => {
   it("a service's messages carry its friendly name unless the request names one", async () => {
     const { key } = await newService({ friendlyName: "Acme Bank" });

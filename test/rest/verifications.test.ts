@@ -58,6 +58,27 @@ describe("REST /v1/verifications", () => {
     expect(result).toMatchObject({ status: "approved", verification: { id: v.id } });
   });
 
+  it("checks by number after the attempts are used up answer max_attempts_reached, as by id; after expiry, no pending", async () => {
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to }));
+    const code = await latestCode(to);
+    for (let i = 0; i < 5; i++) await call("POST", "/v1/verifications/check", { to, code: wrongCode(code) });
+    const byNumber = await call("POST", "/v1/verifications/check", { to, code });
+    expect(byNumber.status).toBe(200);
+    expect(await json(byNumber)).toMatchObject({ status: "max_attempts_reached", verification: { id: v.id, status: "max_attempts_reached", checkAttempts: 5 } });
+    await timeTravel(to, 601_000);
+    expect((await call("POST", "/v1/verifications/check", { to, code })).status).toBe(404);
+  });
+
+  it("the README's development test number +15005550100 answers test: true and takes 123456", async () => {
+    const started = await call("POST", "/v1/verifications", { to: "+15005550100" });
+    expect(started.status).toBe(201);
+    const v = await json(started);
+    expect(v).toMatchObject({ test: true, status: "pending" });
+    expect(await messagesTo("+15005550100")).toHaveLength(0);
+    expect(await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code: "123456" }))).toMatchObject({ status: "approved" });
+  });
+
   it("refuses a check whose number does not match the verification", async () => {
     const to = uniqueNumber();
     const v = await json(await call("POST", "/v1/verifications", { to }));

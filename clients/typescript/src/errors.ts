@@ -33,7 +33,7 @@ export interface VerifyClientErrorInit {
 
 /**
  * A refused or failed call. `reason` is the server's stable refusal reason (`resend_too_soon`,
- * `limit_reached`, `locked`, `rule_refused`, `idempotency_mismatch`, ...) or `network_error`
+ * `limit_reached`, `locked`, `rule_refused`, `idempotency_key_reused`, ...) or `network_error`
  * when no answer arrived; `rule` names the rule behind a limit (`resend_cooldown`, `velocity_ip`).
  */
 export class VerifyClientError extends Error {

@@ -44,7 +44,7 @@ export async function idempotent<T>(
     if (now - startedAt > options.sendDeadlineMs + ABANDONED_AFTER_MS) existing = null;
   }
   if (existing) {
-    if (existing.requestHash !== idem.requestHash) return refused("idempotency_mismatch", "Idempotency-Key: already used with a different request");
+    if (existing.requestHash !== idem.requestHash) return refused("idempotency_key_reused", "Idempotency-Key: already used with a different request");
     if (existing.state === "done") return { ...(JSON.parse(existing.response as string) as DoResult<T>), replayed: true } as DoResult<T>;
     const original = inflight.get(idem.key) as Promise<DoResult<T>> | undefined;
     if (original) {

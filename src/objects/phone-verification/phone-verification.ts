@@ -475,7 +475,9 @@ export class PhoneVerification extends DurableObject<Env> {
   async #check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
     const config = loadConfig(this.env);
     return this.#exclusive(async () => {
-      const record = input.verificationId ? this.#store.verification(input.verificationId) : this.#latestPending(input.service);
+      // By number: the pending verification, else one whose attempts are used up and that has not
+      // expired, so a further check by number answers max_attempts_reached as a check by id does.
+      const record = input.verificationId ? this.#store.verification(input.verificationId) : this.#latestCheckable(input.service, Date.now());
       if (!record || record.service !== input.service) {
         return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
       }
@@ -526,6 +528,14 @@ export class PhoneVerification extends DurableObject<Env> {
     const id = this.#store.state().latestId;
     const record = id ? this.#store.verification(id) : null;
     return record && record.status === "pending" && record.service === service ? record : null;
+  }
+
+  /** The newest verification if a check by number can reach it: pending, or used up and not yet expired. */
+  #latestCheckable(service: string, now: number): VerificationRecord | null {
+    const id = this.#store.state().latestId;
+    const record = id ? this.#store.verification(id) : null;
+    if (!record || record.service !== service) return null;
+    return record.status === "pending" || (record.status === "max_attempts_reached" && record.expiresAt > now) ? record : null;
   }
 
   /** Queues a webhook event if the service subscribes to it (same synchronous step as the change). */

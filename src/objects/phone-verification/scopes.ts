@@ -2,6 +2,7 @@
 // parallel; a refusal by one gives the units already taken back, so a refused start costs nothing.
 import type { Refusal } from "../../core/errors.ts";
 import type { Risk } from "../../core/policy.ts";
+import { namespaceOf } from "../namespaces.ts";
 import type { ScopeCounter, TakeInput } from "../scope-counter.ts";
 import type { DoResult } from "./idempotency.ts";
 
@@ -33,7 +34,7 @@ const SCOPE_MESSAGES: Record<ScopeRequest["rule"], string> = {
 };
 
 function counters(env: Env): DurableObjectNamespace<ScopeCounter> {
-  return env.SCOPE_COUNTER as unknown as DurableObjectNamespace<ScopeCounter>;
+  return namespaceOf(env, "SCOPE_COUNTER");
 }
 
 export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Promise<DoResult<{ units: TakenUnit[]; monitored: Risk[] }>> {
