@@ -22,10 +22,10 @@ export class PhoneVerification extends Product {
   async benchAge(ms) {
     // The number's storage is KV (src/objects/phone-verification/storage.ts): records, state, keys.
     const kv = this.ctx.storage.kv;
-    for (const [key, v] of kv.list({ prefix: "v:" })) {
+    for (const [key, v] of [...kv.list({ prefix: "v:" })]) {
       kv.put(key, { ...v, createdAt: v.createdAt - ms, updatedAt: v.updatedAt - ms, expiresAt: v.expiresAt - ms });
     }
-    for (const [key, record] of kv.list({ prefix: "i:" })) kv.put(key, { ...record, expiresAt: record.expiresAt - ms });
+    for (const [key, record] of [...kv.list({ prefix: "i:" })]) kv.put(key, { ...record, expiresAt: record.expiresAt - ms });
     const state = kv.get("state");
     if (state) {
       const c = state.counters;

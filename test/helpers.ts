@@ -85,7 +85,8 @@ export async function timeTravel(to: string, ms: number, service = "default", op
   const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`${service}:${to}`));
   await runInDurableObject(stub, (_instance, state) => {
     const kv = state.storage.kv;
-    for (const [key, value] of kv.list<any>({ prefix: "v:" })) {
+    // Listed before writing: a put replaces the row, and a live cursor would meet it again.
+    for (const [key, value] of [...kv.list<any>({ prefix: "v:" })]) {
       kv.put(key, {
         ...value,
         createdAt: value.createdAt - ms,
@@ -94,7 +95,7 @@ export async function timeTravel(to: string, ms: number, service = "default", op
         nextChannelAt: value.nextChannelAt > 0 ? Math.max(1, value.nextChannelAt - ms) : 0,
       });
     }
-    if (options.idempotency) for (const [key, value] of kv.list<any>({ prefix: "i:" })) kv.put(key, { ...value, expiresAt: value.expiresAt - ms });
+    if (options.idempotency) for (const [key, value] of [...kv.list<any>({ prefix: "i:" })]) kv.put(key, { ...value, expiresAt: value.expiresAt - ms });
     const stored = kv.get<any>("state");
     if (!stored) return;
     const counters = stored.counters;

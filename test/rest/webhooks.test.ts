@@ -86,7 +86,7 @@ describe("webhooks", () => {
     const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`${service.id}:${to}`));
     const age = async () =>
       runInDurableObject(stub, (_i, state) => {
-        for (const [key, event] of state.storage.kv.list<{ nextAttemptAt: number }>({ prefix: "w:" })) state.storage.kv.put(key, { ...event, nextAttemptAt: 1 });
+        for (const [key, event] of [...state.storage.kv.list<{ nextAttemptAt: number }>({ prefix: "w:" })]) state.storage.kv.put(key, { ...event, nextAttemptAt: 1 });
       });
     let got = await waitFor(name, 1, to, service.id);
     expect(got).toHaveLength(1);
