@@ -17,6 +17,9 @@ const WRONG_CODE = "000000";
 
 /** Verification ids from start passes, by pool name, for later check passes. */
 const pools = new Map();
+// Checks approved by a lucky draw, kept across passes: a later pass ("check again") must skip
+// them too, or it meets already_approved and counts the bench's own luck as an error.
+const approved = new Set();
 
 function post(agent, url, headers, body) {
   return new Promise((resolve, reject) => {
@@ -89,7 +92,6 @@ async function runPass(spec) {
   const url = new URL(c.path, target);
   const keys = op === "check" && transport !== "baseline" ? pools.get(spec.pool) : spec.keys;
   if (!keys || keys.length === 0) throw new Error(`no keys for ${transport} ${op} (pool ${spec.pool})`);
-  const approved = new Set();
   const ids = [];
   const latencies = new Float64Array(count);
   const outcome = { ok: 0, refused: 0, errors: 0, lucky: 0, errorSamples: [] };
