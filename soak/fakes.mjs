@@ -165,3 +165,37 @@ export async function startFaultyTwilio(options) {
     },
   };
 }
+
+/**
+ * A service's webhook receiver on loopback HTTPS (production refuses http webhook URLs; the
+ * Worker trusts soak/tls/cert.pem through NODE_EXTRA_CA_CERTS, which Miniflare hands to workerd).
+ * Records every delivery; fails some with 500 so the outbox retries.
+ */
+export async function startWebhookReceiver({ random, failRate }) {
+  const { createServer: createHttpsServer } = await import("node:https");
+  const { readFileSync } = await import("node:fs");
+  const tls = new URL("./tls/", import.meta.url);
+  const deliveries = []; // {id, type, verificationId, status, body}
+  let failed = 0;
+  const server = createHttpsServer({ cert: readFileSync(new URL("cert.pem", tls)), key: readFileSync(new URL("key.pem", tls)) }, async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks).toString("utf8");
+    let event = null;
+    try {
+      event = JSON.parse(body);
+    } catch {}
+    const fail = random() < failRate;
+    if (fail) failed++;
+    deliveries.push({ id: String(req.headers["webhook-id"] ?? ""), type: event?.type ?? "", verificationId: event?.data?.id ?? "", status: fail ? 500 : 204, body });
+    res.writeHead(fail ? 500 : 204);
+    res.end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `https://127.0.0.1:${server.address().port}/hooks`,
+    deliveries,
+    failed: () => failed,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}

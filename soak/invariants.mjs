@@ -29,9 +29,16 @@ function distinctSends(messages) {
 
 export const CHECKERS = {
   /** No verification approved twice. */
-  no_double_approval({ answers }) {
+  no_double_approval({ answers, webhooks = [] }) {
     const approvals = originals(answers).filter((a) => a.kind.startsWith("check") && a.status === 200 && a.json?.status === "approved");
-    return [...group(approvals, (a) => a.json.verification?.id)].filter(([, list]) => list.length > 1).map(([id, list]) => `${id} approved ${list.length} times`);
+    const out = [...group(approvals, (a) => a.json.verification?.id)].filter(([, list]) => list.length > 1).map(([id, list]) => `${id} approved ${list.length} times`);
+    // Webhooks are at least once: retries repeat one webhook-id; two ids are two approvals.
+    const events = webhooks.filter((w) => w.type === "verification.approved");
+    for (const [id, list] of group(events, (w) => w.verificationId)) {
+      const ids = new Set(list.map((w) => w.id));
+      if (ids.size > 1) out.push(`${id}: ${ids.size} verification.approved events`);
+    }
+    return out;
   },
 
   /** Approvals only with a code that was sent for that verification. */
@@ -218,6 +225,7 @@ const invalid = (id, o = {}) => ans({ kind: "check", status: 200, code: "0000000
 /** One known-bad input per checker: each must report at least one violation. */
 export const BAD_CASES = {
   no_double_approval: () => ({ ...base(), answers: [approved("ve_1", "1"), approved("ve_1", "1")] }),
+  no_double_approval_by_webhook: () => ({ ...base(), webhooks: [{ id: "msg_1", type: "verification.approved", verificationId: "ve_1" }, { id: "msg_2", type: "verification.approved", verificationId: "ve_1" }] }),
   approval_with_sent_code: () => ({ ...base(), messages: [msg()], answers: [approved("ve_1", "87654321")] }),
   messages_from_2xx_starts: () => ({ ...base(), messages: [msg(), msg({ code: "22222222" })], answers: [ans({ json: { id: "ve_1" } }), ans({ status: 429 })] }),
   per_number_send_limits: () => ({ ...base(), messages: [msg(), msg({ code: "2", at: 2_000 }), msg({ code: "3", at: 3_000 })], answers: [ans({ json: { id: "ve_1" } })] }),
@@ -246,6 +254,7 @@ export function goodCase() {
       ans({ kind: "forged_get", status: 404, json: { code: "not_found" } }),
       ans({ kind: "start_key_reused", status: 422, json: { details: [{ reason: "idempotency_key_reused" }] } }),
     ],
+    webhooks: [{ id: "msg_1", type: "verification.approved", verificationId: "ve_1" }, { id: "msg_1", type: "verification.approved", verificationId: "ve_1" }],
     texts: [{ where: "a response", text: '{"id":"ve_1","createTime":"2026-12-02T12:00:00.000Z","n":1733140000000}' }],
     storage: [{ className: "ServiceRegistry", id: "cd".repeat(32), rows: 4, tables: ["services"], mustEmpty: false }],
   };
@@ -261,5 +270,6 @@ export function selfCheck() {
     if (!make) failures.push(`${name} has no known-bad case`);
     else if (CHECKERS[name](make()).length === 0) failures.push(`${name} misses its known-bad case`);
   }
+  if (CHECKERS.no_double_approval(BAD_CASES.no_double_approval_by_webhook()).length === 0) failures.push("no_double_approval misses two approved webhooks");
   return failures;
 }
