@@ -47,7 +47,7 @@ const textBindings = (vars) => Object.fromEntries(Object.entries(vars).map(([nam
  * One workerd process (Miniflare v5 options) serving one Worker on a direct loopback socket.
  * `modules` maps module names to ESM source; the first one is the entry.
  */
-function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog }) {
+function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog, compatibilityFlags = [] }) {
   const env = { ...textBindings(vars) };
   const exports = {};
   for (const [binding, className] of Object.entries(objects)) {
@@ -69,6 +69,7 @@ function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onL
         config: {
           name,
           compatibilityDate: COMPATIBILITY_DATE,
+          compatibilityFlags,
           manifest: { mainModule: Object.keys(modules)[0], modulesRoot, modules: manifestModules },
           env,
           exports,
@@ -83,17 +84,19 @@ function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onL
  * Starts a Worker and times it: `readyMs` until workerd listens, `firstAnswerMs` until `probe`
  * (a real request) has been answered, both from just before `new Miniflare()`.
  */
-export async function startWorker({ name, modules, modulesRoot, vars = {}, objects, probe }) {
-  const persist = await mkdtemp(join(storageRoot(), `edge-verify-bench-${name}-`));
+export async function startWorker({ name, modules, modulesRoot, vars = {}, objects, probe, persist: reuse, compatibilityFlags, onLog: observe }) {
+  // `persist` reuses a storage directory (the soak's full restart on the same state).
+  const persist = reuse ?? (await mkdtemp(join(storageRoot(), `edge-verify-bench-${name}-`)));
   let logLines = 0;
   const problems = [];
   const onLog = (entry) => {
     logLines++;
+    observe?.(entry);
     if ((entry.level === "error" || entry.level === "warn") && problems.length < 5) problems.push(entry.message.slice(0, 300));
   };
   const before = new Set(workerdPids());
   const started = performance.now();
-  const mf = new Miniflare(workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog }));
+  const mf = new Miniflare(workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog, compatibilityFlags }));
   await mf.ready;
   const pid = workerdPids().find((p) => !before.has(p)) ?? null;
   const url = await mf.unsafeGetDirectURL(name);

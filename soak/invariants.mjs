@@ -1,0 +1,275 @@
+// The soak's invariants: pure functions over what the soak recorded (every answer, every message
+// the fake provider took, log lines, storage rows). Each returns a list of violations (strings);
+// selfCheck() feeds each a known-bad record and fails if it is not caught.
+
+/** Answers that ran the request (not idempotent replays). */
+const originals = (answers) => answers.filter((a) => !a.replayed);
+const is2xx = (a) => a.status >= 200 && a.status < 300;
+
+function group(items, key) {
+  const map = new Map();
+  for (const item of items) {
+    const k = key(item);
+    if (k === null || k === undefined) continue;
+    if (!map.has(k)) map.set(k, []);
+    map.get(k).push(item);
+  }
+  return map;
+}
+
+/** Distinct codes a fake took, with the first time each was seen (retries repeat a code). */
+function distinctSends(messages) {
+  const seen = new Map();
+  for (const m of messages) {
+    const k = `${m.to}|${m.code}|${m.verificationId}`;
+    if (!seen.has(k)) seen.set(k, m);
+  }
+  return [...seen.values()];
+}
+
+export const CHECKERS = {
+  /** No verification approved twice. */
+  no_double_approval({ answers, webhooks = [] }) {
+    const approvals = originals(answers).filter((a) => a.kind.startsWith("check") && a.status === 200 && a.json?.status === "approved");
+    const out = [...group(approvals, (a) => a.json.verification?.id)].filter(([, list]) => list.length > 1).map(([id, list]) => `${id} approved ${list.length} times`);
+    // Webhooks are at least once: retries repeat one webhook-id; two ids are two approvals.
+    const events = webhooks.filter((w) => w.type === "verification.approved");
+    for (const [id, list] of group(events, (w) => w.verificationId)) {
+      const ids = new Set(list.map((w) => w.id));
+      if (ids.size > 1) out.push(`${id}: ${ids.size} verification.approved events`);
+    }
+    return out;
+  },
+
+  /** Approvals only with a code that was sent for that verification. */
+  approval_with_sent_code({ answers, messages }) {
+    const sent = group(messages, (m) => m.verificationId);
+    const out = [];
+    for (const a of answers.filter((a) => a.kind.startsWith("check") && a.status === 200 && a.json?.status === "approved")) {
+      const id = a.json.verification?.id;
+      if (a.testCode && a.code === a.testCode) continue; // a configured test number's fixed code
+      if (!(sent.get(id) ?? []).some((m) => m.code === a.code)) out.push(`${id} approved with a code never sent for it`);
+    }
+    return out;
+  },
+
+  /**
+   * Every code the fake took belongs to a start that answered 2xx (or, for a start that never got
+   * an answer, at most one per such start); none for refused or replayed requests.
+   */
+  messages_from_2xx_starts({ answers, messages }) {
+    const starts = answers.filter((a) => a.kind.startsWith("start"));
+    const idsOf2xx = new Set(starts.filter(is2xx).map((a) => a.json?.id));
+    const out = [];
+    for (const [to, sends] of group(distinctSends(messages), (m) => m.to)) {
+      const mine = originals(starts).filter((a) => a.number === to);
+      const ran = mine.filter(is2xx).filter((a) => !a.json?.test).length;
+      const unanswered = mine.filter((a) => a.status === 0 || a.status >= 500).length;
+      const known = sends.filter((m) => idsOf2xx.has(m.verificationId)).length;
+      const unknown = sends.length - known;
+      // A resend reuses the pending verification's id, so a start that died unanswered may have
+      // sent a code for an id another start returned: the total is bounded by both kinds of start.
+      if (sends.length > ran + unanswered) out.push(`${to}: ${sends.length} codes sent for ${ran} starts that ran and answered 2xx (+${unanswered} unanswered)`);
+      if (unknown > unanswered) out.push(`${to}: ${unknown} codes for verifications no 2xx start returned (${unanswered} unanswered starts)`);
+    }
+    return out;
+  },
+
+  /** Per-number limits, counted at the fake: codes per 10 minutes (sliding) and per day. */
+  per_number_send_limits({ messages, answers, limits }) {
+    const serviceOf = new Map(answers.filter((a) => a.json?.id).map((a) => [a.json.id, a.service]));
+    const out = [];
+    for (const [key, sends] of group(distinctSends(messages), (m) => `${serviceOf.get(m.verificationId) ?? "?"}|${m.to}`)) {
+      const times = sends.map((m) => m.at).sort((x, y) => x - y);
+      if (times.length > limits.sendsPerDay) out.push(`${key}: ${times.length} codes > ${limits.sendsPerDay} per day`);
+      // The Worker counts at reservation, the fake at arrival: allow the send deadline as skew.
+      const window = 600_000 - 2 * limits.sendDeadlineMs;
+      for (let i = 0, j = 0; j < times.length; j++) {
+        while (times[j] - times[i] >= window) i++;
+        if (j - i + 1 > limits.sendsPer10Minutes) {
+          out.push(`${key}: ${j - i + 1} codes within 10 minutes > ${limits.sendsPer10Minutes}`);
+          break;
+        }
+      }
+    }
+    return out;
+  },
+
+  /** Range and country caps (per service, per hour: the whole run) and the daily budgets. */
+  cross_number_caps({ messages, answers, limits }) {
+    const serviceOf = new Map(answers.filter((a) => a.json?.id).map((a) => [a.json.id, a.service]));
+    const sends = distinctSends(messages);
+    const out = [];
+    for (const [key, list] of group(sends, (m) => `${serviceOf.get(m.verificationId) ?? "?"}|${m.to.slice(0, -4)}`)) {
+      if (list.length > limits.rangeSendsPerHour) out.push(`range ${key}: ${list.length} codes > ${limits.rangeSendsPerHour} per hour`);
+    }
+    for (const [key, list] of group(sends, (m) => `${serviceOf.get(m.verificationId) ?? "?"}|${limits.countryOf(m.to)}`)) {
+      if (list.length > limits.countrySendsPerHour) out.push(`country ${key}: ${list.length} codes > ${limits.countrySendsPerHour} per hour`);
+    }
+    for (const [day, list] of group(sends, (m) => new Date(m.at).toISOString().slice(0, 10))) {
+      if (list.length > limits.smsDailyLimit) out.push(`budget ${day}: ${list.length} codes > ${limits.smsDailyLimit}`);
+      for (const [service, own] of Object.entries(limits.serviceDailyLimits)) {
+        const n = list.filter((m) => serviceOf.get(m.verificationId) === service).length;
+        if (n > own) out.push(`budget of ${service} ${day}: ${n} codes > ${own}`);
+      }
+    }
+    return out;
+  },
+
+  /** Wrong codes: per verification at most maxCheckAttempts answered invalid, per number per day the lock-out. */
+  attempt_limits({ answers, limits }) {
+    const invalid = originals(answers).filter((a) => a.kind.startsWith("check") && a.status === 200 && a.json?.status === "invalid");
+    const out = [];
+    for (const [id, list] of group(invalid, (a) => a.json.verification?.id)) {
+      if (list.length > limits.maxCheckAttempts) out.push(`${id}: ${list.length} wrong codes answered invalid > ${limits.maxCheckAttempts}`);
+    }
+    for (const [key, list] of group(invalid, (a) => `${a.service}|${a.number}`)) {
+      if (list.length > limits.failedChecksPerDay) out.push(`${key}: ${list.length} wrong codes > ${limits.failedChecksPerDay} per day`);
+    }
+    return out;
+  },
+
+  /** Every answer 2xx or 4xx; 503 unavailable only while every provider was failing; no silence. */
+  statuses({ answers }) {
+    const out = [];
+    for (const a of answers) {
+      if (a.status === 0) out.push(`${a.kind}: no answer (${a.error})`);
+      else if (a.status >= 500 && !(a.status === 503 && a.json?.code === "unavailable" && a.blackout)) out.push(`${a.kind}: ${a.status} ${a.body.slice(0, 120)}`);
+      else if (a.status < 200 || (a.status >= 300 && a.status < 400)) out.push(`${a.kind}: ${a.status}`);
+    }
+    return out;
+  },
+
+  /** Idempotent replays: the same status and body as the request that ran, marked as replayed. */
+  idempotent_replays({ answers }) {
+    const out = [];
+    const keyed = answers.filter((a) => a.idemKey && is2xx(a));
+    for (const [key, list] of group(keyed, (a) => `${a.service}|${a.idemKey}|${a.reqBody}`)) {
+      const ran = list.filter((a) => !a.replayed);
+      if (ran.length > 1) out.push(`${key.split("|")[1]}: ran ${ran.length} times`);
+      const first = ran[0] ?? list[0];
+      for (const a of list) if (a.status !== first.status || a.body !== first.body) out.push(`${a.idemKey}: replay differs from the first answer`);
+    }
+    return out;
+  },
+
+  /** The same key with a different request: 422 idempotency_key_reused, nothing run. */
+  idempotency_key_reuse({ answers }) {
+    return answers
+      .filter((a) => a.kind === "start_key_reused")
+      .filter((a) => !(a.status === 422 && JSON.stringify(a.json ?? {}).includes("idempotency_key_reused")))
+      .map((a) => `key reused for another number answered ${a.status} ${a.body.slice(0, 100)}`);
+  },
+
+  /** A forged verification id answers exactly like an unknown one: 404 not_found. */
+  forged_ids({ answers }) {
+    return answers.filter((a) => a.kind.startsWith("forged_")).filter((a) => !(a.status === 404 && a.json?.code === "not_found")).map((a) => `${a.kind}: ${a.status} ${a.body.slice(0, 100)}`);
+  },
+
+  /** A configured test number is accepted (no number-type rule applies to it) and approves with its code. */
+  test_numbers({ answers }) {
+    const out = [];
+    for (const a of answers.filter((a) => a.kind === "start_test_number" && !a.replayed)) {
+      if (a.status === 403) out.push(`test number refused: ${a.body.slice(0, 120)}`);
+      else if (a.status === 201 && a.json?.test !== true) out.push("test number start not marked test");
+    }
+    return out;
+  },
+
+  /** Receipts (signed correctly) answer 200, or 404 for a verification we no longer hold. */
+  receipts({ receipts }) {
+    return receipts.refused.map((r) => `receipt answered ${r.status}: ${r.body}`);
+  },
+
+  /** No code the fake took appears in an answer, a log line or storage. */
+  no_code_leaks({ messages, texts, codePattern }) {
+    const codes = new Set(messages.map((m) => m.code).filter(Boolean));
+    const out = [];
+    const global = new RegExp(codePattern.source, "g");
+    for (const { where, text } of texts) {
+      for (const match of text.matchAll(global)) if (codes.has(match[0])) out.push(`a sent code in ${where}: …${text.slice(Math.max(0, match.index - 40), match.index + 50)}…`);
+    }
+    return out;
+  },
+
+  /** After the expiry and retention alarms, no rows are left about any number. */
+  storage_empty({ storage }) {
+    return storage.filter((o) => o.mustEmpty && o.rows > 0).map((o) => `${o.className} ${o.id.slice(0, 12)}…: ${o.rows} rows left (${o.tables.join(", ")})`);
+  },
+};
+
+export function checkAll(input) {
+  return Object.fromEntries(Object.entries(CHECKERS).map(([name, check]) => [name, check(input)]));
+}
+
+// ---------------------------------------------------------------------------------------------
+const LIMITS = {
+  sendsPer10Minutes: 2,
+  sendsPerDay: 3,
+  sendDeadlineMs: 1000,
+  rangeSendsPerHour: 3,
+  countrySendsPerHour: 3,
+  smsDailyLimit: 3,
+  serviceDailyLimits: { b: 1 },
+  maxCheckAttempts: 2,
+  failedChecksPerDay: 3,
+  countryOf: () => "US",
+};
+const PATTERN = /(?<![0-9A-Za-z])\d{8}(?![0-9A-Za-z])/;
+const base = () => ({ answers: [], messages: [], receipts: { refused: [] }, texts: [], storage: [], limits: LIMITS, codePattern: PATTERN });
+const ans = (o) => ({ kind: "start", service: "a", number: "+14155550001", status: 201, body: "{}", json: {}, replayed: false, ...o });
+const msg = (o) => ({ to: "+14155550001", code: "12345678", verificationId: "ve_1", at: 1_000, ...o });
+const approved = (id, code, o = {}) => ans({ kind: "check", status: 200, code, json: { status: "approved", verification: { id } }, ...o });
+const invalid = (id, o = {}) => ans({ kind: "check", status: 200, code: "00000000", json: { status: "invalid", verification: { id } }, ...o });
+
+/** One known-bad input per checker: each must report at least one violation. */
+export const BAD_CASES = {
+  no_double_approval: () => ({ ...base(), answers: [approved("ve_1", "1"), approved("ve_1", "1")] }),
+  no_double_approval_by_webhook: () => ({ ...base(), webhooks: [{ id: "msg_1", type: "verification.approved", verificationId: "ve_1" }, { id: "msg_2", type: "verification.approved", verificationId: "ve_1" }] }),
+  approval_with_sent_code: () => ({ ...base(), messages: [msg()], answers: [approved("ve_1", "87654321")] }),
+  messages_from_2xx_starts: () => ({ ...base(), messages: [msg(), msg({ code: "22222222" })], answers: [ans({ json: { id: "ve_1" } }), ans({ status: 429 })] }),
+  per_number_send_limits: () => ({ ...base(), messages: [msg(), msg({ code: "2", at: 2_000 }), msg({ code: "3", at: 3_000 })], answers: [ans({ json: { id: "ve_1" } })] }),
+  cross_number_caps: () => ({ ...base(), messages: ["+14155550001", "+14155550002", "+14155550003", "+14155550004"].map((to) => msg({ to, verificationId: to })), answers: [] }),
+  attempt_limits: () => ({ ...base(), answers: [invalid("ve_1"), invalid("ve_1"), invalid("ve_1")] }),
+  statuses: () => ({ ...base(), answers: [ans({ status: 500, body: "internal" })] }),
+  idempotent_replays: () => ({ ...base(), answers: [ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}' }), ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_2"}', replayed: true })] }),
+  idempotency_key_reuse: () => ({ ...base(), answers: [ans({ kind: "start_key_reused", status: 201 })] }),
+  forged_ids: () => ({ ...base(), answers: [ans({ kind: "forged_get", status: 500, json: { code: "internal" } })] }),
+  test_numbers: () => ({ ...base(), answers: [ans({ kind: "start_test_number", status: 403, body: "refused" })] }),
+  receipts: () => ({ ...base(), receipts: { refused: [{ status: 500, body: "internal" }] } }),
+  no_code_leaks: () => ({ ...base(), messages: [msg()], texts: [{ where: "a log line", text: '{"message":"code 12345678"}' }] }),
+  storage_empty: () => ({ ...base(), storage: [{ className: "PhoneVerification", id: "ab".repeat(32), rows: 1, tables: ["verifications"], mustEmpty: true }] }),
+};
+
+/** A known-good input: every checker must report nothing. */
+export function goodCase() {
+  return {
+    ...base(),
+    messages: [msg(), msg({ fault: "timeout" })], // a retried send repeats its code: one send
+    answers: [
+      ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}', json: { id: "ve_1" } }),
+      ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}', json: { id: "ve_1" }, replayed: true }),
+      invalid("ve_1"),
+      approved("ve_1", "12345678"),
+      ans({ kind: "forged_get", status: 404, json: { code: "not_found" } }),
+      ans({ kind: "start_key_reused", status: 422, json: { details: [{ reason: "idempotency_key_reused" }] } }),
+    ],
+    webhooks: [{ id: "msg_1", type: "verification.approved", verificationId: "ve_1" }, { id: "msg_1", type: "verification.approved", verificationId: "ve_1" }],
+    texts: [{ where: "a response", text: '{"id":"ve_1","createTime":"2026-12-02T12:00:00.000Z","n":1733140000000}' }],
+    storage: [{ className: "ServiceRegistry", id: "cd".repeat(32), rows: 4, tables: ["services"], mustEmpty: false }],
+  };
+}
+
+/** Runs every checker on its bad case and on the good case; returns the failures of the checkers themselves. */
+export function selfCheck() {
+  const failures = [];
+  const good = checkAll(goodCase());
+  for (const [name, violations] of Object.entries(good)) if (violations.length) failures.push(`${name} flags a good record: ${violations[0]}`);
+  for (const name of Object.keys(CHECKERS)) {
+    const make = BAD_CASES[name];
+    if (!make) failures.push(`${name} has no known-bad case`);
+    else if (CHECKERS[name](make()).length === 0) failures.push(`${name} misses its known-bad case`);
+  }
+  if (CHECKERS.no_double_approval(BAD_CASES.no_double_approval_by_webhook()).length === 0) failures.push("no_double_approval misses two approved webhooks");
+  return failures;
+}
