@@ -1,5 +1,5 @@
 // Durable Object per limit scope that spans numbers (client IP, number range, country shard, budget
-// shard). One object per scope makes each count exact under concurrency — KV is eventually
+// shard). One object per scope makes each count exact under concurrency — Workers KV is eventually
 // consistent and would let a burst overshoot. Windows are bucketed; expired buckets go by alarm.
 import { DurableObject } from "cloudflare:workers";
 
@@ -24,12 +24,14 @@ export interface TakeResult {
   retryAfterSeconds: number;
 }
 
+const BUCKET = "b:";
+
 export class ScopeCounter extends DurableObject<Env> {
-  readonly #sql: SqlStorage;
-  #ready = false;
+  readonly #kv: SyncKvStorage;
   /**
-   * The buckets, kept in hand: this object is their only writer, so storage is read once per wake
-   * and a take costs one upsert (plus a DELETE only when a bucket left the window).
+   * The buckets (start → count), kept in hand: this object is their only writer, so storage is
+   * read once per wake and a take costs one KV put (plus a delete when a bucket left the window).
+   * KV, not a table: a new scope (a new number range) creates no schema.
    */
   #buckets: Map<number, number> | null = null;
   /** The alarm this object set (undefined: not known yet). */
@@ -37,8 +39,8 @@ export class ScopeCounter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#sql = ctx.storage.sql;
-    this.#ready = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'buckets'").toArray().length > 0;
+    this.#kv = ctx.storage.kv;
+    migrateBucketsTable(ctx.storage);
   }
 
   /** Counts one unit unless that would pass the limit (synchronous storage: no interleaving). */
@@ -51,17 +53,15 @@ export class ScopeCounter extends DurableObject<Env> {
     // Buckets that left the window are dead weight; dropping them keeps a busy scope's storage flat.
     let used = 0;
     let oldest: number | null = null;
-    let stale = false;
     for (const [start, count] of buckets) {
       if (start <= since) {
         buckets.delete(start);
-        stale = true;
+        this.#kv.delete(BUCKET + start);
       } else {
         used += count;
         if (count > 0 && (oldest === null || start < oldest)) oldest = start;
       }
     }
-    if (stale) this.#sql.exec("DELETE FROM buckets WHERE start <= ?", since);
     const overLimit = used >= input.limit;
     let retryAfterSeconds = 0;
     if (overLimit) {
@@ -69,9 +69,9 @@ export class ScopeCounter extends DurableObject<Env> {
       retryAfterSeconds = Math.max(1, Math.ceil((freeAt - now) / 1000));
       if (input.enforce) return { allowed: false, overLimit, bucket: -1, retryAfterSeconds };
     }
-    this.#ensure();
-    this.#sql.exec("INSERT INTO buckets (start, count) VALUES (?, 1) ON CONFLICT (start) DO UPDATE SET count = count + 1", bucket);
-    buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+    const count = (buckets.get(bucket) ?? 0) + 1;
+    buckets.set(bucket, count);
+    this.#kv.put(BUCKET + bucket, count);
     // The alarm moves once per bucket, not once per take.
     const expiry = bucket + width + input.windowMs;
     if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
@@ -84,18 +84,17 @@ export class ScopeCounter extends DurableObject<Env> {
 
   /** Gives a unit back (the send it paid for was refused elsewhere, or definitely not delivered). */
   async release(bucket: number): Promise<void> {
-    if (!this.#ready || bucket < 0) return;
+    if (bucket < 0) return;
     const buckets = this.#load();
     const count = buckets.get(bucket) ?? 0;
     if (count <= 0) return;
     buckets.set(bucket, count - 1);
-    this.#sql.exec("UPDATE buckets SET count = count - 1 WHERE start = ? AND count > 0", bucket);
+    this.#kv.put(BUCKET + bucket, count - 1);
   }
 
   override async alarm(): Promise<void> {
     // The alarm is set to the newest bucket's expiry, so everything is stale by now.
     await this.ctx.storage.deleteAll();
-    this.#ready = false;
     this.#buckets = null;
     this.#alarmAt = null;
   }
@@ -103,14 +102,16 @@ export class ScopeCounter extends DurableObject<Env> {
   #load(): Map<number, number> {
     if (!this.#buckets) {
       this.#buckets = new Map();
-      if (this.#ready) for (const row of this.#sql.exec("SELECT start, count FROM buckets")) this.#buckets.set(row.start as number, row.count as number);
+      for (const [key, count] of this.#kv.list<number>({ prefix: BUCKET })) this.#buckets.set(Number(key.slice(BUCKET.length)), count);
     }
     return this.#buckets;
   }
+}
 
-  #ensure(): void {
-    if (this.#ready) return;
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS buckets (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)");
-    this.#ready = true;
-  }
+/** A counter written by the release that kept a `buckets` table: its buckets move into KV once. */
+function migrateBucketsTable(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'buckets'").toArray().length === 0) return;
+  for (const row of sql.exec("SELECT start, count FROM buckets").toArray()) storage.kv.put(BUCKET + (row.start as number), row.count as number);
+  sql.exec("DROP TABLE buckets");
 }
