@@ -126,7 +126,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       if (request.webOtpDomain && config.webOtpDomains && !config.webOtpDomains.has(request.webOtpDomain)) {
         throw invalidArgument("webOtpDomain", "is not one of the domains this deployment allows (WEBOTP_DOMAINS)");
       }
-      const result = await byNumber(phone.e164).start({
+      const input = {
         service,
         to: phone.e164,
         codeLength: request.codeLength ?? settings.codeLength ?? config.defaultCodeLength,
@@ -151,7 +151,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         policy,
         testCode,
         idempotency: await idempotency("start", { ...request, to: phone.e164 }, options),
-      });
+      };
+      const result = await afterReset<DoResult<VerificationView>>(() => byNumber(phone.e164).start(input));
       if (!result.ok && result.refusal.rule) reportBlock(result.refusal.rule, phone);
       const { value, replayed } = unwrap(result);
       return { verification: value, replayed };
@@ -160,32 +161,29 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     async check(raw, options) {
       const request = parseCheckRequest(raw);
       const to = request.to ? parsePhoneNumber(request.to).e164 : "";
-      const stub = request.verificationId ? byVerificationId(request.verificationId) : byNumber(to);
-      const result = await stub.check({
+      const stub = () => (request.verificationId ? byVerificationId(request.verificationId) : byNumber(to));
+      const input = {
         service,
         policy: checkPolicy,
         verificationId: request.verificationId,
         to,
         code: request.code,
         idempotency: await idempotency("check", { ...request, to }, options),
-      });
+      };
+      const result = await afterReset<DoResult<{ status: CheckStatus; verification: VerificationView }>>(() => stub().check(input));
       const { value, replayed } = unwrap(result);
       return { ...value, replayed };
     },
 
     async get(raw) {
       const verificationId = parseVerificationId(raw);
-      return unwrap(await byVerificationId(verificationId).get({ service, verificationId })).value;
+      return unwrap(await afterReset<DoResult<VerificationView>>(() => byVerificationId(verificationId).get({ service, verificationId }))).value;
     },
 
     async cancel(raw, options) {
       const verificationId = parseVerificationId(raw);
-      const result = await byVerificationId(verificationId).cancel({
-        service,
-        policy,
-        verificationId,
-        idempotency: await idempotency("cancel", { verificationId }, options),
-      });
+      const input = { service, policy, verificationId, idempotency: await idempotency("cancel", { verificationId }, options) };
+      const result = await afterReset<DoResult<VerificationView>>(() => byVerificationId(verificationId).cancel(input));
       const { value, replayed } = unwrap(result);
       return { verification: value, replayed };
     },
@@ -296,6 +294,33 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     }
     return scopes;
   }
+}
+
+/**
+ * Runs a call to a number's object, once more on a fresh stub if the object was reset under it
+ * (a deploy, an eviction, a restart: workerd marks those errors retryable). Safe because the
+ * object persists its reservation, counters and idempotency record before any provider call: a
+ * repeated start meets the cooldown (or its idempotency record), a repeated check counts at most
+ * one more attempt and never approves twice. A second reset answers 503 with Retry-After.
+ */
+async function afterReset<T>(call: () => PromiseLike<unknown>): Promise<T> {
+  try {
+    return (await call()) as T;
+  } catch (error) {
+    if (!isObjectReset(error)) throw error;
+    try {
+      return (await call()) as T;
+    } catch (again) {
+      if (!isObjectReset(again)) throw again;
+      throw new VerifyError("unavailable", "the number's storage is restarting; retry shortly", { retryAfterSeconds: 1 });
+    }
+  }
+}
+
+function isObjectReset(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const flags = error as Error & { retryable?: boolean; durableObjectReset?: boolean };
+  return flags.retryable === true || flags.durableObjectReset === true || /abortAllDurableObjects|Durable Object reset/i.test(error.message);
 }
 
 function parseList(value: unknown): NumberList {

@@ -104,6 +104,18 @@ describe("idempotency keys", () => {
     expect(rows).toBe(0);
   });
 
+  it("a start in flight when its object restarts answers 2xx or 4xx, never 500 (found by the soak)", async () => {
+    const to = uniqueNumber();
+    await fakeTwilioBehaviour(to, { delayMs: 1500, times: 1 });
+    const pending = call("POST", "/v1/verifications", { to });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await abortAllDurableObjects();
+    const response = await pending;
+    expect(response.status, await response.clone().text()).toBeLessThan(500);
+    // The reservation was stored before the send: the retried start met the cooldown, or ran once.
+    expect((await messagesTo(to)).length).toBeLessThanOrEqual(2);
+  });
+
   it("a restart mid-flow loses nothing: the reservation, counters and key are in storage", async () => {
     const to = uniqueNumber();
     const key = crypto.randomUUID();
