@@ -58,11 +58,13 @@ export function createTwilioLookup(options: TwilioLookupOptions, fetchFn: FetchF
       if (!isObject(lti)) throw unreadable("twilio", response.status);
       // With `error_code` set (60600 out of coverage, 60601..) the type is null: we know nothing more.
       const lineType = TYPES[typeKey(lti.type)] ?? "unknown";
+      // MCC/MNC name a mobile network; on other types they would describe the number block, not a SIM.
+      const mobile = lineType === "mobile";
       return {
         lineType,
         carrier: text(lti.carrier_name),
-        mcc: mccOf(lti.mobile_country_code),
-        mnc: mncOf(lti.mobile_network_code),
+        mcc: mobile ? mccOf(lti.mobile_country_code) : null,
+        mnc: mobile ? mncOf(lti.mobile_network_code) : null,
         // Line Type Intelligence does not report porting.
         ported: null,
         source: "twilio",
