@@ -1,7 +1,11 @@
-// Carrier lookup settings from the environment, validated only for the provider in use and failing
-// closed with ConfigError. Pure: not yet read by src/config.ts (wired in with the storage redesign).
+// Number intelligence settings from the environment: carrier lookups (validated only for the provider
+// in use), deliverability memory and the conversion guard, failing closed with ConfigError. Pure: not
+// yet read by src/config.ts (wired in with the storage redesign).
 import { ConfigError } from "../config.ts";
+import { DEFAULT_CONVERSION_GUARD, type ConversionGuardSettings } from "../core/conversion-guard.ts";
+import { DEFAULT_DELIVERABILITY, type DeliverabilitySettings } from "../core/deliverability.ts";
 import type { LookupMode } from "../core/lookup.ts";
+import type { RuleMode } from "../core/policy.ts";
 import { int, text, url, type Env } from "../sms/config.ts";
 
 export const LOOKUP_PROVIDERS = ["off", "twilio", "telnyx", "plivo", "vonage"] as const;
@@ -88,4 +92,46 @@ export function parseLookupConfig(env: Env): LookupConfig {
         vonage: { apiKey: text(env, "VONAGE_API_KEY"), apiSecret: text(env, "VONAGE_API_SECRET"), apiBase: base("VONAGE_LOOKUP_API_BASE", "https://api.nexmo.com") },
       };
   }
+}
+
+export interface IntelligenceConfig {
+  deliverability: DeliverabilitySettings;
+  conversionGuard: ConversionGuardSettings;
+}
+
+function mode(env: Env, name: string, fallback: RuleMode): RuleMode {
+  const raw = text(env, name, fallback).toLowerCase();
+  if (raw !== "enforce" && raw !== "monitor" && raw !== "off") throw new ConfigError(`${name} must be enforce, monitor or off (got "${raw}")`);
+  return raw;
+}
+
+function rate(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new ConfigError(`${name} must be a number above 0 and at most 1 (got "${raw}")`);
+  return value;
+}
+
+const STRICTNESS: Record<RuleMode, number> = { off: 0, monitor: 1, enforce: 2 };
+
+/**
+ * UNDELIVERABLE_AFTER and the conversion guard. RULE_CONVERSION_GUARD (enforce by default) is the
+ * rule's mode and the range scope's; CONVERSION_GUARD_COUNTRY_MODE (monitor by default) can only be
+ * as strict as the rule, so RULE_CONVERSION_GUARD=off turns both scopes off.
+ */
+export function parseIntelligenceConfig(env: Env): IntelligenceConfig {
+  const rule = mode(env, "RULE_CONVERSION_GUARD", DEFAULT_CONVERSION_GUARD.rangeMode);
+  const country = mode(env, "CONVERSION_GUARD_COUNTRY_MODE", DEFAULT_CONVERSION_GUARD.countryMode);
+  return {
+    deliverability: { ...DEFAULT_DELIVERABILITY, undeliverableAfter: int(env, "UNDELIVERABLE_AFTER", DEFAULT_DELIVERABILITY.undeliverableAfter, 1, 1_000) },
+    conversionGuard: {
+      minRate: rate(env, "CONVERSION_GUARD_MIN_RATE", DEFAULT_CONVERSION_GUARD.minRate),
+      blockMinutes: int(env, "CONVERSION_GUARD_BLOCK_MINUTES", DEFAULT_CONVERSION_GUARD.blockMinutes, 1, 7 * 24 * 60),
+      rangeMinStarts: int(env, "CONVERSION_GUARD_RANGE_MIN_STARTS", DEFAULT_CONVERSION_GUARD.rangeMinStarts, 1, 1_000_000),
+      countryMinStarts: int(env, "CONVERSION_GUARD_COUNTRY_MIN_STARTS", DEFAULT_CONVERSION_GUARD.countryMinStarts, 1, 100_000_000),
+      rangeMode: rule,
+      countryMode: STRICTNESS[country] <= STRICTNESS[rule] ? country : rule,
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
 import { createLookupProvider } from "../../src/lookup/index.ts";
-import { parseLookupConfig } from "../../src/lookup/config.ts";
+import { parseIntelligenceConfig, parseLookupConfig } from "../../src/lookup/config.ts";
 import { fakeTwilioLookup, TWILIO_LOOKUP } from "./fakes/twilio.ts";
 
 describe("parseLookupConfig", () => {
@@ -78,3 +78,40 @@ describe("createLookupProvider", () => {
 function twilioEnv() {
   return { TWILIO_ACCOUNT_SID: TWILIO_LOOKUP.accountSid, TWILIO_AUTH_TOKEN: TWILIO_LOOKUP.authToken };
 }
+
+describe("parseIntelligenceConfig", () => {
+  it("has the documented defaults", () => {
+    expect(parseIntelligenceConfig({})).toEqual({
+      deliverability: { undeliverableAfter: 3, windowMs: 30 * 24 * 3_600_000 },
+      conversionGuard: { minRate: 0.2, blockMinutes: 60, rangeMinStarts: 8, countryMinStarts: 200, rangeMode: "enforce", countryMode: "monitor" },
+    });
+  });
+
+  it("reads every setting; the country scope is never stricter than the rule", () => {
+    const config = parseIntelligenceConfig({
+      UNDELIVERABLE_AFTER: "5",
+      CONVERSION_GUARD_MIN_RATE: "0.35",
+      CONVERSION_GUARD_BLOCK_MINUTES: "15",
+      CONVERSION_GUARD_RANGE_MIN_STARTS: "6",
+      CONVERSION_GUARD_COUNTRY_MIN_STARTS: "1000",
+      CONVERSION_GUARD_COUNTRY_MODE: "enforce",
+    });
+    expect(config.deliverability.undeliverableAfter).toBe(5);
+    expect(config.conversionGuard).toEqual({ minRate: 0.35, blockMinutes: 15, rangeMinStarts: 6, countryMinStarts: 1000, rangeMode: "enforce", countryMode: "enforce" });
+    expect(parseIntelligenceConfig({ RULE_CONVERSION_GUARD: "monitor", CONVERSION_GUARD_COUNTRY_MODE: "enforce" }).conversionGuard).toMatchObject({ rangeMode: "monitor", countryMode: "monitor" });
+    expect(parseIntelligenceConfig({ RULE_CONVERSION_GUARD: "off" }).conversionGuard).toMatchObject({ rangeMode: "off", countryMode: "off" });
+  });
+
+  it.each([
+    [{ UNDELIVERABLE_AFTER: "0" }, /UNDELIVERABLE_AFTER must be an integer from 1/],
+    [{ CONVERSION_GUARD_MIN_RATE: "20%" }, /CONVERSION_GUARD_MIN_RATE must be a number above 0 and at most 1/],
+    [{ CONVERSION_GUARD_MIN_RATE: "1.5" }, /CONVERSION_GUARD_MIN_RATE must be a number above 0 and at most 1/],
+    [{ CONVERSION_GUARD_BLOCK_MINUTES: "0" }, /CONVERSION_GUARD_BLOCK_MINUTES must be an integer/],
+    [{ CONVERSION_GUARD_RANGE_MIN_STARTS: "many" }, /CONVERSION_GUARD_RANGE_MIN_STARTS must be an integer/],
+    [{ RULE_CONVERSION_GUARD: "block" }, /RULE_CONVERSION_GUARD must be enforce, monitor or off/],
+    [{ CONVERSION_GUARD_COUNTRY_MODE: "maybe" }, /CONVERSION_GUARD_COUNTRY_MODE must be enforce, monitor or off/],
+  ])("refuses %o with a message naming the variable", (env, message) => {
+    expect(() => parseIntelligenceConfig(env)).toThrow(ConfigError);
+    expect(() => parseIntelligenceConfig(env)).toThrow(message);
+  });
+});
