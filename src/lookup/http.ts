@@ -85,3 +85,13 @@ export function mncOf(value: unknown): string | null {
 export function typeKey(value: unknown): string {
   return typeof value === "string" ? value.toLowerCase().replace(/[\s_-]+/g, "") : "";
 }
+
+/**
+ * MCC and MNC together or not at all: half a network id names no network, and a vendor that fills
+ * one with something else (Telnyx's examples put "US" and an area code there) gives neither.
+ */
+export function networkOf(mcc: unknown, mnc: unknown): { mcc: string | null; mnc: string | null } {
+  const country = mccOf(mcc);
+  const network = mncOf(mnc);
+  return country && network ? { mcc: country, mnc: network } : { mcc: null, mnc: null };
+}

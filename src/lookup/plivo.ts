@@ -1,9 +1,9 @@
 // Plivo Lookup API: GET {base}/v1/Number/{E164}?type=carrier, HTTP Basic (Auth ID : Auth Token),
-// base https://lookup.plivo.com. Answers {phone_number, country, format, carrier: {mobile_country_code,
+// base https://lookup.plivo.com, $0.004 a request (read 2026-12-02). Answers {phone_number, country, format, carrier: {mobile_country_code,
 // mobile_network_code, name, type, ported}}; errors {api_id, error_code, message}.
-// https://www.plivo.com/docs/lookup/api/
+// https://www.plivo.com/docs/lookup/api/lookup-phone-number
 import type { LookupLineType } from "../core/lookup.ts";
-import { get, isObject, joinUrl, lookupRefused, mccOf, mncOf, readJson, reasonForLookupStatus, text, typeKey, unreadable } from "./http.ts";
+import { get, isObject, joinUrl, lookupRefused, networkOf, readJson, reasonForLookupStatus, text, typeKey, unreadable } from "./http.ts";
 import type { FetchFn, LookupProvider, LookupProviderCommon } from "./provider.ts";
 
 export interface PlivoLookupOptions extends LookupProviderCommon {
@@ -11,21 +11,17 @@ export interface PlivoLookupOptions extends LookupProviderCommon {
   authToken: string;
 }
 
-// `carrier.type`: the docs list mobile, fixed, voip and toll-free; the rest are accepted spellings
-// we have not seen documented, kept so a new value reads as what it says rather than "unknown".
+// `carrier.type`: the API reference lists fixed, mobile, voip, toll-free and unknown.
 const TYPES: Record<string, LookupLineType> = {
   mobile: "mobile",
   fixed: "landline",
-  landline: "landline",
   voip: "voip",
   tollfree: "toll_free",
-  premium: "premium",
-  pager: "pager",
   unknown: "unknown",
 };
 
-// `carrier.ported`: "yes" / "no"; the docs do not say what an unknown status looks like, so
-// anything else is null.
+// `carrier.ported`: yes, no or unknown (US and Canada only). An older support article shows
+// "true"/"false", so those are read too. Plivo warns that with "unknown" the carrier name may be stale.
 const PORTED: Record<string, boolean> = { yes: true, no: false, true: true, false: false };
 
 export function createPlivoLookup(options: PlivoLookupOptions, fetchFn: FetchFn = fetch): LookupProvider {
@@ -42,7 +38,9 @@ export function createPlivoLookup(options: PlivoLookupOptions, fetchFn: FetchFn 
       const response = await get("plivo", fetchFn, request, timeoutMs, lookupOptions.signal);
       const payload = await readJson(response);
       if (!response.ok) {
-        const code = isObject(payload) && (typeof payload.error_code === "number" || typeof payload.error_code === "string") ? payload.error_code : undefined;
+        // The reference names the field error_code; the support FAQ shows {"code": 20404} for an invalid number.
+        const raw = isObject(payload) ? (payload.error_code ?? payload.code) : undefined;
+        const code = typeof raw === "number" || typeof raw === "string" ? raw : undefined;
         // Plivo answers an unknown or malformed number with 404 and 400; both mean "not a number we can look up".
         const reason = response.status === 404 || response.status === 400 ? "invalid_number" : reasonForLookupStatus(response.status);
         throw lookupRefused("plivo", reason, response.status, code);
@@ -54,8 +52,7 @@ export function createPlivoLookup(options: PlivoLookupOptions, fetchFn: FetchFn 
       return {
         lineType,
         carrier: text(carrier.name),
-        mcc: mobile ? mccOf(carrier.mobile_country_code) : null,
-        mnc: mobile ? mncOf(carrier.mobile_network_code) : null,
+        ...(mobile ? networkOf(carrier.mobile_country_code, carrier.mobile_network_code) : { mcc: null, mnc: null }),
         ported: typeof carrier.ported === "string" || typeof carrier.ported === "boolean" ? (PORTED[String(carrier.ported).toLowerCase()] ?? null) : null,
         source: "plivo",
         fetchedAt: options.now(),

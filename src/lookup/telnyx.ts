@@ -3,7 +3,7 @@
 // errors come as {errors: [{code, title, detail}]}.
 // https://developers.telnyx.com/api-reference/number-lookup/lookup-phone-number-data
 import type { LookupLineType } from "../core/lookup.ts";
-import { get, isObject, joinUrl, lookupRefused, mccOf, mncOf, readJson, reasonForLookupStatus, text, typeKey, unreadable } from "./http.ts";
+import { get, isObject, joinUrl, lookupRefused, networkOf, readJson, reasonForLookupStatus, text, typeKey, unreadable } from "./http.ts";
 import type { FetchFn, LookupFailureReason, LookupProvider, LookupProviderCommon } from "./provider.ts";
 
 export interface TelnyxLookupOptions extends LookupProviderCommon {
@@ -75,8 +75,7 @@ export function createTelnyxLookup(options: TelnyxLookupOptions, fetchFn: FetchF
       return {
         lineType,
         carrier: text(carrier.normalized_carrier) ?? text(carrier.name),
-        mcc: mobile ? mccOf(carrier.mobile_country_code) : null,
-        mnc: mobile ? mncOf(carrier.mobile_network_code) : null,
+        ...(mobile ? networkOf(carrier.mobile_country_code, carrier.mobile_network_code) : { mcc: null, mnc: null }),
         ported: typeof portability.ported_status === "string" ? (PORTED[portability.ported_status.toUpperCase()] ?? null) : null,
         source: "telnyx",
         fetchedAt: options.now(),

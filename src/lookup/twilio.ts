@@ -2,7 +2,7 @@
 // HTTP Basic (Account SID : Auth Token). Errors come as {code, message, status, more_info}.
 // https://www.twilio.com/docs/lookup/v2-api/line-type-intelligence
 import type { LookupLineType } from "../core/lookup.ts";
-import { get, isObject, joinUrl, lookupRefused, mccOf, mncOf, readJson, reasonForLookupStatus, text, typeKey, unreadable } from "./http.ts";
+import { get, isObject, joinUrl, lookupRefused, networkOf, readJson, reasonForLookupStatus, text, typeKey, unreadable } from "./http.ts";
 import type { FetchFn, LookupFailureReason, LookupProvider, LookupProviderCommon } from "./provider.ts";
 
 export interface TwilioLookupOptions extends LookupProviderCommon {
@@ -63,8 +63,7 @@ export function createTwilioLookup(options: TwilioLookupOptions, fetchFn: FetchF
       return {
         lineType,
         carrier: text(lti.carrier_name),
-        mcc: mobile ? mccOf(lti.mobile_country_code) : null,
-        mnc: mobile ? mncOf(lti.mobile_network_code) : null,
+        ...(mobile ? networkOf(lti.mobile_country_code, lti.mobile_network_code) : { mcc: null, mnc: null }),
         // Line Type Intelligence does not report porting.
         ported: null,
         source: "twilio",

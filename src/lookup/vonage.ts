@@ -1,5 +1,6 @@
-// Vonage Number Insight Standard: GET {base}/ni/standard/json?number={digits}, credentials as
-// api_key/api_secret query parameters. Always HTTP 200 with a `status` (0 = success).
+// Vonage Number Insight Standard: GET {base}/ni/standard/json?number={digits}, HTTP Basic with the
+// API key and secret (the reference also accepts api_key/api_secret in the query; the header keeps the
+// secret out of URLs that proxies log). HTTP 200 with a `status` (0 = success) for most outcomes.
 // Vonage sunsets Number Insight on 2027-02-04 (successor: Identity Insights API).
 // https://developer.vonage.com/en/api/number-insight
 import type { LookupLineType } from "../core/lookup.ts";
@@ -39,12 +40,13 @@ export function createVonageLookup(options: VonageLookupOptions, fetchFn: FetchF
   if (!options.apiKey || !options.apiSecret) throw new Error("Vonage Number Insight needs VONAGE_API_KEY and VONAGE_API_SECRET");
   const base = options.apiBase ?? "https://api.nexmo.com";
   const timeoutMs = options.timeoutMs ?? 5_000;
+  const authorization = `Basic ${btoa(`${options.apiKey}:${options.apiSecret}`)}`;
 
   return {
     name: "vonage",
     async lookup(e164, lookupOptions = {}) {
-      const query = new URLSearchParams({ api_key: options.apiKey, api_secret: options.apiSecret, number: withoutPlus(e164) });
-      const request = new Request(`${joinUrl(base, "/ni/standard/json")}?${query}`, { method: "GET", headers: { accept: "application/json" } });
+      const query = new URLSearchParams({ number: withoutPlus(e164) });
+      const request = new Request(`${joinUrl(base, "/ni/standard/json")}?${query}`, { method: "GET", headers: { authorization, accept: "application/json" } });
       const response = await get("vonage", fetchFn, request, timeoutMs, lookupOptions.signal);
       const payload = await readJson(response);
       if (!response.ok) throw lookupRefused("vonage", reasonForLookupStatus(response.status), response.status);

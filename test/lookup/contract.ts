@@ -104,6 +104,9 @@ export function runLookupContract(contract: LookupContract): void {
       expect(await landline.lookup(LOOKUP_TO)).toMatchObject({ lineType: "landline", mcc: null, mnc: null });
       const { provider: garbage } = setup({ [LOOKUP_TO]: { type: contract.mobile, mcc: "US", mnc: "x1" } });
       expect(await garbage.lookup(LOOKUP_TO)).toMatchObject({ lineType: "mobile", mcc: null, mnc: null });
+      // Telnyx documents "US" and an area code in these fields: half a network id is none.
+      const { provider: half } = setup({ [LOOKUP_TO]: { type: contract.mobile, mcc: "US", mnc: "866" } });
+      expect(await half.lookup(LOOKUP_TO)).toMatchObject({ mcc: null, mnc: null });
       const { provider: bare } = setup({ [LOOKUP_TO]: { type: contract.mobile } });
       expect(await bare.lookup(LOOKUP_TO)).toMatchObject({ carrier: null, mcc: null, mnc: null });
     });

@@ -21,7 +21,7 @@ runLookupContract({
   mobile: "mobile",
   landline: "landline",
   reportsPorting: true,
-  secrets: [VONAGE_LOOKUP.apiSecret],
+  secrets: [VONAGE_LOOKUP.apiSecret, btoa(`${VONAGE_LOOKUP.apiKey}:${VONAGE_LOOKUP.apiSecret}`)],
 });
 
 describe("vonage lookup quirks", () => {
@@ -29,7 +29,10 @@ describe("vonage lookup quirks", () => {
     const fake = fakeVonageLookup("https://api.nexmo.com");
     fake.numbers.set(LOOKUP_TO, { type: "mobile", mcc: "310", mnc: "004", carrier: "Verizon" });
     const result = await createVonageLookup({ ...VONAGE_LOOKUP, now: () => 1 }, fake.fetch).lookup(LOOKUP_TO);
-    expect(new URL(fake.requests[0]!.url).searchParams.get("number")).toBe("14155550123");
+    const url = new URL(fake.requests[0]!.url);
+    expect(url.searchParams.get("number")).toBe("14155550123");
+    // The secret travels in the Authorization header, never in the URL.
+    expect(url.search).not.toContain(VONAGE_LOOKUP.apiSecret);
     expect(result).toMatchObject({ mcc: "310", mnc: "004" });
   });
 

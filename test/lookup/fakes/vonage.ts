@@ -1,6 +1,6 @@
-// In-process fake of Vonage Number Insight Standard: api_key/api_secret in the query, HTTP 200 with
+// In-process fake of Vonage Number Insight Standard: HTTP Basic with key and secret, HTTP 200 with
 // a `status` for everything, current_carrier.network_code as MCC+MNC.
-import { createLookupFake, json, LEAK_MARKER, type FakeLookupApi } from "./kit.ts";
+import { basicAuth, createLookupFake, json, LEAK_MARKER, type FakeLookupApi } from "./kit.ts";
 
 export const VONAGE_LOOKUP = { apiKey: "abcd1234", apiSecret: "fake-vonage-secret" };
 
@@ -14,10 +14,7 @@ export function fakeVonageLookup(baseUrl: string): FakeLookupApi {
       // The docs give `number` in international format; the fake accepts digits only, as we send them.
       return /^[1-9]\d{6,14}$/.test(number) ? `+${number}` : null;
     },
-    authorized: (r) => {
-      const query = new URL(r.url).searchParams;
-      return query.get("api_key") === VONAGE_LOOKUP.apiKey && query.get("api_secret") === VONAGE_LOOKUP.apiSecret;
-    },
+    authorized: (r) => r.headers.get("authorization") === basicAuth(VONAGE_LOOKUP.apiKey, VONAGE_LOOKUP.apiSecret),
     answer: (e164, n) =>
       json(200, {
         status: 0,
