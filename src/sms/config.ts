@@ -65,16 +65,16 @@ export interface SmsConfig {
   breakerCoolOffMs: number;
 }
 
-type Env = Record<string, unknown>;
+export type Env = Record<string, unknown>;
 
-function text(env: Env, name: string, fallback = ""): string {
+export function text(env: Env, name: string, fallback = ""): string {
   const value = env[name];
   if (value === undefined || value === null || value === "") return fallback;
   if (typeof value !== "string") throw new ConfigError(`${name} must be a string`);
   return value.trim();
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = text(env, name);
   if (raw === "") return fallback;
   const value = Number(raw);
@@ -89,7 +89,7 @@ function block(env: Env, provider: string, required: readonly string[]): (name: 
   return (name, fallback = "") => text(env, name, fallback);
 }
 
-function url(name: string, value: string, options: { allowHttp: boolean }): string {
+export function url(name: string, value: string, options: { allowHttp: boolean }): string {
   let parsed: URL;
   try {
     parsed = new URL(value);
