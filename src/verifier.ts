@@ -152,7 +152,9 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         testCode,
         idempotency: await idempotency("start", { ...request, to: phone.e164 }, options),
       };
-      const result = await afterReset<DoResult<VerificationView>>(() => byNumber(phone.e164).start(input));
+      const firstTry = Date.now();
+      let tries = 0;
+      const result = await afterReset<DoResult<VerificationView>>(() => byNumber(phone.e164).start(tries++ === 0 ? input : { ...input, resumeSince: firstTry }));
       if (!result.ok && result.refusal.rule) reportBlock(result.refusal.rule, phone);
       const { value, replayed } = unwrap(result);
       return { verification: value, replayed };
@@ -300,8 +302,9 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
  * Runs a call to a number's object, once more on a fresh stub if the object was reset under it
  * (a deploy, an eviction, a restart: workerd marks those errors retryable). Safe because the
  * object persists its reservation, counters and idempotency record before any provider call: a
- * repeated start meets the cooldown (or its idempotency record), a repeated check counts at most
- * one more attempt and never approves twice. A second reset answers 503 with Retry-After.
+ * repeated start is told when the first try began and answers with the verification that try
+ * made (no second send); a repeated check counts at most one more attempt and never approves
+ * twice. A second reset answers 503 with Retry-After.
  */
 async function afterReset<T>(call: () => PromiseLike<unknown>): Promise<T> {
   try {

@@ -111,19 +111,27 @@ describe("idempotency keys", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await abortAllDurableObjects();
     const response = await pending;
-    expect(response.status, await response.clone().text()).toBeLessThan(500);
-    // The reservation was stored before the send: the retried start met the cooldown, or ran once.
-    expect((await messagesTo(to)).length).toBeLessThanOrEqual(2);
+    // The repeated start answers with the verification the first try made: its code is the one sent.
+    expect(response.status, await response.clone().text()).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await messagesTo(to)).toHaveLength(1);
+    const code = await latestCode(to);
+    expect(await json(await call("POST", "/v1/verifications/check", { verificationId: id, code }))).toMatchObject({ status: "approved" });
   });
 
   it("a restart mid-flow loses nothing: the reservation, counters and key are in storage", async () => {
     const to = uniqueNumber();
     const key = crypto.randomUUID();
     await fakeTwilioBehaviour(to, { delayMs: 1500, times: 1 });
-    const pending = call("POST", "/v1/verifications", { to }, { "idempotency-key": key }).catch((error: unknown) => error);
+    const pending = call("POST", "/v1/verifications", { to }, { "idempotency-key": key });
     await new Promise((resolve) => setTimeout(resolve, 300));
     await abortAllDurableObjects();
-    await pending;
+    // The Worker repeats its call on a fresh stub; the object answers with what the first try
+    // made (the reservation was in storage before the send) and sends nothing more.
+    const first = await pending;
+    expect(first.status).toBe(201);
+    const { id } = (await first.json()) as { id: string };
     const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`));
     const stored = await runInDurableObject(stub, (_i, state) => ({
       verifications: [...state.storage.kv.list<{ status: string; sendAttempts: number }>({ prefix: "v:" })].map(([, v]) => ({ status: v.status, sendAttempts: v.sendAttempts })),
@@ -132,10 +140,12 @@ describe("idempotency keys", () => {
     }));
     expect(stored.verifications).toEqual([{ status: "pending", sendAttempts: 1 }]);
     expect(stored.counters.sendTimes).toHaveLength(1);
-    expect(stored.keys).toEqual([{ state: "in_progress" }]);
-    // The retry with the same key does not run a second send while the original may still be live.
+    expect(stored.keys).toEqual([{ state: "done" }]);
+    // A client retry with the same key replays that answer.
     const retry = await call("POST", "/v1/verifications", { to }, { "idempotency-key": key });
-    expect(retry.status).toBe(409);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await retry.json()) as { id: string }).id).toBe(id);
     // Nor does a start without the key: the send counted before the provider call.
     expect((await call("POST", "/v1/verifications", { to })).status).toBe(429);
   });

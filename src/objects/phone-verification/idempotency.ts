@@ -30,7 +30,7 @@ export async function idempotent<T>(
   store: NumberStore,
   inflight: Map<string, Promise<DoResult<unknown>>>,
   idem: IdempotencyInput | undefined,
-  options: { now: number; sendDeadlineMs: number },
+  options: { now: number; sendDeadlineMs: number; resumeSince?: number },
   run: () => Promise<DoResult<T>>,
 ): Promise<DoResult<T>> {
   if (!idem) return run();
@@ -40,8 +40,11 @@ export async function idempotent<T>(
   if (existing?.state === "in_progress" && !inflight.has(idem.key)) {
     // The original died with its object (restart mid-flow). Once it cannot still be sending,
     // run again: the per-number limits persisted before the send stop a double SMS.
+    // Or at once when the Worker repeats its own call after that reset (`resumeSince`: when it
+    // first tried): the repeat answers with what the first try made and sends nothing.
     const startedAt = existing.expiresAt - IDEMPOTENCY_TTL_MS;
-    if (now - startedAt > options.sendDeadlineMs + ABANDONED_AFTER_MS) existing = null;
+    const resumed = options.resumeSince !== undefined && startedAt >= options.resumeSince;
+    if (resumed || now - startedAt > options.sendDeadlineMs + ABANDONED_AFTER_MS) existing = null;
   }
   if (existing) {
     if (existing.requestHash !== idem.requestHash) return refused("idempotency_key_reused", "Idempotency-Key: already used with a different request");

@@ -81,6 +81,11 @@ export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "mes
   scopes: ScopeRequest[];
   denyListMode: RuleMode;
   idempotency?: IdempotencyInput;
+  /**
+   * Set by the Worker when it repeats a start because this object was reset under the first try
+   * (epoch ms of that try): a verification that try made or sent is the answer, with no second send.
+   */
+  resumeSince?: number;
 }
 
 export interface DoCheckInput {
@@ -156,7 +161,7 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async start(input: DoStartInput): Promise<DoResult<VerificationView>> {
-    return this.#idempotent(input.idempotency, () => this.#start(input));
+    return this.#idempotent(input.idempotency, () => this.#start(input), input.resumeSince);
   }
 
   async check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
@@ -280,6 +285,12 @@ export class PhoneVerification extends DurableObject<Env> {
 
   async #start(input: DoStartInput): Promise<DoResult<VerificationView>> {
     const config = loadConfig(this.env);
+    if (input.resumeSince !== undefined) {
+      // The first try reserved (and maybe sent) before the reset: answer with what it made, so
+      // the client holds the id of the code the user may already have, and nothing is sent twice.
+      const live = this.#latestPending(input.service);
+      if (live && isLive(live, Date.now()) && live.updatedAt >= input.resumeSince) return { ok: true, value: view(live) };
+    }
     let body = "";
     const reservation = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] }>> => {
       const state = this.#store.state();
@@ -518,9 +529,9 @@ export class PhoneVerification extends DurableObject<Env> {
     });
   }
 
-  #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>): Promise<DoResult<T>> {
+  #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>, resumeSince?: number): Promise<DoResult<T>> {
     if (!idem) return run();
-    return idempotent(this.#store, this.#inflight, idem, { now: Date.now(), sendDeadlineMs: loadConfig(this.env).delivery.sendDeadlineMs }, run);
+    return idempotent(this.#store, this.#inflight, idem, { now: Date.now(), sendDeadlineMs: loadConfig(this.env).delivery.sendDeadlineMs, resumeSince }, run);
   }
 
   /** The newest verification, if still pending: at most one is live per number (a start reuses it). */
