@@ -5,11 +5,20 @@ import { env, exports } from "cloudflare:workers";
 export const DEV_KEY = "ev_dev_local_only_key";
 const fakeTwilioUrl = (env as unknown as { FAKE_TWILIO_URL: string }).FAKE_TWILIO_URL;
 
-/** A fresh valid US number per call, so parallel tests never share a Durable Object. */
+/**
+ * A fresh valid US number per call, so parallel tests never share a Durable Object or a message
+ * list at the fake provider (which every test file shares). Area code, exchange and line are drawn
+ * independently from 16 million numbers: the older draw from one 32-bit value reached only a million
+ * (its exchange digit was a function of the line), and a full run's few thousand draws collided in
+ * about one run in fifty, failing tests that count the messages a number received.
+ */
+const AREA_CODES = ["415", "212", "312", "213", "617", "206", "303", "512", "404", "646", "702", "305", "503", "615", "214", "602", "919", "720", "971", "510"];
 export function uniqueNumber(): string {
-  const digits = new Uint32Array(1);
-  crypto.getRandomValues(digits);
-  return `+1415${2 + (digits[0]! % 8)}${String(digits[0]! % 1_000_000).padStart(6, "0")}`;
+  const r = new Uint32Array(3);
+  crypto.getRandomValues(r);
+  const exchange = 200 + (r[1]! % 800);
+  const line = String(r[2]! % 10_000).padStart(4, "0");
+  return `+1${AREA_CODES[r[0]! % AREA_CODES.length]}${exchange}${line}`;
 }
 
 export async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
