@@ -17,6 +17,8 @@ const TWILIO_FAKE = (url: string) => ({
   TWILIO_FROM: "+15005550006",
   TWILIO_WHATSAPP_FROM: "+14155238886",
   TWILIO_API_BASE: url,
+  // Lookup v2 on the same fake; used only by projects that set LOOKUP_PROVIDER=twilio.
+  TWILIO_LOOKUP_API_BASE: url,
   FAKE_TWILIO_URL: url,
   SMS_TIMEOUT_MS: "2000",
   SMS_RETRY_BACKOFF_MS: "5",
@@ -56,8 +58,16 @@ export default defineConfig({
         "main",
         ["test/**/*.test.ts"],
         { COUNTRY_SENDS_PER_HOUR: "1000000", SMS_DAILY_LIMIT: "1000000", ...RECEIPTS },
-        ["test/limits/**"],
+        ["test/limits/**", "test/lookup/e2e/**"],
       ),
+      // Carrier lookups against the fake Twilio's Lookup v2 (the same fake server as SMS).
+      workerProject("lookups", ["test/lookup/e2e/**/*.test.ts"], {
+        COUNTRY_SENDS_PER_HOUR: "1000000",
+        SMS_DAILY_LIMIT: "1000000",
+        LOOKUP_PROVIDER: "twilio",
+        LOOKUPS_PER_DAY: "4",
+        TEST_NUMBERS: '{"+15005550100":"123456"}',
+      }),
       workerProject("limits-enforce", ["test/limits/enforce.test.ts"], {
         IP_STARTS_PER_HOUR: "3",
         RANGE_SENDS_PER_HOUR: "3",

@@ -10,6 +10,7 @@ import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type ProviderN
 import { parsePublicBaseUrl, parseReceiptConfig, type ReceiptConfig } from "./sms/receipts/config.ts";
 
 import { ConfigError } from "./config-error.ts";
+import { parseIntelligenceConfig, parseLookupConfig, type IntelligenceConfig, type LookupConfig } from "./lookup/config.ts";
 
 export { ConfigError };
 
@@ -57,6 +58,10 @@ export interface Config {
   allowedCountries: ReadonlySet<string> | null;
   ruleModes: Readonly<Record<RuleName, RuleMode>>;
   delivery: DeliveryConfig;
+  /** Carrier lookups (LOOKUP_*; provider "off" by default). */
+  lookup: LookupConfig;
+  /** Deliverability memory (UNDELIVERABLE_AFTER) and the conversion guard. */
+  intelligence: IntelligenceConfig;
   /** Origin vendors post delivery receipts to (PUBLIC_BASE_URL); null = ask for no receipts. */
   publicBaseUrl: string | null;
   /** Secrets that verify delivery receipts (src/sms/receipts/config.ts). */
@@ -267,6 +272,8 @@ export function parseConfig(env: Record<string, unknown>): Config {
       retryBackoffMs: int("SMS_RETRY_BACKOFF_MS", 250, 1, 60_000),
       sendDeadlineMs: int("SMS_SEND_DEADLINE_MS", 15_000, 100, 120_000),
     },
+    lookup: parseLookupConfig(env),
+    intelligence: parseIntelligenceConfig(env),
     publicBaseUrl: parsePublicBaseUrl(env, development),
     receipts: parseReceiptConfig(env),
     jurisdiction: (jurisdiction || null) as Jurisdiction | null,

@@ -4,6 +4,7 @@
 import type { Config } from "./config.ts";
 import { VerifyError, invalidArgument } from "./core/errors.ts";
 import { parsePhoneNumber } from "./core/phone.ts";
+import { lookupView, shouldLookUp, type LookupView, type NormalisedLookup } from "./core/lookup.ts";
 import { applyModes, DAY_MS, ipScope, numberRuleHits, rangeOf, shardLimit, shardOf } from "./core/policy.ts";
 import { parseCheckRequest, parseStartRequest, parseVerificationId, type StartRequest } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
@@ -45,6 +46,8 @@ export interface Verifier {
   /** Adds (`listed`) or removes a number on the service's deny or allow list. */
   setListed(input: { list: unknown; phoneNumber: unknown; listed: boolean; note?: unknown }): Promise<ListEntry | null>;
   listEntries(input: { list: unknown; pageSize?: number; pageToken?: string }): Promise<{ entries: ListEntry[]; nextPageToken: string }>;
+  /** Asks the carrier about a number (or reads the cache a start fills). */
+  lookup(request: unknown): Promise<{ phoneNumber: string; lookup: LookupView; cached: boolean; fetchedAt: number }>;
   /** Deletes everything held about a number in this service. */
   erase(phoneNumber: unknown): Promise<{ phoneNumber: string; verificationsDeleted: number }>;
 }
@@ -150,6 +153,12 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         denyListMode: ruleModes.deny_list,
         policy,
         testCode,
+        // The carrier is asked (in the number's object, which caches the answer) when the metadata
+        // cannot decide the type, or always, or on request; never for a test number.
+        lookupPlan:
+          testCode === null && shouldLookUp(phone.lineType, config.lookup.provider === "off" ? "off" : config.lookup.mode, request.lookup)
+            ? { modes: ruleModes }
+            : null,
         idempotency: await idempotency("start", { ...request, to: phone.e164 }, options),
       };
       const firstTry = Date.now();
@@ -211,6 +220,23 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidArgument("pageSize", "must be from 1 to 1000");
       const entries = await listIndex().list({ list, limit, after: pageToken ?? "" });
       return { entries, nextPageToken: entries.length === limit ? entries[entries.length - 1]!.phoneNumber : "" };
+    },
+
+    async lookup(raw) {
+      const body = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+      if (!body) throw invalidArgument("body", "must be a JSON object");
+      const phone = parsePhoneNumber(body.phoneNumber, "phoneNumber");
+      if (config.lookup.provider === "off") {
+        throw new VerifyError("lookups_off", "phoneNumber: carrier lookups are off on this deployment (set LOOKUP_PROVIDER)", { field: "phoneNumber" });
+      }
+      const perDay = config.lookup.lookupsPerDay;
+      const budget: ScopeRequest | null =
+        perDay === null
+          ? null
+          : { rule: "lookup_budget", name: `${service}:lookups`, take: { limit: perDay, windowMs: DAY_MS, kind: "fixed", enforce: true } };
+      const result = await afterReset<DoResult<{ lookup: NormalisedLookup; cached: boolean }>>(() => byNumber(phone.e164).lookupNumber({ to: phone.e164, budget }));
+      const { value } = unwrap(result);
+      return { phoneNumber: phone.e164, lookup: lookupView(phone, value.lookup), cached: value.cached, fetchedAt: value.lookup.fetchedAt };
     },
 
     async erase(raw) {

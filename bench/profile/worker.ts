@@ -210,6 +210,7 @@ function startInput(testCode: string | null): Parameters<PhoneVerification["star
     bindings: {},
     scopes: [],
     denyListMode: "enforce",
+    lookupPlan: null,
     policy: POLICY,
     testCode,
   };

@@ -7,6 +7,7 @@ import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "../auth.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { invalidArgument, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { deliverabilityOf, lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import type { Risk } from "../core/policy.ts";
 import { parseCheckRequest, parseIdempotencyKey, parseStartRequest } from "../core/requests.ts";
@@ -31,6 +32,7 @@ export function mtaErrorFor(reason: RefusalReason): { status: ContentfulStatusCo
     case "invalid_argument":
     case "already_approved":
     case "verification_failed":
+    case "lookups_off":
       return { status: 400, error: "BadRequestError" };
     case "unauthenticated":
       return { status: 401, error: "UnauthorizedError" };
@@ -90,8 +92,9 @@ export interface SendCodeRequest {
 }
 
 /**
- * MTA's send-code body. `realtime`, `longcodeId`, `poolId`, `senderName` and `gated` choose MTA
- * senders and lookups: type-checked and ignored (the operator's provider and rules apply).
+ * MTA's send-code body. `realtime: true` asks the carrier about the number first (our `lookup`,
+ * with the operator's LOOKUP_PROVIDER). `longcodeId`, `poolId`, `senderName` and `gated` choose MTA
+ * senders: type-checked and ignored (the operator's provider and rules apply).
  * `bypass` only adds `risk` to the answer; it never lifts a rule the operator enforces.
  */
 export function parseSendCode(raw: unknown): SendCodeRequest {
@@ -118,6 +121,7 @@ export function parseSendCode(raw: unknown): SendCodeRequest {
       codeLength: codeLength ?? 6,
       externalId: body.externalId,
       tags: body.tags,
+      lookup: body.realtime === true,
     },
     timeoutSeconds: timeoutSeconds as number,
     bypass: body.bypass === true,
@@ -182,6 +186,9 @@ function envelope(message: string, data: Record<string, unknown>) {
 }
 
 function sendCodeData(v: VerificationView, request: SendCodeRequest): Record<string, unknown> {
+  // The carrier's answer where a lookup was made (realtime, LOOKUP_MODE), else the numbering plan.
+  const lookup = lookupView(v, v.lookup);
+  const known = deliverabilityOf(lookup, null);
   const data: Record<string, unknown> = {
     to: v.to,
     timeoutSeconds: request.timeoutSeconds,
@@ -189,10 +196,10 @@ function sendCodeData(v: VerificationView, request: SendCodeRequest): Record<str
     status: "PENDING",
     messageId: v.messageId,
     verificationId: v.id,
-    deliverable: v.status !== "failed",
-    reason: v.failureReason,
-    carrier: "",
-    lineType: LINE_TYPE[v.lineType] ?? "unknown",
+    deliverable: v.status !== "failed" && known.deliverable,
+    reason: v.failureReason || known.reason,
+    carrier: lookup.carrier ?? "",
+    lineType: LINE_TYPE[lookup.lineType] ?? "unknown",
   };
   if (request.bypass) {
     data.risk = mtaRisk(v.risks);

@@ -7,6 +7,7 @@ import type { AppEnv } from "../app-env.ts";
 import { authenticate, DEFAULT_SERVICE, type Principal } from "../auth.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { VerifyError } from "../core/errors.ts";
+import { lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import { DAY_MS } from "../core/policy.ts";
 import { parseCheckRequest, parseStartRequest } from "../core/requests.ts";
@@ -47,6 +48,7 @@ export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioError
       // Twilio deletes an approved verification; default mode says why the code no longer works.
       return strict ? { status: 404, code: 20404 } : { status: 400, code: 60200 };
     case "verification_failed":
+    case "lookups_off":
       return { status: 400, code: 60200 };
     case "resend_too_soon":
       return { status: 429, code: 60203 };
@@ -259,7 +261,9 @@ async function verificationJson(c: TwilioContext, v: VerificationView, sid: stri
       time: new Date(i === 0 ? v.createdAt : lastSend).toISOString(),
     })),
   );
-  const type = CARRIER_TYPE[v.lineType];
+  // The carrier's answer where a lookup was made, else the numbering plan's type (no name, no codes).
+  const lookup = lookupView(v, v.lookup);
+  const type = CARRIER_TYPE[lookup.lineType] ?? (lookup.source === "metadata" ? undefined : "unknown");
   return {
     sid,
     service_sid: c.var.serviceSid,
@@ -268,7 +272,9 @@ async function verificationJson(c: TwilioContext, v: VerificationView, sid: stri
     channel: v.channel,
     status: v.status,
     valid: v.status === "approved",
-    lookup: { carrier: type ? { error_code: null, name: null, mobile_country_code: null, mobile_network_code: null, type } : null },
+    lookup: {
+      carrier: type ? { error_code: null, name: lookup.carrier, mobile_country_code: lookup.mcc, mobile_network_code: lookup.mnc, type } : null,
+    },
     amount: null,
     payee: null,
     send_code_attempts: attempts,

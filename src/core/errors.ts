@@ -14,7 +14,9 @@ export type RefusalReason =
   | "idempotency_key_reused"
   | "idempotency_in_progress"
   | "unavailable"
-  | "misconfigured";
+  | "misconfigured"
+  /** A carrier lookup was asked for and LOOKUP_PROVIDER is off. */
+  | "lookups_off";
 
 export interface RefusalDetails {
   /** The request field at fault, in camelCase (proto JSON name). */

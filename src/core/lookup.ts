@@ -104,3 +104,48 @@ export function lookupRuleHits(
   const suffix = ` (carrier lookup: ${effective.source.lookup})`;
   return hits.map((hit) => (hit.rule === "country_allowlist" ? hit : { ...hit, message: hit.message + suffix }));
 }
+
+/** What clients see of a number's type and carrier (the verification's `lookup`). */
+export interface LookupView {
+  countryCode: string;
+  /** The type the rules judged, in the metadata's vocabulary: the carrier's answer where it said something. */
+  lineType: LineType;
+  carrier: string | null;
+  mcc: string | null;
+  mnc: string | null;
+  ported: boolean | null;
+  /** "metadata" (libphonenumber) or the lookup vendor that answered. */
+  source: "metadata" | LookupVendor;
+}
+
+export function lookupView(number: { countryCode: string; lineType: LineType }, lookup: NormalisedLookup | null | undefined): LookupView {
+  const effective = effectiveLineType(number.lineType, lookup ?? null);
+  return {
+    countryCode: number.countryCode,
+    lineType: effective.lineType,
+    carrier: lookup?.carrier ?? null,
+    mcc: lookup?.mcc ?? null,
+    mnc: lookup?.mnc ?? null,
+    ported: lookup?.ported ?? null,
+    source: lookup ? lookup.source : "metadata",
+  };
+}
+
+/**
+ * Whether a number can receive SMS, as far as we know: MTA's `deliverable` and `reason`. A number
+ * the carrier calls a landline, toll-free, premium or pager line cannot; a deny-list entry from
+ * delivery reports says why it stopped receiving.
+ */
+export function deliverabilityOf(view: Pick<LookupView, "lineType">, denyReason: string | null): { deliverable: boolean; reason: string } {
+  if (denyReason) return { deliverable: false, reason: denyReason };
+  switch (view.lineType) {
+    case "fixed_line":
+      return { deliverable: false, reason: "landline" };
+    case "toll_free":
+    case "premium_rate":
+    case "pager":
+      return { deliverable: false, reason: view.lineType };
+    default:
+      return { deliverable: true, reason: "" };
+  }
+}

@@ -33,7 +33,9 @@ export type Risk =
   | "budget_exceeded"
   | "invalid_number"
   | "unsubscribed"
-  | "blocked";
+  | "blocked"
+  /** A carrier lookup was due and failed; the start went on with the metadata. */
+  | "lookup_unavailable";
 
 export const RULE_NAMES: readonly RuleName[] = [
   "deny_list",

@@ -24,6 +24,8 @@ export interface StartRequest {
   /** The channel workflow: the first now, each next one after `fallbackAfterSeconds` if still pending. */
   channels: Channel[];
   fallbackAfterSeconds: number;
+  /** Ask the carrier about the number before sending, whatever LOOKUP_MODE says. */
+  lookup: boolean;
 }
 
 export type Channel = "sms" | "whatsapp" | "call";
@@ -94,7 +96,15 @@ export function parseStartRequest(raw: unknown): StartRequest {
     webOtpDomain: isUnset(body.webOtpDomain) ? undefined : validateWebOtpDomain(stringField(body, "webOtpDomain")),
     appHash: isUnset(body.appHash) ? undefined : validateAppHash(stringField(body, "appHash")),
     ...parseChannels(body),
+    lookup: optionalBoolean(body, "lookup"),
   };
+}
+
+function optionalBoolean(body: Fields, field: string): boolean {
+  const value = body[field];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw invalidArgument(field, "must be true or false");
+  return value;
 }
 
 /** `channel` (one) or `channels` (a fallback workflow, as Vonage's workflows), not both unless equal-first. */

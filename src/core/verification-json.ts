@@ -1,5 +1,6 @@
 // Verification → JSON (the REST body and webhook payloads): camelCase like the proto JSON mapping, statuses as lowercase words,
 // times as RFC 3339. Never includes a code or its hash (VerificationView has none).
+import { lookupView, type LookupView } from "./lookup.ts";
 import type { VerificationRecord } from "./verification.ts";
 
 /** What leaves the number's object: a verification without its code hash. */
@@ -16,7 +17,7 @@ export interface VerificationJson {
   sendAttempts: number;
   checkAttempts: number;
   messageId: string;
-  lookup: { countryCode: string; lineType: string };
+  lookup: LookupView;
   externalId: string;
   tags: Record<string, string>;
   failureReason: string;
@@ -44,7 +45,7 @@ export function verificationJson(v: VerificationView): VerificationJson {
     sendAttempts: v.sendAttempts,
     checkAttempts: v.checkAttempts,
     messageId: v.messageId,
-    lookup: { countryCode: v.countryCode, lineType: v.lineType },
+    lookup: lookupView(v, v.lookup),
     externalId: v.externalId,
     tags: v.tags,
     failureReason: v.failureReason,

@@ -2,6 +2,7 @@
 // The code hash is computed by the caller (crypto is async); transitions here are synchronous and
 // return new records, so the Durable Object persists exactly what the core decided.
 import type { DeliveryState } from "./delivery.ts";
+import type { NormalisedLookup } from "./lookup.ts";
 import type { LineType } from "./phone.ts";
 import type { Refusal } from "./errors.ts";
 import type { Risk } from "./policy.ts";
@@ -55,6 +56,8 @@ export interface VerificationRecord {
   previousCodeHashes: Uint8Array[];
   /** Started for a test number: no SMS was sent, the code is the configured fixed one. */
   test: boolean;
+  /** The carrier lookup the latest start used; absent on records written before lookups existed. */
+  lookup?: NormalisedLookup | null;
 }
 
 export interface StartParams {
@@ -74,6 +77,8 @@ export interface StartParams {
   /** Non-empty, no repeats; the first is used now, the others after `fallbackAfterSeconds` each. */
   channels: Channel[];
   fallbackAfterSeconds: number;
+  /** The carrier lookup this start used (fresh or cached); none: the metadata decided. */
+  lookup?: NormalisedLookup | null;
 }
 
 /** A pending verification whose code has not yet expired; a start reuses it. */
@@ -122,6 +127,7 @@ export function applyStart(
       risks: [...new Set([...live.risks, ...params.risks])],
       messageEncoding: params.messageEncoding,
       messageSegments: params.messageSegments,
+      lookup: params.lookup ?? live.lookup ?? null,
       ...workflow,
     };
   }
@@ -149,6 +155,7 @@ export function applyStart(
     delivery: null,
     messageEncoding: params.messageEncoding,
     messageSegments: params.messageSegments,
+    lookup: params.lookup ?? null,
     ...workflow,
     test: false,
   };

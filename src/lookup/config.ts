@@ -1,7 +1,7 @@
 // Number intelligence settings from the environment: carrier lookups (validated only for the provider
-// in use), deliverability memory and the conversion guard, failing closed with ConfigError. Pure: not
-// yet read by src/config.ts (wired in with the storage redesign).
-import { ConfigError } from "../config.ts";
+// in use), deliverability memory and the conversion guard, failing closed with ConfigError. Pure; read
+// by src/config.ts into Config.lookup and Config.intelligence.
+import { ConfigError } from "../config-error.ts";
 import { DEFAULT_CONVERSION_GUARD, type ConversionGuardSettings } from "../core/conversion-guard.ts";
 import { DEFAULT_DELIVERABILITY, type DeliverabilitySettings } from "../core/deliverability.ts";
 import type { LookupMode } from "../core/lookup.ts";

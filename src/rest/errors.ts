@@ -24,6 +24,7 @@ export function wireCodeFor(reason: RefusalReason): { code: WireCode; status: Co
       return { code: "not_found", status: 404 };
     case "already_approved":
     case "verification_failed":
+    case "lookups_off":
       return { code: "failed_precondition", status: 400 };
     case "resend_too_soon":
     case "limit_reached":

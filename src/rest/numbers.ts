@@ -1,8 +1,9 @@
-// REST transport for per-number administration: deny and allow lists, and privacy erasure.
+// REST transport for per-number administration: deny and allow lists, carrier lookups and privacy erasure.
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import type { ListEntry } from "../objects/number-lists.ts";
 import { invalidArgument } from "../core/errors.ts";
+import { parsePhoneNumber } from "../core/phone.ts";
 import { checkBody } from "./validate.ts";
 import { readJson } from "./verifications.ts";
 
@@ -42,6 +43,19 @@ export function numberRoutes(): Hono<AppEnv> {
   routes.delete("/lists/:list/:phoneNumber", async (c) => {
     await c.var.verifier.setListed({ list: c.req.param("list"), phoneNumber: c.req.param("phoneNumber"), listed: false });
     return c.body(null, 204);
+  });
+
+  routes.post("/lookups", async (c) => {
+    const body = await readJson(c);
+    // The schema's rules in the verifier's words: a JSON object, a phone number, nothing else.
+    checkBody("LookupRequest", body, (b) => {
+      if (typeof b !== "object" || b === null || Array.isArray(b)) throw invalidArgument("body", "must be a JSON object");
+      parsePhoneNumber((b as { phoneNumber?: unknown }).phoneNumber, "phoneNumber");
+      const unknown = Object.keys(b).find((k) => k !== "phoneNumber");
+      if (unknown) throw invalidArgument(unknown, "is not a field of a lookup request");
+    });
+    const result = await c.var.verifier.lookup(body);
+    return c.json({ phoneNumber: result.phoneNumber, lookup: result.lookup, cached: result.cached, fetchTime: new Date(result.fetchedAt).toISOString() });
   });
 
   routes.delete("/phone-numbers/:phoneNumber", async (c) => {

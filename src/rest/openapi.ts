@@ -148,6 +148,17 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: { description: "What was deleted.", schema: "ErasureResult" }, 400: E[400], 401: E[401], 503: E[503] },
   },
   {
+    method: "post",
+    path: "/v1/lookups",
+    operationId: "lookupPhoneNumber",
+    summary: "Look a number up at the carrier",
+    description:
+      "Type, carrier, MCC/MNC and porting from the deployment's LOOKUP_PROVIDER, through the same per-number cache a start uses (LOOKUP_CACHE_HOURS). A vendor call spends one unit of the service's LOOKUPS_PER_DAY; a cached answer spends nothing. 400 `failed_precondition` when lookups are off; 503 when the vendor gives no answer.",
+    family: "native",
+    body: { schema: "LookupRequest" },
+    responses: { 200: { description: "The answer.", schema: "LookupResult" }, 400: E[400], 401: E[401], 429: E[429], 503: E[503] },
+  },
+  {
     method: "get",
     path: "/v1/dev/outbox",
     operationId: "devOutbox",

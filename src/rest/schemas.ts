@@ -43,6 +43,22 @@ const StartVerificationRequest: JsonSchema = {
     channel: orUnset({ ...CHANNEL, description: "The channel (default sms)." }),
     channels: orUnset({ type: "array", items: CHANNEL, maxItems: 3, uniqueItems: true, description: "A fallback workflow: the first channel now, each next after `fallbackAfterSeconds` while pending." }),
     fallbackAfterSeconds: orUnset({ type: "integer", minimum: 30, maximum: 600, description: "Wait before the next channel (default 60); needs two or more channels." }),
+    lookup: { type: nullable("boolean"), description: "Ask the carrier about the number's type before sending, whatever LOOKUP_MODE says (needs LOOKUP_PROVIDER; a cached answer is reused)." },
+  },
+};
+
+/** A number's type and carrier: the verification's `lookup`, and POST /v1/lookups. */
+const LOOKUP: JsonSchema = {
+  type: "object",
+  required: ["countryCode", "lineType", "carrier", "mcc", "mnc", "ported", "source"],
+  properties: {
+    countryCode: { type: "string" },
+    lineType: { type: "string", description: "The type the rules judged: a carrier lookup's answer where there was one, else the numbering plan's (mobile, fixed_line, fixed_line_or_mobile, voip, ...)." },
+    carrier: { type: nullable("string"), description: "The carrier serving the number (carrier lookups only)." },
+    mcc: { type: nullable("string"), description: "Mobile country code, where the vendor gives a real one." },
+    mnc: { type: nullable("string"), description: "Mobile network code, where the vendor gives a real one." },
+    ported: { type: nullable("boolean"), description: "null: the vendor does not say." },
+    source: { type: "string", enum: ["metadata", "twilio", "telnyx", "plivo", "vonage"], description: "Where lineType came from." },
   },
 };
 
@@ -78,11 +94,7 @@ const Verification: JsonSchema = {
     sendAttempts: { type: "integer", minimum: 0 },
     checkAttempts: { type: "integer", minimum: 0, description: "Wrong codes so far." },
     messageId: { type: "string", description: "The provider's id of the latest message (\"\" before one is sent)." },
-    lookup: {
-      type: "object",
-      required: ["countryCode", "lineType"],
-      properties: { countryCode: { type: "string" }, lineType: { type: "string" } },
-    },
+    lookup: LOOKUP,
     externalId: { type: "string" },
     tags: { type: "object", additionalProperties: { type: "string" } },
     failureReason: {
@@ -178,6 +190,25 @@ const ErasureResult: JsonSchema = {
   required: ["phoneNumber", "verificationsDeleted"],
   additionalProperties: false,
   properties: { phoneNumber: { type: "string" }, verificationsDeleted: { type: "integer", minimum: 0 } },
+};
+
+const LookupRequest: JsonSchema = {
+  type: "object",
+  required: ["phoneNumber"],
+  additionalProperties: false,
+  properties: { phoneNumber: { type: "string", minLength: 1, description: "The number in E.164.", examples: ["+14155552671"] } },
+};
+
+const LookupResult: JsonSchema = {
+  type: "object",
+  required: ["phoneNumber", "lookup", "cached", "fetchTime"],
+  additionalProperties: false,
+  properties: {
+    phoneNumber: { type: "string" },
+    lookup: LOOKUP,
+    cached: { type: "boolean", description: "Answered from the number's cache (LOOKUP_CACHE_HOURS): no vendor call, no budget spent." },
+    fetchTime: { type: "string", format: "date-time", description: "When the vendor answered." },
+  },
 };
 
 const DevOutbox: JsonSchema = {
@@ -466,7 +497,7 @@ const TwilioError: JsonSchema = {
 const MtaSendCodeRequest: JsonSchema = {
   type: "object",
   required: ["to"],
-  description: "`realtime`, `longcodeId`, `poolId`, `senderName` and `gated` are type-checked and ignored: the operator's provider and rules apply.",
+  description: "`realtime: true` asks the carrier about the number first (the operator's LOOKUP_PROVIDER; a cached answer is reused). `longcodeId`, `poolId`, `senderName` and `gated` are type-checked and ignored: the operator's provider and rules apply.",
   properties: {
     to: { type: "string", minLength: 1 },
     serviceName: { type: nullable("string"), maxLength: 200 },
@@ -591,6 +622,8 @@ export const COMPONENTS = {
   ListEntryRequest,
   ListEntries,
   ErasureResult,
+  LookupRequest,
+  LookupResult,
   DevOutbox,
   ReceiptResults,
   ServiceSettings,

@@ -14,6 +14,7 @@ function codeFor(reason: RefusalReason): Code {
       return Code.NotFound;
     case "already_approved":
     case "verification_failed":
+    case "lookups_off":
       return Code.FailedPrecondition;
     case "resend_too_soon":
     case "limit_reached":

@@ -1,11 +1,11 @@
-// Connect transport for PhoneNumberService: deny/allow lists and erasure, over the same verifier.
+// Connect transport for PhoneNumberService: deny/allow lists, carrier lookups and erasure, over the same verifier.
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { NumberList, PhoneNumberService } from "../gen/verify/v1/phone_number_pb.ts";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ListEntrySchema } from "../gen/verify/v1/phone_number_pb.ts";
 import type { ListEntry } from "../objects/number-lists.ts";
-import { verifierOf } from "./verification-service.ts";
+import { lookupMessage, verifierOf } from "./verification-service.ts";
 
 const LIST_NAMES: Record<NumberList, string> = {
   [NumberList.UNSPECIFIED]: "",
@@ -38,6 +38,10 @@ export function phoneNumberServiceRoutes(router: ConnectRouter): void {
     },
     async erasePhoneNumber(req, ctx) {
       return verifierOf(ctx).erase(req.phoneNumber);
+    },
+    async lookupPhoneNumber(req, ctx) {
+      const result = await verifierOf(ctx).lookup({ phoneNumber: req.phoneNumber });
+      return { phoneNumber: result.phoneNumber, lookup: lookupMessage(result.lookup), cached: result.cached, fetchTime: timestampFromMs(result.fetchedAt) };
     },
   });
 }

@@ -1,18 +1,20 @@
 // Connect transport for VerificationService: proto message → verifier → proto message.
 // The verifier validates; here we only translate shapes and enums.
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import {
   Channel,
   CheckStatus,
   DeliveryStatus,
+  LookupSchema,
   VerificationSchema,
   VerificationService,
   VerificationStatus,
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
 import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
+import { lookupView, type LookupView } from "../core/lookup.ts";
 import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import { parseIdempotencyKey } from "../core/requests.ts";
 import type { CallOptions, Verifier, VerificationView } from "../verifier.ts";
@@ -63,6 +65,19 @@ const DELIVERY_STATUS: Record<CoreDeliveryStatus, DeliveryStatus> = {
 const CHANNEL: Record<CoreChannel, Channel> = { sms: Channel.SMS, whatsapp: Channel.WHATSAPP, call: Channel.CALL };
 const CHANNEL_NAME: Record<Channel, CoreChannel | ""> = { [Channel.UNSPECIFIED]: "", [Channel.SMS]: "sms", [Channel.WHATSAPP]: "whatsapp", [Channel.CALL]: "call" };
 
+/** The verification's `lookup` as its proto message (unknowns as empty strings, `ported` unset). */
+export function lookupMessage(view: LookupView): MessageInitShape<typeof LookupSchema> {
+  return {
+    countryCode: view.countryCode,
+    lineType: view.lineType,
+    carrier: view.carrier ?? "",
+    mcc: view.mcc ?? "",
+    mnc: view.mnc ?? "",
+    ported: view.ported ?? undefined,
+    source: view.source,
+  };
+}
+
 export function verificationMessage(v: VerificationView): Verification {
   return create(VerificationSchema, {
     id: v.id,
@@ -77,7 +92,7 @@ export function verificationMessage(v: VerificationView): Verification {
     sendAttempts: v.sendAttempts,
     checkAttempts: v.checkAttempts,
     messageId: v.messageId,
-    lookup: { countryCode: v.countryCode, lineType: v.lineType },
+    lookup: lookupMessage(lookupView(v, v.lookup)),
     externalId: v.externalId,
     tags: v.tags,
     failureReason: v.failureReason,
@@ -111,6 +126,7 @@ export function verificationServiceRoutes(router: ConnectRouter): void {
           channel: CHANNEL_NAME[req.channel] || undefined,
           channels: req.channels.map((c) => CHANNEL_NAME[c] || String(c)),
           fallbackAfterSeconds: req.fallbackAfterSeconds,
+          lookup: req.lookup,
         },
         callOptions(ctx),
       );

@@ -1,6 +1,9 @@
 // A local fake of Twilio's Messages API for tests and the benchmark (never the internet).
 // POST /2010-04-01/Accounts/{sid}/Messages.json with Basic auth and a form body, like Twilio.
 // Control endpoints (ours, not Twilio's): GET /_messages?to=…, POST /_behaviour {to, status, body, delayMs, times, sid}.
+// Also Lookup v2 (GET /v2/PhoneNumbers/{E164}?Fields=line_type_intelligence): every number is a
+// mobile of "Fake Mobile" unless POST /_lookup {number, type, carrier, status, body, times} says
+// otherwise; GET /_lookups?number=… counts the lookups made for a number.
 import { createServer } from "node:http";
 
 export const FAKE_TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000";
@@ -21,6 +24,10 @@ export async function startFakeTwilio(options = {}) {
   const webhooks = new Map();
   /** @type {Map<string, number>} */
   const webhookFailures = new Map();
+  /** @type {Map<string, {type: string | null, carrier: string, status: number, body: unknown, times: number}>} */
+  const lookupAnswers = new Map();
+  /** @type {Map<string, number>} */
+  const lookupCounts = new Map();
 
   const server = createServer(async (req, res) => {
     const chunks = [];
@@ -63,6 +70,43 @@ export async function startFakeTwilio(options = {}) {
       const b = JSON.parse(raw);
       behaviours.set(b.to, { status: b.status ?? 200, body: b.body ?? null, delayMs: b.delayMs ?? 0, times: b.times ?? Infinity, sid: b.sid });
       return json(200, { ok: true });
+    }
+    if (req.method === "POST" && url.pathname === "/_lookup") {
+      const b = JSON.parse(raw);
+      lookupAnswers.set(b.number, { type: b.type ?? "mobile", carrier: b.carrier ?? "Fake Mobile", status: b.status ?? 200, body: b.body ?? null, times: b.times ?? Infinity });
+      return json(200, { ok: true });
+    }
+    if (req.method === "GET" && url.pathname === "/_lookups") {
+      return json(200, { count: lookupCounts.get(url.searchParams.get("number") ?? "") ?? 0 });
+    }
+    const lookup = /^\/v2\/PhoneNumbers\/([^/]+)$/.exec(url.pathname);
+    if (req.method === "GET" && lookup) {
+      const expected = "Basic " + Buffer.from(`${FAKE_TWILIO_ACCOUNT_SID}:${FAKE_TWILIO_AUTH_TOKEN}`).toString("base64");
+      if (req.headers.authorization !== expected) return json(401, { code: 20003, message: "Authenticate", status: 401 });
+      const number = decodeURIComponent(lookup[1]);
+      lookupCounts.set(number, (lookupCounts.get(number) ?? 0) + 1);
+      const answer = lookupAnswers.get(number);
+      if (answer && answer.times > 0 && answer.status !== 200) {
+        answer.times--;
+        return json(answer.status, answer.body ?? { code: 20429, message: "Too Many Requests", status: answer.status });
+      }
+      const type = answer?.type ?? "mobile";
+      const mobile = type === "mobile";
+      return json(200, {
+        calling_country_code: "1",
+        country_code: "US",
+        phone_number: number,
+        national_format: number,
+        valid: true,
+        line_type_intelligence: {
+          type,
+          carrier_name: answer?.carrier ?? "Fake Mobile",
+          mobile_country_code: mobile ? "310" : null,
+          mobile_network_code: mobile ? "260" : null,
+          error_code: null,
+        },
+        url: `${url.origin}/v2/PhoneNumbers/${number}`,
+      });
     }
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
     if (req.method !== "POST" || !match) return json(404, { code: 20404, message: "The requested resource was not found", status: 404 });

@@ -25,7 +25,11 @@ import {
   type NumberLimits,
   type Risk,
   type RuleMode,
+  type RuleName,
+  applyModes,
 } from "../../core/policy.ts";
+import { isFresh, lookupRuleHits, type NormalisedLookup } from "../../core/lookup.ts";
+import { createLookupProvider, LookupError, type LookupProvider } from "../../lookup/index.ts";
 import type { WebhookEvent } from "../../core/service.ts";
 import { verificationJson, type VerificationView } from "../../core/verification-json.ts";
 import {
@@ -80,6 +84,11 @@ export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "mes
   bindings: CodeBindings;
   scopes: ScopeRequest[];
   denyListMode: RuleMode;
+  /**
+   * Set when this start asks the carrier (LOOKUP_MODE, or the request's `lookup`): the rule modes
+   * its answer is judged by. The Worker has already judged the metadata's type and the country.
+   */
+  lookupPlan: { modes: Readonly<Record<RuleName, RuleMode>> } | null;
   idempotency?: IdempotencyInput;
   /**
    * Set by the Worker when it repeats a start because this object was reset under the first try
@@ -119,6 +128,9 @@ export type DeliveryRecordOutcome =
   | { outcome: "ignored"; reason: string }
   | { outcome: "not_found" };
 
+/** A carrier lookup's outcome for one start: an answer (fresh or cached) or why there is none. */
+type LookupAttempt = { ok: true; result: NormalisedLookup; cached: boolean } | { ok: false; reason: string };
+
 /** Receipts that arrived while their message's send was still in flight (the id was not yet known). */
 interface InflightSend {
   sends: number;
@@ -152,6 +164,9 @@ export class PhoneVerification extends DurableObject<Env> {
   // A vendor can report on a message before its send call has returned the message id to us; such
   // receipts wait here (in memory: the window exists only while this object awaits the send).
   readonly #sending = new Map<string, InflightSend>();
+  /** The carrier lookup under way, shared by concurrent starts so the vendor is asked once. */
+  #lookupInflight: Promise<LookupAttempt> | null = null;
+  #lookupProvider: LookupProvider | null | undefined = undefined;
   /** The alarm this object last set (undefined: not known, ask storage; null: none). */
   #alarmAt: number | null | undefined = undefined;
 
@@ -166,6 +181,27 @@ export class PhoneVerification extends DurableObject<Env> {
 
   async check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
     return this.#idempotent(input.idempotency, () => this.#check(input));
+  }
+
+  /**
+   * A standalone carrier lookup (POST /v1/lookups): the cached answer while fresh, else one vendor
+   * call within the service's daily lookup budget (`budget`, a ScopeCounter unit given back if the
+   * vendor gives no answer). The answer fills the same cache a start reads.
+   */
+  async lookupNumber(input: { to: string; budget: ScopeRequest | null }): Promise<DoResult<{ lookup: NormalisedLookup; cached: boolean }>> {
+    const config = loadConfig(this.env);
+    const cached = this.#store.lookup();
+    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) return { ok: true, value: { lookup: cached, cached: true } };
+    const taken = await takeScopes(this.env, input.budget ? [input.budget] : []);
+    if (!taken.ok) return taken;
+    const attempt = await this.#lookUp(config, input.to);
+    if (!attempt.ok) {
+      await releaseScopes(this.env, taken.value.units);
+      return { ok: false, refusal: { reason: "unavailable", message: "phoneNumber: the carrier lookup is unavailable; retry shortly", field: "phoneNumber", retryAfterSeconds: 30 } };
+    }
+    // The cache must not outlive its window: the alarm deletes it then (with everything else, if nothing else is left).
+    await this.#exclusive(() => this.#alarmNoLaterThan(attempt.result.fetchedAt + config.lookup.cacheHours * 3_600_000));
+    return { ok: true, value: { lookup: attempt.result, cached: attempt.cached } };
   }
 
   async get(input: DoLookupInput): Promise<DoResult<VerificationView>> {
@@ -291,10 +327,27 @@ export class PhoneVerification extends DurableObject<Env> {
       const live = this.#latestPending(input.service);
       if (live && isLive(live, Date.now()) && live.updatedAt >= input.resumeSince) return { ok: true, value: view(live) };
     }
+    // The carrier's answer first (cached, or one vendor call outside the state queue): it can
+    // refuse the start before anything is counted.
+    const lookupRisks: Risk[] = [];
+    let lookup: NormalisedLookup | null = null;
+    if (input.lookupPlan) {
+      const attempt = await this.#lookUp(config, input.to);
+      if (attempt.ok) {
+        lookup = attempt.result;
+        const verdict = applyModes(lookupRuleHits({ lineType: input.lineType, countryCode: input.countryCode }, lookup, null), input.lookupPlan.modes);
+        if (verdict.refusal) return refusal("rule_refused", verdict.refusal.message, verdict.refusal.rule);
+        lookupRisks.push(...verdict.monitored);
+      } else if (config.lookup.failClosed) {
+        return { ok: false, refusal: { reason: "unavailable", message: "to: the carrier lookup is unavailable; retry shortly", field: "to", rule: "lookup_unavailable", retryAfterSeconds: 30 } };
+      } else {
+        lookupRisks.push("lookup_unavailable");
+      }
+    }
     let body = "";
     const reservation = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] }>> => {
       const state = this.#store.state();
-      const risks: Risk[] = [...input.risks];
+      const risks: Risk[] = [...input.risks, ...lookupRisks];
       if (state.denied && input.denyListMode !== "off") {
         if (input.denyListMode === "enforce") return refusal("rule_refused", "to: this number is on the deny list", "deny_list");
         risks.push("deny_list");
@@ -325,7 +378,7 @@ export class PhoneVerification extends DurableObject<Env> {
       });
       // From here the code exists only inside `body`, which goes to the provider and nowhere else.
       body = message.body;
-      const params = { ...input, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
+      const params = { ...input, lookup, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
       let record = applyStart(reuse, params, now, id, codeHash);
       if (input.testCode !== null) {
         // A test number: nothing is sent, so the outcome is known now.
@@ -347,6 +400,37 @@ export class PhoneVerification extends DurableObject<Env> {
     const { record: reserved, sentAt, taken } = reservation.value;
     if (input.testCode !== null) return { ok: true, value: view(reserved) };
     return { ok: true, value: view(await this.#deliver(config, reserved, body, sentAt, taken, input.policy.webhook)) };
+  }
+
+  /**
+   * The carrier's answer about `e164`: the cached one while fresh, else one vendor call (shared by
+   * concurrent starts) whose answer is stored. Failures are logged and never stored.
+   */
+  async #lookUp(config: Config, e164: string): Promise<LookupAttempt> {
+    const cached = this.#store.lookup();
+    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) return { ok: true, result: cached, cached: true };
+    if (this.#lookupProvider === undefined) this.#lookupProvider = createLookupProvider(config.lookup, Date.now);
+    const provider = this.#lookupProvider;
+    if (!provider) return { ok: false, reason: "unavailable" };
+    if (!this.#lookupInflight) {
+      this.#lookupInflight = provider
+        .lookup(e164)
+        .then(
+          (result): LookupAttempt => {
+            this.#store.saveLookup(result);
+            return { ok: true, result, cached: false };
+          },
+          (error: unknown): LookupAttempt => {
+            const reason = error instanceof LookupError ? error.reason : "unavailable";
+            log("warn", "lookup.failed", { to: maskPhoneNumber(e164), provider: provider.name, reason, providerCode: error instanceof LookupError ? error.providerCode : "" });
+            return { ok: false, reason };
+          },
+        )
+        .finally(() => {
+          this.#lookupInflight = null;
+        });
+    }
+    return this.#lookupInflight;
   }
 
   /**
@@ -620,7 +704,12 @@ export class PhoneVerification extends DurableObject<Env> {
       const state = this.#store.state();
       const counters = pruneCounters(state.counters, now);
       const keys = this.#store.idempotencyRecords();
-      if (keys.length === 0 && !state.denied && !state.allowed && isEmpty(counters)) {
+      // A carrier answer is kept while it may be reused, and deleted once it may not.
+      const lookup = this.#store.lookup();
+      const lookupUntil = lookup ? lookup.fetchedAt + config.lookup.cacheHours * 3_600_000 : 0;
+      if (lookup && lookupUntil <= now) this.#store.deleteLookup();
+      if (lookupUntil > now) due = Math.min(due, lookupUntil);
+      if (keys.length === 0 && !state.denied && !state.allowed && isEmpty(counters) && lookupUntil <= now) {
         await this.ctx.storage.deleteAll();
         this.#store.reset();
         this.#alarmAt = undefined;

@@ -8,7 +8,7 @@ import type { DoResult } from "./idempotency.ts";
 
 /** A limit that spans numbers, counted in its own ScopeCounter object. */
 export interface ScopeRequest {
-  rule: "velocity_ip" | "velocity_range" | "velocity_country" | "budget";
+  rule: "velocity_ip" | "velocity_range" | "velocity_country" | "budget" | "lookup_budget";
   /** ScopeCounter object name, e.g. "default:ip:203.0.113.7". */
   name: string;
   take: TakeInput;
@@ -24,6 +24,7 @@ const RISK_OF_RULE: Record<ScopeRequest["rule"], Risk> = {
   velocity_range: "velocity_range",
   velocity_country: "velocity_country",
   budget: "budget_exceeded",
+  lookup_budget: "budget_exceeded",
 };
 
 const SCOPE_MESSAGES: Record<ScopeRequest["rule"], string> = {
@@ -31,6 +32,7 @@ const SCOPE_MESSAGES: Record<ScopeRequest["rule"], string> = {
   velocity_range: "to: too many codes sent to this number range; try again later",
   velocity_country: "to: too many codes sent to this country; try again later",
   budget: "to: the daily SMS budget is used up",
+  lookup_budget: "phoneNumber: the service's daily lookup budget (LOOKUPS_PER_DAY) is used up",
 };
 
 function counters(env: Env): DurableObjectNamespace<ScopeCounter> {
@@ -51,7 +53,7 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
       refused = {
         reason: "limit_reached",
         message: SCOPE_MESSAGES[scope.rule],
-        field: scope.rule === "velocity_ip" ? "clientIp" : "to",
+        field: scope.rule === "velocity_ip" ? "clientIp" : scope.rule === "lookup_budget" ? "phoneNumber" : "to",
         rule: scope.rule,
         retryAfterSeconds: result.retryAfterSeconds,
       };

@@ -10,8 +10,10 @@
 //   i:<key>      IdempotencyRecord
 //   w:<id>       OutboxEvent (webhooks, delivered by the alarm)
 //   insights     PendingInsights: events not yet reported (flushed by the alarm)
+//   lookup       NormalisedLookup: the carrier's last answer, reused for LOOKUP_CACHE_HOURS
 import { fromBase64Url } from "../../core/ids.ts";
 import type { InsightEvent } from "../../core/insights.ts";
+import type { NormalisedLookup } from "../../core/lookup.ts";
 import type { LineType } from "../../core/phone.ts";
 import { EMPTY_COUNTERS, type NumberCounters, type NumberLimits, type Risk } from "../../core/policy.ts";
 import type { WebhookEvent } from "../../core/service.ts";
@@ -155,6 +157,19 @@ export class NumberStore {
 
   deleteOutboxEvent(id: string): void {
     this.#kv.delete(OUTBOX + id);
+  }
+
+  /** The carrier's last answer about this number (errors are never stored). */
+  lookup(): NormalisedLookup | null {
+    return (this.#kv.get("lookup") as NormalisedLookup | undefined) ?? null;
+  }
+
+  saveLookup(result: NormalisedLookup): void {
+    this.#kv.put("lookup", result);
+  }
+
+  deleteLookup(): void {
+    this.#kv.delete("lookup");
   }
 
   pendingInsights(): PendingInsights | null {

@@ -8,13 +8,15 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Lookup } from "./verification_pb";
+import { file_verify_v1_verification } from "./verification_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file verify/v1/phone_number.proto.
  */
 export const file_verify_v1_phone_number: GenFile = /*@__PURE__*/
-  fileDesc("Chx2ZXJpZnkvdjEvcGhvbmVfbnVtYmVyLnByb3RvEgl2ZXJpZnkudjEihQEKCUxpc3RFbnRyeRIjCgRsaXN0GAEgASgOMhUudmVyaWZ5LnYxLk51bWJlckxpc3QSFAoMcGhvbmVfbnVtYmVyGAIgASgJEgwKBG5vdGUYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl4KE0FkZExpc3RFbnRyeVJlcXVlc3QSIwoEbGlzdBgBIAEoDjIVLnZlcmlmeS52MS5OdW1iZXJMaXN0EhQKDHBob25lX251bWJlchgCIAEoCRIMCgRub3RlGAMgASgJIjsKFEFkZExpc3RFbnRyeVJlc3BvbnNlEiMKBWVudHJ5GAEgASgLMhQudmVyaWZ5LnYxLkxpc3RFbnRyeSJTChZSZW1vdmVMaXN0RW50cnlSZXF1ZXN0EiMKBGxpc3QYASABKA4yFS52ZXJpZnkudjEuTnVtYmVyTGlzdBIUCgxwaG9uZV9udW1iZXIYAiABKAkiGQoXUmVtb3ZlTGlzdEVudHJ5UmVzcG9uc2UiZAoWTGlzdExpc3RFbnRyaWVzUmVxdWVzdBIjCgRsaXN0GAEgASgOMhUudmVyaWZ5LnYxLk51bWJlckxpc3QSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWQoXTGlzdExpc3RFbnRyaWVzUmVzcG9uc2USJQoHZW50cmllcxgBIAMoCzIULnZlcmlmeS52MS5MaXN0RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi8KF0VyYXNlUGhvbmVOdW1iZXJSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCSJPChhFcmFzZVBob25lTnVtYmVyUmVzcG9uc2USFAoMcGhvbmVfbnVtYmVyGAEgASgJEh0KFXZlcmlmaWNhdGlvbnNfZGVsZXRlZBgCIAEoBSpWCgpOdW1iZXJMaXN0EhsKF05VTUJFUl9MSVNUX1VOU1BFQ0lGSUVEEAASFAoQTlVNQkVSX0xJU1RfREVOWRABEhUKEU5VTUJFUl9MSVNUX0FMTE9XEAIy9gIKElBob25lTnVtYmVyU2VydmljZRJPCgxBZGRMaXN0RW50cnkSHi52ZXJpZnkudjEuQWRkTGlzdEVudHJ5UmVxdWVzdBofLnZlcmlmeS52MS5BZGRMaXN0RW50cnlSZXNwb25zZRJYCg9SZW1vdmVMaXN0RW50cnkSIS52ZXJpZnkudjEuUmVtb3ZlTGlzdEVudHJ5UmVxdWVzdBoiLnZlcmlmeS52MS5SZW1vdmVMaXN0RW50cnlSZXNwb25zZRJYCg9MaXN0TGlzdEVudHJpZXMSIS52ZXJpZnkudjEuTGlzdExpc3RFbnRyaWVzUmVxdWVzdBoiLnZlcmlmeS52MS5MaXN0TGlzdEVudHJpZXNSZXNwb25zZRJbChBFcmFzZVBob25lTnVtYmVyEiIudmVyaWZ5LnYxLkVyYXNlUGhvbmVOdW1iZXJSZXF1ZXN0GiMudmVyaWZ5LnYxLkVyYXNlUGhvbmVOdW1iZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Chx2ZXJpZnkvdjEvcGhvbmVfbnVtYmVyLnByb3RvEgl2ZXJpZnkudjEihQEKCUxpc3RFbnRyeRIjCgRsaXN0GAEgASgOMhUudmVyaWZ5LnYxLk51bWJlckxpc3QSFAoMcGhvbmVfbnVtYmVyGAIgASgJEgwKBG5vdGUYAyABKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl4KE0FkZExpc3RFbnRyeVJlcXVlc3QSIwoEbGlzdBgBIAEoDjIVLnZlcmlmeS52MS5OdW1iZXJMaXN0EhQKDHBob25lX251bWJlchgCIAEoCRIMCgRub3RlGAMgASgJIjsKFEFkZExpc3RFbnRyeVJlc3BvbnNlEiMKBWVudHJ5GAEgASgLMhQudmVyaWZ5LnYxLkxpc3RFbnRyeSJTChZSZW1vdmVMaXN0RW50cnlSZXF1ZXN0EiMKBGxpc3QYASABKA4yFS52ZXJpZnkudjEuTnVtYmVyTGlzdBIUCgxwaG9uZV9udW1iZXIYAiABKAkiGQoXUmVtb3ZlTGlzdEVudHJ5UmVzcG9uc2UiZAoWTGlzdExpc3RFbnRyaWVzUmVxdWVzdBIjCgRsaXN0GAEgASgOMhUudmVyaWZ5LnYxLk51bWJlckxpc3QSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWQoXTGlzdExpc3RFbnRyaWVzUmVzcG9uc2USJQoHZW50cmllcxgBIAMoCzIULnZlcmlmeS52MS5MaXN0RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi8KF0VyYXNlUGhvbmVOdW1iZXJSZXF1ZXN0EhQKDHBob25lX251bWJlchgBIAEoCSJPChhFcmFzZVBob25lTnVtYmVyUmVzcG9uc2USFAoMcGhvbmVfbnVtYmVyGAEgASgJEh0KFXZlcmlmaWNhdGlvbnNfZGVsZXRlZBgCIAEoBSIwChhMb29rdXBQaG9uZU51bWJlclJlcXVlc3QSFAoMcGhvbmVfbnVtYmVyGAEgASgJIpQBChlMb29rdXBQaG9uZU51bWJlclJlc3BvbnNlEhQKDHBob25lX251bWJlchgBIAEoCRIhCgZsb29rdXAYAiABKAsyES52ZXJpZnkudjEuTG9va3VwEg4KBmNhY2hlZBgDIAEoCBIuCgpmZXRjaF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpWCgpOdW1iZXJMaXN0EhsKF05VTUJFUl9MSVNUX1VOU1BFQ0lGSUVEEAASFAoQTlVNQkVSX0xJU1RfREVOWRABEhUKEU5VTUJFUl9MSVNUX0FMTE9XEAIy1gMKElBob25lTnVtYmVyU2VydmljZRJPCgxBZGRMaXN0RW50cnkSHi52ZXJpZnkudjEuQWRkTGlzdEVudHJ5UmVxdWVzdBofLnZlcmlmeS52MS5BZGRMaXN0RW50cnlSZXNwb25zZRJYCg9SZW1vdmVMaXN0RW50cnkSIS52ZXJpZnkudjEuUmVtb3ZlTGlzdEVudHJ5UmVxdWVzdBoiLnZlcmlmeS52MS5SZW1vdmVMaXN0RW50cnlSZXNwb25zZRJYCg9MaXN0TGlzdEVudHJpZXMSIS52ZXJpZnkudjEuTGlzdExpc3RFbnRyaWVzUmVxdWVzdBoiLnZlcmlmeS52MS5MaXN0TGlzdEVudHJpZXNSZXNwb25zZRJbChBFcmFzZVBob25lTnVtYmVyEiIudmVyaWZ5LnYxLkVyYXNlUGhvbmVOdW1iZXJSZXF1ZXN0GiMudmVyaWZ5LnYxLkVyYXNlUGhvbmVOdW1iZXJSZXNwb25zZRJeChFMb29rdXBQaG9uZU51bWJlchIjLnZlcmlmeS52MS5Mb29rdXBQaG9uZU51bWJlclJlcXVlc3QaJC52ZXJpZnkudjEuTG9va3VwUGhvbmVOdW1iZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_verify_v1_verification]);
 
 /**
  * @generated from message verify.v1.ListEntry
@@ -220,6 +222,65 @@ export const ErasePhoneNumberResponseSchema: GenMessage<ErasePhoneNumberResponse
   messageDesc(file_verify_v1_phone_number, 8);
 
 /**
+ * @generated from message verify.v1.LookupPhoneNumberRequest
+ */
+export type LookupPhoneNumberRequest = Message<"verify.v1.LookupPhoneNumberRequest"> & {
+  /**
+   * E.164 or national format with a region prefix, like StartVerification's `to`.
+   *
+   * @generated from field: string phone_number = 1;
+   */
+  phoneNumber: string;
+};
+
+/**
+ * Describes the message verify.v1.LookupPhoneNumberRequest.
+ * Use `create(LookupPhoneNumberRequestSchema)` to create a new message.
+ */
+export const LookupPhoneNumberRequestSchema: GenMessage<LookupPhoneNumberRequest> = /*@__PURE__*/
+  messageDesc(file_verify_v1_phone_number, 9);
+
+/**
+ * @generated from message verify.v1.LookupPhoneNumberResponse
+ */
+export type LookupPhoneNumberResponse = Message<"verify.v1.LookupPhoneNumberResponse"> & {
+  /**
+   * The number in E.164.
+   *
+   * @generated from field: string phone_number = 1;
+   */
+  phoneNumber: string;
+
+  /**
+   * Type and carrier, as on a verification (verify.v1.Lookup).
+   *
+   * @generated from field: verify.v1.Lookup lookup = 2;
+   */
+  lookup?: Lookup | undefined;
+
+  /**
+   * True when the answer came from the cache (no vendor call, no budget spent).
+   *
+   * @generated from field: bool cached = 3;
+   */
+  cached: boolean;
+
+  /**
+   * When the vendor answered.
+   *
+   * @generated from field: google.protobuf.Timestamp fetch_time = 4;
+   */
+  fetchTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message verify.v1.LookupPhoneNumberResponse.
+ * Use `create(LookupPhoneNumberResponseSchema)` to create a new message.
+ */
+export const LookupPhoneNumberResponseSchema: GenMessage<LookupPhoneNumberResponse> = /*@__PURE__*/
+  messageDesc(file_verify_v1_phone_number, 10);
+
+/**
  * NumberList names a list.
  *
  * @generated from enum verify.v1.NumberList
@@ -297,6 +358,17 @@ export const PhoneNumberService: GenService<{
     methodKind: "unary";
     input: typeof ErasePhoneNumberRequestSchema;
     output: typeof ErasePhoneNumberResponseSchema;
+  },
+  /**
+   * LookupPhoneNumber asks the carrier about a number (type, carrier, MCC/MNC, ported), reading
+   * and filling the same cache a start uses, within the service's LOOKUPS_PER_DAY budget.
+   *
+   * @generated from rpc verify.v1.PhoneNumberService.LookupPhoneNumber
+   */
+  lookupPhoneNumber: {
+    methodKind: "unary";
+    input: typeof LookupPhoneNumberRequestSchema;
+    output: typeof LookupPhoneNumberResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_verify_v1_phone_number, 0);
