@@ -149,6 +149,7 @@ const RISK: Partial<Record<Risk, string>> = {
   invalid_format: "invalid_format",
   deny_list: "deny_list",
   unsubscribed: "unsubscribed",
+  deactivated: "deactivated",
   landline: "landline",
   voip: "voip",
   invalid_number: "unknown",

@@ -389,7 +389,8 @@ export const CONSOLE_JS = String.raw`"use strict";
         await loadLists();
       });
       body.appendChild(el("tr", {}, [
-        el("td", { text: entry.list }),
+        // Entries made from delivery reports say so, with the reason (unsubscribed, deactivated, undeliverable).
+        el("td", { text: entry.reason ? entry.list + " · " + entry.reason + " (delivery reports)" : entry.list }),
         el("td", { text: entry.phoneNumber }),
         el("td", { text: entry.note || "—" }),
         el("td", { text: when(entry.createTime) }),

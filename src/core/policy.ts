@@ -34,6 +34,8 @@ export type Risk =
   | "invalid_number"
   | "unsubscribed"
   | "blocked"
+  /** Deny-listed from delivery reports: the number no longer exists. */
+  | "deactivated"
   /** A carrier lookup was due and failed; the start went on with the metadata. */
   | "lookup_unavailable";
 

@@ -9,6 +9,8 @@ export interface ListEntry {
   phoneNumber: string;
   note: string;
   createdAt: number;
+  /** Why the number was deny-listed from delivery reports (unsubscribed, deactivated, undeliverable); "" for an operator's entry. */
+  reason?: string;
 }
 
 export class NumberLists extends DurableObject<Env> {
@@ -20,15 +22,19 @@ export class NumberLists extends DurableObject<Env> {
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS entries (
       list TEXT NOT NULL, phone_number TEXT NOT NULL, note TEXT NOT NULL, created_at INTEGER NOT NULL,
       PRIMARY KEY (list, phone_number))`);
+    // Entries written before deliverability memory have no reason column.
+    const columns = this.#sql.exec("SELECT name FROM pragma_table_info('entries')").toArray().map((r) => r.name);
+    if (!columns.includes("reason")) this.#sql.exec("ALTER TABLE entries ADD COLUMN reason TEXT NOT NULL DEFAULT ''");
   }
 
   async add(entry: ListEntry): Promise<ListEntry> {
     this.#sql.exec(
-      "INSERT INTO entries (list, phone_number, note, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (list, phone_number) DO UPDATE SET note = excluded.note",
+      "INSERT INTO entries (list, phone_number, note, created_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (list, phone_number) DO UPDATE SET note = excluded.note, reason = excluded.reason",
       entry.list,
       entry.phoneNumber,
       entry.note,
       entry.createdAt,
+      entry.reason ?? "",
     );
     const row = this.#sql.exec("SELECT * FROM entries WHERE list = ? AND phone_number = ?", entry.list, entry.phoneNumber).one();
     return toEntry(row);
@@ -58,5 +64,6 @@ function toEntry(row: Record<string, SqlStorageValue>): ListEntry {
     phoneNumber: row.phone_number as string,
     note: row.note as string,
     createdAt: row.created_at as number,
+    reason: (row.reason as string | undefined) ?? "",
   };
 }

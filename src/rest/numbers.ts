@@ -8,7 +8,7 @@ import { checkBody } from "./validate.ts";
 import { readJson } from "./verifications.ts";
 
 function entryJson(entry: ListEntry) {
-  return { list: entry.list, phoneNumber: entry.phoneNumber, note: entry.note, createTime: new Date(entry.createdAt).toISOString() };
+  return { list: entry.list, phoneNumber: entry.phoneNumber, note: entry.note, createTime: new Date(entry.createdAt).toISOString(), reason: entry.reason ?? "" };
 }
 
 export function numberRoutes(): Hono<AppEnv> {

@@ -165,9 +165,19 @@ const NUMBER_LIST: JsonSchema = { type: "string", enum: ["deny", "allow"] };
 
 const ListEntry: JsonSchema = {
   type: "object",
-  required: ["list", "phoneNumber", "note", "createTime"],
+  required: ["list", "phoneNumber", "note", "createTime", "reason"],
   additionalProperties: false,
-  properties: { list: NUMBER_LIST, phoneNumber: { type: "string" }, note: { type: "string" }, createTime: time },
+  properties: {
+    list: NUMBER_LIST,
+    phoneNumber: { type: "string" },
+    note: { type: "string" },
+    createTime: time,
+    reason: {
+      type: "string",
+      enum: ["", "unsubscribed", "deactivated", "undeliverable"],
+      description: "Set on deny-list entries made from delivery reports (UNDELIVERABLE_AFTER failures within 30 days); \"\" for entries an operator made.",
+    },
+  },
 };
 
 // No `type`: a body that is not an object carries no note and is accepted as none.

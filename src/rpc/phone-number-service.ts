@@ -18,6 +18,7 @@ function entryMessage(entry: ListEntry): MessageInitShape<typeof ListEntrySchema
     list: entry.list === "deny" ? NumberList.DENY : NumberList.ALLOW,
     phoneNumber: entry.phoneNumber,
     note: entry.note,
+    reason: entry.reason ?? "",
     createTime: timestampFromMs(entry.createdAt),
   };
 }

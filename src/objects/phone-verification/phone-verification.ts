@@ -29,6 +29,8 @@ import {
   applyModes,
 } from "../../core/policy.ts";
 import { isFresh, lookupRuleHits, type NormalisedLookup } from "../../core/lookup.ts";
+import { classifyReceipt, classifySendFailure, EMPTY_DELIVERABILITY, recordUndeliverable, type DeliverabilityReason } from "../../core/deliverability.ts";
+import { namespaceOf } from "../namespaces.ts";
 import { createLookupProvider, LookupError, type LookupProvider } from "../../lookup/index.ts";
 import type { WebhookEvent } from "../../core/service.ts";
 import { verificationJson, type VerificationView } from "../../core/verification-json.ts";
@@ -243,6 +245,7 @@ export class PhoneVerification extends DurableObject<Env> {
         const now = Date.now();
         const updated = { ...record, delivery: result.delivery };
         this.#store.saveVerification(updated);
+        this.#noteUndeliverable(loadConfig(this.env), record, classifyReceipt({ provider: record.provider, status: result.delivery.status, errorCode: result.delivery.errorCode }), now);
         this.#emit(this.#store.policy()?.webhook ?? null, "delivery.updated", updated, now);
         this.#report("delivery", updated, now);
         await this.#alarmNoLaterThan(this.#dueOf(updated));
@@ -263,7 +266,9 @@ export class PhoneVerification extends DurableObject<Env> {
       const state = this.#store.state();
       const key = input.list === "deny" ? "denied" : "allowed";
       if (state[key] === input.listed) return;
-      this.#store.saveState({ ...state, [key]: input.listed });
+      // Taking a number off the deny list forgets the delivery failures that put it there.
+      const forget = input.list === "deny" && !input.listed ? { denyReason: null, deliverability: EMPTY_DELIVERABILITY } : {};
+      this.#store.saveState({ ...state, [key]: input.listed, ...forget });
       // Taking a number off a list may leave nothing: the alarm then frees the object.
       if (!input.listed) await this.#alarmNoLaterThan(Date.now());
     });
@@ -349,7 +354,12 @@ export class PhoneVerification extends DurableObject<Env> {
       const state = this.#store.state();
       const risks: Risk[] = [...input.risks, ...lookupRisks];
       if (state.denied && input.denyListMode !== "off") {
-        if (input.denyListMode === "enforce") return refusal("rule_refused", "to: this number is on the deny list", "deny_list");
+        // An entry made from delivery reports says why, in MTA's risk words (unsubscribed, deactivated).
+        const why = state.denyReason ?? null;
+        if (input.denyListMode === "enforce") {
+          return refusal("rule_refused", `to: this number is on the deny list${why ? ` (${why}, from delivery reports)` : ""}`, "deny_list");
+        }
+        if (why === "unsubscribed" || why === "deactivated") risks.push(why);
         risks.push("deny_list");
       }
       const counters = pruneCounters(state.counters, Date.now());
@@ -400,6 +410,33 @@ export class PhoneVerification extends DurableObject<Env> {
     const { record: reserved, sentAt, taken } = reservation.value;
     if (input.testCode !== null) return { ok: true, value: view(reserved) };
     return { ok: true, value: view(await this.#deliver(config, reserved, body, sentAt, taken, input.policy.webhook)) };
+  }
+
+  /**
+   * Counts a provider answer or receipt saying this number cannot receive. At UNDELIVERABLE_AFTER
+   * within 30 days the number goes on its service's deny list with the reason; the service's list
+   * index (lists API, console) is told off the request path.
+   */
+  #noteUndeliverable(config: Config, record: VerificationRecord, reason: DeliverabilityReason | null, now: number): void {
+    if (!reason || record.test) return;
+    const state = this.#store.state();
+    const result = recordUndeliverable(state.deliverability ?? EMPTY_DELIVERABILITY, reason, now, config.intelligence.deliverability);
+    const newlyDenied = result.denyList !== null && !state.denied;
+    this.#store.saveState({
+      ...state,
+      deliverability: result.state,
+      ...(newlyDenied ? { denied: true, denyReason: result.denyList!.reason } : {}),
+    });
+    log("info", "deliverability.failure", { to: maskPhoneNumber(record.to), reason, counted: result.state.failures.length, denied: newlyDenied });
+    if (!newlyDenied) return;
+    const lists = namespaceOf(this.env, "NUMBER_LISTS");
+    const note = `${result.denyList!.reason}: ${result.state.failures.length} delivery failures within 30 days`;
+    this.ctx.waitUntil(
+      lists
+        .get(lists.idFromName(record.service))
+        .add({ list: "deny", phoneNumber: record.to, note, createdAt: now, reason: result.denyList!.reason })
+        .catch((error: unknown) => log("warn", "deliverability.list_failed", { to: maskPhoneNumber(record.to), error: error instanceof Error ? error.message : String(error) })),
+    );
   }
 
   /**
@@ -474,6 +511,8 @@ export class PhoneVerification extends DurableObject<Env> {
         const state = this.#store.state();
         this.#store.saveState({ ...state, counters: refundSend(state.counters, sentAt) });
         this.ctx.waitUntil(releaseScopes(this.env, taken));
+        // The provider may have said the number itself cannot receive (STOP, not a mobile, gone).
+        this.#noteUndeliverable(config, reserved, classifySendFailure(outcome), now);
       }
       const current = this.#store.verification(reserved.id);
       if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
@@ -600,7 +639,8 @@ export class PhoneVerification extends DurableObject<Env> {
             : outcome.status === "approved"
               ? recordApproval(state.counters, now)
               : null;
-        if (counters) this.#store.saveState({ ...state, counters });
+        // An approval proves the number receives: its count of delivery failures starts over.
+        if (counters) this.#store.saveState({ ...state, counters, ...(outcome.status === "approved" && state.deliverability ? { deliverability: EMPTY_DELIVERABILITY } : {}) });
         if (record.status !== outcome.record.status) {
           const event = STATUS_EVENTS[outcome.record.status];
           if (event) this.#emit(input.policy.webhook, event, outcome.record, now);
@@ -709,7 +749,11 @@ export class PhoneVerification extends DurableObject<Env> {
       const lookupUntil = lookup ? lookup.fetchedAt + config.lookup.cacheHours * 3_600_000 : 0;
       if (lookup && lookupUntil <= now) this.#store.deleteLookup();
       if (lookupUntil > now) due = Math.min(due, lookupUntil);
-      if (keys.length === 0 && !state.denied && !state.allowed && isEmpty(counters) && lookupUntil <= now) {
+      // Delivery failures count for 30 days; the object stays while one does.
+      const window = config.intelligence.deliverability.windowMs;
+      const failures = (state.deliverability?.failures ?? []).filter((f) => f.at > now - window);
+      if (failures.length > 0) due = Math.min(due, failures[failures.length - 1]!.at + window);
+      if (keys.length === 0 && !state.denied && !state.allowed && isEmpty(counters) && lookupUntil <= now && failures.length === 0) {
         await this.ctx.storage.deleteAll();
         this.#store.reset();
         this.#alarmAt = undefined;

@@ -19,6 +19,7 @@ import { EMPTY_COUNTERS, type NumberCounters, type NumberLimits, type Risk } fro
 import type { WebhookEvent } from "../../core/service.ts";
 import type { Channel, VerificationRecord } from "../../core/verification.ts";
 import type { DeliveryStatus } from "../../core/delivery.ts";
+import type { DeliverabilityReason, DeliverabilityState } from "../../core/deliverability.ts";
 
 export interface NumberState {
   counters: NumberCounters;
@@ -26,6 +27,10 @@ export interface NumberState {
   allowed: boolean;
   /** The newest verification of this number: the only one a start can reuse or a check by number finds. */
   latestId: string | null;
+  /** Provider answers and receipts saying the number cannot receive, within 30 days (absent: none). */
+  deliverability?: DeliverabilityState;
+  /** Why the number was deny-listed from delivery reports; absent or null for an operator's entry. */
+  denyReason?: DeliverabilityReason | null;
 }
 
 export const EMPTY_STATE: NumberState = { counters: EMPTY_COUNTERS, denied: false, allowed: false, latestId: null };
