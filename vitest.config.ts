@@ -81,6 +81,9 @@ export default defineConfig({
         RANGE_SENDS_PER_HOUR: "1000000",
         SMS_DAILY_LIMIT: "20",
         BUDGET_SHARDS: "4",
+        // 80 new numbers in three ranges and no approvals: the conversion guard would rightly
+        // block them before the budget is spent, and this project is about the budget.
+        RULE_CONVERSION_GUARD: "off",
         // 80 concurrent sends on a loaded machine: a timed-out send keeps its budget unit (the
         // outcome is unknown), which this test would misread as unused budget.
         SMS_TIMEOUT_MS: "15000",
@@ -102,6 +105,8 @@ export default defineConfig({
         RULE_VELOCITY_RANGE: "monitor",
         RULE_VELOCITY_COUNTRY: "monitor",
         RULE_BUDGET: "monitor",
+        RULE_CONVERSION_GUARD: "monitor",
+        CONVERSION_GUARD_RANGE_MIN_STARTS: "2",
         SMS_FALLBACK_PROVIDER: "console",
       }),
     ],

@@ -147,9 +147,10 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         risks: verdict.monitored,
         // A test number sends nothing, so it spends neither budget nor the country's send cap;
         // IP and range velocity still count it.
-        scopes: scopesFor(request, phone.e164, phone.countryCode).filter(
-          (s) => testCode === null || (s.rule !== "budget" && s.rule !== "velocity_country"),
-        ),
+        // Nor does it count for the conversion guard: it is never a pumped number.
+        scopes: scopesFor(request, phone.e164, phone.countryCode)
+          .filter((s) => testCode === null || (s.rule !== "budget" && s.rule !== "velocity_country"))
+          .map((s) => (testCode !== null && s.take.guard ? { ...s, take: { ...s.take, guard: undefined } } : s)),
         denyListMode: ruleModes.deny_list,
         policy,
         testCode,
@@ -278,24 +279,37 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         take: { limit: limits.ipStartsPerHour, windowMs: HOUR_MS, kind: "sliding", enforce: modes.velocity_ip === "enforce" },
       });
     }
-    if (modes.velocity_range !== "off") {
+    // The conversion guard lives in the range and country counters a start already calls: judging
+    // costs no extra round trip. With the velocity rule off the counter still runs for the guard.
+    const guard = config.intelligence.conversionGuard;
+    if (modes.velocity_range !== "off" || guard.rangeMode !== "off") {
+      const range = rangeOf(e164);
       scopes.push({
         rule: "velocity_range",
-        name: `${service}:range:${rangeOf(e164)}`,
-        take: { limit: limits.rangeSendsPerHour, windowMs: HOUR_MS, kind: "sliding", enforce: modes.velocity_range === "enforce" },
+        name: `${service}:range:${range}`,
+        take: {
+          ...(modes.velocity_range !== "off"
+            ? { limit: limits.rangeSendsPerHour, enforce: modes.velocity_range === "enforce" }
+            : { limit: Number.MAX_SAFE_INTEGER, enforce: false }),
+          windowMs: HOUR_MS,
+          kind: "sliding",
+          ...(guard.rangeMode !== "off" ? { guard: { scope: { kind: "range", range }, settings: guard, count: true } } : {}),
+        },
       });
     }
-    if (modes.velocity_country !== "off") {
+    if (modes.velocity_country !== "off" || guard.countryMode !== "off") {
       const shards = Math.min(limits.countryShards, limits.countrySendsPerHour);
       const shard = shardOf(e164, shards);
       scopes.push({
         rule: "velocity_country",
         name: `${service}:country:${countryCode}:${shard}`,
         take: {
-          limit: shardLimit(limits.countrySendsPerHour, shards, shard),
+          ...(modes.velocity_country !== "off"
+            ? { limit: shardLimit(limits.countrySendsPerHour, shards, shard), enforce: modes.velocity_country === "enforce" }
+            : { limit: Number.MAX_SAFE_INTEGER, enforce: false }),
           windowMs: HOUR_MS,
           kind: "sliding",
-          enforce: modes.velocity_country === "enforce",
+          ...(guard.countryMode !== "off" ? { guard: { scope: { kind: "country", country: countryCode, shard, shards }, settings: guard, count: true } } : {}),
         },
       });
     }

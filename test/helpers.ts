@@ -117,6 +117,7 @@ export async function timeTravel(to: string, ms: number, service = "default", op
         lockedUntil: counters.lockedUntil ? counters.lockedUntil - ms : 0,
         lastApprovalAt: counters.lastApprovalAt ? counters.lastApprovalAt - ms : 0,
       },
+      ...(stored.guardCountedAt ? { guardCountedAt: stored.guardCountedAt - ms } : {}),
     });
   });
 }

@@ -2,7 +2,7 @@
 // country shard) in a sliding hour of minute buckets, and the verdict when a scope with enough starts
 // converts too rarely. SMS pumping sends codes to numbers that never verify; real users mostly do.
 // No I/O. No clock: `now` (epoch ms) is passed in. The state lives in the range/country counter a
-// start already calls, so judging costs no extra round trip (not wired yet: see docs/abuse.md).
+// start already calls, so judging costs no extra round trip (src/objects/scope-counter.ts).
 import type { RuleMode } from "./policy.ts";
 import { shardLimit } from "./policy.ts";
 
@@ -133,12 +133,15 @@ function verdictOf(scope: GuardScope, figures: GuardFigures, mode: "enforce" | "
  * (the refused start is not counted: it sends nothing); a scope that just fell below the rate is
  * blocked, and its buckets start over so the hour after the block is judged on fresh starts.
  * Under monitor the start is counted and the verdict only reported; off counts nothing.
+ * `count: false` judges without counting: the number already counted a start this hour (a scope's
+ * rate is approved numbers over numbers started, so one user's resends do not dilute it).
  */
 export function admitStart(
   state: GuardState,
   scope: GuardScope,
   now: number,
   settings: ConversionGuardSettings = DEFAULT_CONVERSION_GUARD,
+  { count = true }: { count?: boolean } = {},
 ): { state: GuardState; verdict: GuardVerdict | null } {
   const mode = modeFor(scope, settings);
   if (mode === "off") return { state, verdict: null };
@@ -149,18 +152,26 @@ export function admitStart(
   const { starts, approvals } = figuresOf(current, now);
   const minStarts = minStartsFor(scope, settings);
   const pumped = starts >= minStarts && approvals < settings.minRate * starts;
-  if (!pumped) return { state: { ...current, buckets: add(current.buckets, now, "starts") }, verdict: null };
+  const counted = count ? { ...current, buckets: add(current.buckets, now, "starts") } : current;
+  if (!pumped) return { state: counted, verdict: null };
   const figures: GuardFigures = { starts, approvals, minStarts };
   const blockedUntil = now + settings.blockMinutes * MINUTE_MS;
-  if (mode === "monitor") {
-    return { state: { ...current, buckets: add(current.buckets, now, "starts") }, verdict: verdictOf(scope, figures, "monitor", blockedUntil, now, settings) };
-  }
+  if (mode === "monitor") return { state: counted, verdict: verdictOf(scope, figures, "monitor", blockedUntil, now, settings) };
   return { state: { buckets: [], blockedUntil, blockedFigures: figures }, verdict: verdictOf(scope, figures, "enforce", blockedUntil, now, settings) };
 }
 
 /** An approval in the scope (reaches the counter off the response path). It does not lift a block. */
 export function recordGuardApproval(state: GuardState, now: number): GuardState {
   return { ...state, buckets: add(state.buckets, now, "approvals") };
+}
+
+/**
+ * Takes back a start counted at `at` (the start was then refused by another limit, or its send was
+ * definitely refused, so nothing went out): the scope's rate is judged on starts that were made.
+ */
+export function withdrawStart(state: GuardState, at: number): GuardState {
+  const minute = Math.floor(at / MINUTE_MS);
+  return { ...state, buckets: state.buckets.map((b) => (b.minute === minute && b.starts > 0 ? { ...b, starts: b.starts - 1 } : b)) };
 }
 
 /** For the console: the block in force now, with the figures that caused it. */

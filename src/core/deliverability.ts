@@ -1,7 +1,7 @@
 // Deliverability memory as pure functions: which provider answers and receipts mean "this number
 // cannot receive", a per-number count of them over 30 days, and when that puts the number on the
-// service's deny list. No I/O. No clock: `now` (epoch ms) is passed in. Not wired yet: the number's
-// object keeps this state once the storage redesign lands.
+// service's deny list. No I/O. No clock: `now` (epoch ms) is passed in. The number's object keeps
+// the state (src/objects/phone-verification/).
 import type { DeliveryStatus } from "./delivery.ts";
 
 /** Why a number was deny-listed from delivery reports; also the deny list entry's reason. */

@@ -36,6 +36,8 @@ export type Risk =
   | "blocked"
   /** Deny-listed from delivery reports: the number no longer exists. */
   | "deactivated"
+  /** The number's range or country converts too rarely (conversion guard in monitor mode). */
+  | "conversion_guard"
   /** A carrier lookup was due and failed; the start went on with the metadata. */
   | "lookup_unavailable";
 

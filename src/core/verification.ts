@@ -58,6 +58,8 @@ export interface VerificationRecord {
   test: boolean;
   /** The carrier lookup the latest start used; absent on records written before lookups existed. */
   lookup?: NormalisedLookup | null;
+  /** Counter scopes whose conversion guard counted the latest start: an approval is reported to them. */
+  guardScopes?: string[];
 }
 
 export interface StartParams {

@@ -1,5 +1,4 @@
-// Builds the configured carrier lookup provider. Not wired into the verifier yet: the number's
-// object grows its lookup cache in the storage redesign (issue 10), and calls this from there.
+// Builds the configured carrier lookup provider; the number's object calls it on a cache miss.
 import type { LookupConfig } from "./config.ts";
 import { createPlivoLookup } from "./plivo.ts";
 import type { FetchFn, LookupProvider } from "./provider.ts";

@@ -2,6 +2,16 @@
 // shard). One object per scope makes each count exact under concurrency — Workers KV is eventually
 // consistent and would let a burst overshoot. Windows are bucketed; expired buckets go by alarm.
 import { DurableObject } from "cloudflare:workers";
+import {
+  admitStart,
+  EMPTY_GUARD,
+  recordGuardApproval,
+  withdrawStart,
+  type ConversionGuardSettings,
+  type GuardScope,
+  type GuardState,
+  type GuardVerdict,
+} from "../core/conversion-guard.ts";
 
 export interface TakeInput {
   limit: number;
@@ -13,6 +23,16 @@ export interface TakeInput {
   kind: "sliding" | "fixed";
   /** false: count and report, never refuse (the rule is in monitor mode). */
   enforce: boolean;
+  /**
+   * The conversion guard on this scope (a range or a country shard): starts and approvals in a
+   * sliding hour, judged before the start is counted. Absent for test numbers and other scopes.
+   */
+  guard?: {
+    scope: GuardScope;
+    settings: ConversionGuardSettings;
+    /** false: judge only; the number already counted a start in this hour. */
+    count: boolean;
+  };
 }
 
 export interface TakeResult {
@@ -22,9 +42,14 @@ export interface TakeResult {
   /** Bucket the unit was counted in, for release(); -1 when nothing was counted. */
   bucket: number;
   retryAfterSeconds: number;
+  /** The conversion guard's verdict: enforce refused this start; monitor only reports. */
+  guard?: GuardVerdict;
 }
 
 const BUCKET = "b:";
+const GUARD = "guard";
+/** Approvals count for an hour; the guard's state lives at least that long after the last one. */
+const GUARD_WINDOW_MS = 3_600_000 + 60_000;
 
 export class ScopeCounter extends DurableObject<Env> {
   readonly #kv: SyncKvStorage;
@@ -34,6 +59,8 @@ export class ScopeCounter extends DurableObject<Env> {
    * KV, not a table: a new scope (a new number range) creates no schema.
    */
   #buckets: Map<number, number> | null = null;
+  /** The conversion guard's state, kept in hand like the buckets (undefined: not read yet). */
+  #guard: GuardState | undefined = undefined;
   /** The alarm this object set (undefined: not known yet). */
   #alarmAt: number | null | undefined = undefined;
 
@@ -69,22 +96,62 @@ export class ScopeCounter extends DurableObject<Env> {
       retryAfterSeconds = Math.max(1, Math.ceil((freeAt - now) / 1000));
       if (input.enforce) return { allowed: false, overLimit, bucket: -1, retryAfterSeconds };
     }
+    let guard: GuardVerdict | undefined;
+    if (input.guard) {
+      // Judged on the hour before this start; a refused start is not counted (it sends nothing).
+      const judged = admitStart(this.#guardState(), input.guard.scope, now, input.guard.settings, { count: input.guard.count });
+      this.#saveGuard(judged.state);
+      guard = judged.verdict ?? undefined;
+      if (guard?.mode === "enforce") {
+        // The block outlives this object's buckets if need be: storage stays until it ends.
+        await this.#keepUntil(guard.blockedUntil);
+        return { allowed: false, overLimit, bucket: -1, retryAfterSeconds: guard.retryAfterSeconds, guard };
+      }
+    }
     const count = (buckets.get(bucket) ?? 0) + 1;
     buckets.set(bucket, count);
     this.#kv.put(BUCKET + bucket, count);
     // The alarm moves once per bucket, not once per take.
-    const expiry = bucket + width + input.windowMs;
-    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
-    if (this.#alarmAt === null || this.#alarmAt < expiry) {
-      await this.ctx.storage.setAlarm(expiry);
-      this.#alarmAt = expiry;
-    }
-    return { allowed: true, overLimit, bucket, retryAfterSeconds };
+    await this.#keepUntil(bucket + width + input.windowMs);
+    return { allowed: true, overLimit, bucket, retryAfterSeconds, ...(guard ? { guard } : {}) };
   }
 
-  /** Gives a unit back (the send it paid for was refused elsewhere, or definitely not delivered). */
-  async release(bucket: number): Promise<void> {
+  /** An approval of a verification this scope counted (reported by the number's alarm, off the response path). */
+  async approve(): Promise<void> {
+    const now = Date.now();
+    this.#saveGuard(recordGuardApproval(this.#guardState(), now));
+    // The approval counts for an hour: storage stays at least that long.
+    await this.#keepUntil(now + GUARD_WINDOW_MS);
+  }
+
+  /** Moves the clean-up alarm to `until` if it would come sooner. */
+  async #keepUntil(until: number): Promise<void> {
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt === null || this.#alarmAt < until) {
+      await this.ctx.storage.setAlarm(until);
+      this.#alarmAt = until;
+    }
+  }
+
+  #guardState(): GuardState {
+    if (this.#guard === undefined) this.#guard = this.#kv.get<GuardState>(GUARD) ?? EMPTY_GUARD;
+    return this.#guard;
+  }
+
+  #saveGuard(state: GuardState): void {
+    if (state === this.#guard) return;
+    this.#guard = state;
+    this.#kv.put(GUARD, state);
+  }
+
+  /**
+   * Gives a unit back (the send it paid for was refused elsewhere, or definitely not delivered);
+   * `guarded`: the conversion guard counted the start too, and takes it back. Guarded scopes are
+   * sliding hours, whose buckets are minutes: the bucket is the minute the guard counted it in.
+   */
+  async release(bucket: number, guarded = false): Promise<void> {
     if (bucket < 0) return;
+    if (guarded) this.#saveGuard(withdrawStart(this.#guardState(), bucket));
     const buckets = this.#load();
     const count = buckets.get(bucket) ?? 0;
     if (count <= 0) return;
@@ -96,6 +163,7 @@ export class ScopeCounter extends DurableObject<Env> {
     // The alarm is set to the newest bucket's expiry, so everything is stale by now.
     await this.ctx.storage.deleteAll();
     this.#buckets = null;
+    this.#guard = undefined;
     this.#alarmAt = null;
   }
 

@@ -349,6 +349,17 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 204: "Removed.", 400: E[400], 401: E[401], 404: E[404], 503: E[503] },
   },
   {
+    method: "post",
+    path: "/v1/services/{id}/lookups",
+    operationId: "adminLookupPhoneNumber",
+    summary: "Look a number up at the carrier for a service",
+    description: "The same as `POST /v1/lookups` with the service's API key (the service's cache and LOOKUPS_PER_DAY), with the admin token.",
+    family: "admin",
+    parameters: [SERVICE_ID],
+    body: { schema: "LookupRequest" },
+    responses: { 200: { description: "The answer.", schema: "LookupResult" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
+  },
+  {
     method: "delete",
     path: "/v1/services/{id}/phone-numbers/{phoneNumber}",
     operationId: "adminErasePhoneNumber",

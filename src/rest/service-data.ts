@@ -35,6 +35,7 @@ export function serviceDataRoutes(): Hono<AppEnv> {
   routes.use("/:id/verifications", requireAdmin());
   routes.use("/:id/lists/*", requireAdmin());
   routes.use("/:id/phone-numbers/*", requireAdmin());
+  routes.use("/:id/lookups", requireAdmin());
   const admin = (c: { env: Env; var: { config: AppEnv["Variables"]["config"] } }) => createAdmin({ env: c.env, config: c.var.config });
 
   routes.post("/:id/template-preview", async (c) => c.json(await admin(c).previewTemplate(c.req.param("id"), await readJson(c))));
@@ -50,7 +51,7 @@ export function serviceDataRoutes(): Hono<AppEnv> {
     return c.json({ verifications: verifications.map(({ createdAt, updatedAt, ...v }) => ({ ...v, createTime: iso(createdAt), updateTime: iso(updatedAt) })) });
   });
 
-  // Deny and allow lists (and erasure) as the service: the very routes its API keys call.
+  // Deny and allow lists, erasure and lookups as the service: the very routes its API keys call.
   const perNumber = new Hono<AppEnv>();
   // Only these paths: a "*" here would sit in front of every /v1/services/:id/… route.
   const asService: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -60,6 +61,7 @@ export function serviceDataRoutes(): Hono<AppEnv> {
   };
   perNumber.use("/lists/*", asService);
   perNumber.use("/phone-numbers/*", asService);
+  perNumber.use("/lookups", asService);
   perNumber.route("/", numberRoutes());
   routes.route("/:id", perNumber);
   return routes;

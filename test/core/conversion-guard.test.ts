@@ -7,6 +7,7 @@ import {
   figuresOf,
   minStartsFor,
   recordGuardApproval,
+  withdrawStart,
   type ConversionGuardSettings,
   type GuardScope,
   type GuardState,
@@ -125,5 +126,37 @@ describe("conversion guard: countries (monitor by default)", () => {
     // 3 starts, 1 approval = 33% < 50%.
     expect(verdicts[3]).toMatchObject({ figures: { starts: 3, approvals: 1 }, retryAfterSeconds: 300 });
     expect(verdicts[3]!.message).toContain("3 starts and 1 approval in the last hour (33%, below 50%); new starts are refused for 5 minutes");
+  });
+});
+
+describe("conversion guard: counting", () => {
+  it("count: false judges without counting (a number already counted this hour)", () => {
+    let state: GuardState = EMPTY_GUARD;
+    for (let i = 0; i < 7; i++) state = admitStart(state, range, T + i * 1000).state;
+    // A resend of one of those numbers: judged, not counted, so the range stays under its minimum.
+    const resend = admitStart(state, range, T + 10_000, DEFAULT_CONVERSION_GUARD, { count: false });
+    expect(resend.verdict).toBeNull();
+    expect(figuresOf(resend.state, T + 10_000)).toEqual({ starts: 7, approvals: 0 });
+    // The 8th number counts; the 9th finds 8 starts and no approval and is refused.
+    state = admitStart(resend.state, range, T + 11_000).state;
+    expect(admitStart(state, range, T + 12_000).verdict).toMatchObject({ mode: "enforce", figures: { starts: 8, approvals: 0 } });
+  });
+
+  it("count: false still refuses in a blocked scope, and starts a block on pumped figures", () => {
+    let state: GuardState = EMPTY_GUARD;
+    for (let i = 0; i < 8; i++) state = admitStart(state, range, T + i * 1000).state;
+    const judged = admitStart(state, range, T + 9_000, DEFAULT_CONVERSION_GUARD, { count: false });
+    expect(judged.verdict).toMatchObject({ mode: "enforce", figures: { starts: 8 } });
+    expect(activeBlock(judged.state, T + 10_000)).not.toBeNull();
+    expect(admitStart(judged.state, range, T + 10_000, DEFAULT_CONVERSION_GUARD, { count: false }).verdict).toMatchObject({ mode: "enforce" });
+  });
+
+  it("a withdrawn start (refused elsewhere, or its send definitely refused) does not count", () => {
+    let state: GuardState = EMPTY_GUARD;
+    for (let i = 0; i < 8; i++) state = admitStart(state, range, T + i * 1000).state;
+    // The 8th start's send was refused: its minute's start is taken back, so the 9th is judged on 7.
+    state = withdrawStart(state, Math.floor((T + 7_000) / MINUTE) * MINUTE);
+    expect(figuresOf(state, T + 8_000)).toEqual({ starts: 7, approvals: 0 });
+    expect(admitStart(state, range, T + 8_000).verdict).toBeNull();
   });
 });

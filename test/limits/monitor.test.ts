@@ -34,6 +34,19 @@ describe("monitor mode reports risk and refuses nothing", () => {
   });
 });
 
+describe("conversion guard in monitor mode (minimum 2 starts a range)", () => {
+  it("a range with 2 unapproved numbers lets the third through with risk conversion_guard", async () => {
+    const first = await rest.start({ to: "+13035550111" });
+    const second = await rest.start({ to: "+13035550112" });
+    expect([first.code, second.code]).toEqual(["ok", "ok"]);
+    expect(second.risk ?? []).not.toContain("conversion_guard");
+    const third = await rest.start({ to: "+13035550113" });
+    expect(third.code).toBe("ok");
+    expect(third.risk).toContain("conversion_guard");
+    expect(await messagesTo("+13035550113")).toHaveLength(1);
+  });
+});
+
 describe("provider outage with a fallback provider", () => {
   it("after the retries on the primary, the fallback sends the same code", async () => {
     const to = "+12125550177";

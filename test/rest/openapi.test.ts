@@ -41,6 +41,7 @@ const INTERNAL: Record<string, string> = {
   "ALL /v1/services/:id/verifications": "admin authentication middleware (console data routes)",
   "ALL /v1/services/:id/lists/*": "admin authentication and the service's principal (console data routes)",
   "ALL /v1/services/:id/phone-numbers/*": "admin authentication and the service's principal (console data routes)",
+  "ALL /v1/services/:id/lookups": "admin authentication and the service's principal (console data routes)",
   "ALL /v1/*": "API-key authentication middleware",
   "ALL /v2/Services/:serviceSid/*": "Twilio authentication middleware",
   "ALL /v2/*": "Twilio-shaped 404 for unknown /v2 routes",

@@ -62,7 +62,7 @@ import { devOutbox } from "../dev-outbox.ts";
 import { insightsFor } from "../insights.ts";
 import { idempotent, type DoResult, type IdempotencyInput } from "./idempotency.ts";
 import { deliverDueEvents, enqueueEvent } from "./outbox.ts";
-import { releaseScopes, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
+import { releaseScopes, reportApprovals, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
 import { NumberStore, type StoredPolicy } from "./storage.ts";
 
 export type { DoResult, IdempotencyInput, ScopeRequest, VerificationView };
@@ -139,6 +139,8 @@ interface InflightSend {
   early: DoDeliveryInput[];
 }
 const MAX_EARLY_RECEIPTS = 20;
+/** The conversion guard's sliding hour: a number counts in its range and country once per hour. */
+const GUARD_WINDOW_MS = 3_600_000;
 /**
  * Insights are reported by the alarm, this long after the first unreported change: one RPC for a
  * whole start → send → approval instead of one per event. The console lags by about this much.
@@ -366,8 +368,14 @@ export class PhoneVerification extends DurableObject<Env> {
       const refused = evaluateSend(counters, Date.now(), input.policy.numberLimits);
       if (refused) return { ok: false, refusal: refused };
 
-      // Cross-number limits, counted in parallel. The allow list skips velocity, never the budget.
-      const taken = await takeScopes(this.env, state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes);
+      // Cross-number limits, counted in parallel. The allow list skips velocity (and the conversion
+      // guard with it), never the budget. The guard counts a number once an hour: a scope's rate is
+      // numbers approved over numbers started, so one user's resends and retries do not dilute it.
+      const guardCounted = (state.guardCountedAt ?? 0) > Date.now() - GUARD_WINDOW_MS;
+      const scopes = (state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes).map((s) =>
+        guardCounted && s.take.guard ? { ...s, take: { ...s.take, guard: { ...s.take.guard, count: false } } } : s,
+      );
+      const taken = await takeScopes(this.env, scopes);
       if (!taken.ok) return taken;
       risks.push(...taken.value.monitored);
 
@@ -390,6 +398,10 @@ export class PhoneVerification extends DurableObject<Env> {
       body = message.body;
       const params = { ...input, lookup, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
       let record = applyStart(reuse, params, now, id, codeHash);
+      // The scopes an approval of this verification is reported to: those that counted its number.
+      const guarded = taken.value.units.filter((u) => u.guarded).map((u) => u.name);
+      const guardScopes = guarded.length > 0 ? guarded : (reuse?.guardScopes ?? []);
+      if (guardScopes.length > 0 || record.guardScopes) record = { ...record, guardScopes };
       if (input.testCode !== null) {
         // A test number: nothing is sent, so the outcome is known now.
         record = { ...applySendSuccess(record, `test_${record.sendAttempts}`, "test", now), test: true };
@@ -398,7 +410,7 @@ export class PhoneVerification extends DurableObject<Env> {
       // Persisted before the provider call: a concurrent start sees this send and its cooldown.
       if (expiredLive) this.#store.saveVerification(expiredLive);
       this.#store.saveVerification(record);
-      this.#store.saveState({ ...state, counters: recordSend(counters, now), latestId: record.id });
+      this.#store.saveState({ ...state, counters: recordSend(counters, now), latestId: record.id, ...(guarded.length > 0 ? { guardCountedAt: now } : {}) });
       // What the alarm needs without a request: the webhook for expiries, limits and templates for a fallback.
       this.#store.rememberPolicy(storedPolicy(input.policy, record.channels.length > 1));
       this.#emit(input.policy.webhook, "verification.started", record, now);
@@ -509,7 +521,9 @@ export class PhoneVerification extends DurableObject<Env> {
       if (outcome instanceof DeliveryFailedError && outcome.definite) {
         // Nothing went out: the user's allowance, the range and the budget get their unit back.
         const state = this.#store.state();
-        this.#store.saveState({ ...state, counters: refundSend(state.counters, sentAt) });
+        // The guard's count is given back too, so the number's next start counts again.
+        const uncounted = taken.some((u) => u.guarded) ? { guardCountedAt: 0 } : {};
+        this.#store.saveState({ ...state, counters: refundSend(state.counters, sentAt), ...uncounted });
         this.ctx.waitUntil(releaseScopes(this.env, taken));
         // The provider may have said the number itself cannot receive (STOP, not a mobile, gone).
         this.#noteUndeliverable(config, reserved, classifySendFailure(outcome), now);
@@ -645,6 +659,8 @@ export class PhoneVerification extends DurableObject<Env> {
           const event = STATUS_EVENTS[outcome.record.status];
           if (event) this.#emit(input.policy.webhook, event, outcome.record, now);
           if (event) this.#report(outcome.record.status as InsightKind, outcome.record, now);
+          // The conversion guard hears of the approval with the insights, from the alarm.
+          if (outcome.record.status === "approved" && outcome.record.guardScopes?.length) this.#store.addApprovals(outcome.record.guardScopes);
         }
         await this.#alarmNoLaterThan(this.#dueOf(outcome.record));
       }
@@ -688,6 +704,16 @@ export class PhoneVerification extends DurableObject<Env> {
 
   /** Reports the queued insights in one RPC; they are dropped only once it succeeded. */
   async #flushInsights(): Promise<void> {
+    const approvals = this.#store.pendingApprovals();
+    if (approvals.length > 0) {
+      try {
+        await reportApprovals(this.env, approvals);
+        this.#store.dropApprovals(approvals.length);
+      } catch (error) {
+        this.#reportFailed = true;
+        log("warn", "guard.report_failed", { scopes: approvals.length, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
     const pending = this.#store.pendingInsights();
     if (!pending) return;
     const { events } = pending;
@@ -737,7 +763,7 @@ export class PhoneVerification extends DurableObject<Env> {
     for (const record of records) due = Math.min(due, this.#dueOf(record));
     for (const event of this.#store.outbox()) due = Math.min(due, event.nextAttemptAt);
     // Events left: the report failed (retry later), or they arrived while it was in flight.
-    if (this.#store.pendingInsights()) due = Math.min(due, now + (this.#reportFailed ? INSIGHTS_RETRY_MS : INSIGHTS_FLUSH_MS));
+    if (this.#store.pendingInsights() || this.#store.pendingApprovals().length > 0) due = Math.min(due, now + (this.#reportFailed ? INSIGHTS_RETRY_MS : INSIGHTS_FLUSH_MS));
     this.#dueSoon = Number.POSITIVE_INFINITY;
     if (!Number.isFinite(due)) {
       // No verification left: only idempotency records, counters or list flags can remain.

@@ -17,6 +17,8 @@ export interface ScopeRequest {
 export interface TakenUnit {
   name: string;
   bucket: number;
+  /** The conversion guard counted this start in the scope too (range and country scopes). */
+  guarded?: boolean;
 }
 
 const RISK_OF_RULE: Record<ScopeRequest["rule"], Risk> = {
@@ -48,8 +50,11 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
   let refused: Refusal | null = null;
   results.forEach((result, i) => {
     const scope = scopes[i]!;
-    if (result.allowed && result.bucket >= 0) units.push({ name: scope.name, bucket: result.bucket });
-    if (!result.allowed && !refused) {
+    if (result.allowed && result.bucket >= 0) units.push({ name: scope.name, bucket: result.bucket, ...(scope.take.guard?.count ? { guarded: true } : {}) });
+    if (!result.allowed && result.guard?.mode === "enforce" && !refused) {
+      // The scope converts too rarely: the message names the scope and its figures.
+      refused = { reason: "limit_reached", message: result.guard.message, field: "to", rule: "conversion_guard", retryAfterSeconds: result.guard.retryAfterSeconds };
+    } else if (!result.allowed && !refused) {
       refused = {
         reason: "limit_reached",
         message: SCOPE_MESSAGES[scope.rule],
@@ -60,6 +65,7 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
     } else if (result.overLimit && !scope.take.enforce) {
       monitored.push(RISK_OF_RULE[scope.rule]);
     }
+    if (result.allowed && result.guard?.mode === "monitor") monitored.push("conversion_guard");
   });
   if (refused) {
     await releaseScopes(env, units);
@@ -70,5 +76,11 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
 
 export async function releaseScopes(env: Env, units: readonly TakenUnit[]): Promise<void> {
   const namespace = counters(env);
-  await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket)));
+  await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket, unit.guarded === true)));
+}
+
+/** Approvals for the conversion guard, one RPC per scope (by the number's alarm, off the response path). */
+export async function reportApprovals(env: Env, names: readonly string[]): Promise<void> {
+  const namespace = counters(env);
+  await Promise.all(names.map((name) => namespace.get(namespace.idFromName(name)).approve()));
 }

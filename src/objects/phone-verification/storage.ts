@@ -10,6 +10,7 @@
 //   i:<key>      IdempotencyRecord
 //   w:<id>       OutboxEvent (webhooks, delivered by the alarm)
 //   insights     PendingInsights: events not yet reported (flushed by the alarm)
+//   approvals    scope names owed a conversion-guard approval (reported by the alarm)
 //   lookup       NormalisedLookup: the carrier's last answer, reused for LOOKUP_CACHE_HOURS
 import { fromBase64Url } from "../../core/ids.ts";
 import type { InsightEvent } from "../../core/insights.ts";
@@ -31,6 +32,8 @@ export interface NumberState {
   deliverability?: DeliverabilityState;
   /** Why the number was deny-listed from delivery reports; absent or null for an operator's entry. */
   denyReason?: DeliverabilityReason | null;
+  /** Epoch ms the conversion guard last counted a start of this number (absent: never). */
+  guardCountedAt?: number;
 }
 
 export const EMPTY_STATE: NumberState = { counters: EMPTY_COUNTERS, denied: false, allowed: false, latestId: null };
@@ -175,6 +178,22 @@ export class NumberStore {
 
   deleteLookup(): void {
     this.#kv.delete("lookup");
+  }
+
+  /** Scopes owed an approval report (the conversion guard), oldest first. */
+  pendingApprovals(): string[] {
+    return (this.#kv.get("approvals") as string[] | undefined) ?? [];
+  }
+
+  addApprovals(names: readonly string[]): void {
+    if (names.length === 0) return;
+    this.#kv.put("approvals", [...this.pendingApprovals(), ...names]);
+  }
+
+  dropApprovals(count: number): void {
+    const rest = this.pendingApprovals().slice(count);
+    if (rest.length > 0) this.#kv.put("approvals", rest);
+    else this.#kv.delete("approvals");
   }
 
   pendingInsights(): PendingInsights | null {

@@ -68,5 +68,14 @@ describe("standalone lookups", () => {
     expect(await lookupsOf(over)).toBe(0);
     // A cached answer still comes back: it costs nothing.
     expect((await json(await lookup({ phoneNumber: failing })))).toMatchObject({ cached: true });
+    // The console's route does the same as the service, with the admin token (an API key is refused).
+    const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
+    const { services } = await json(await call("GET", "/v1/services", undefined, ADMIN));
+    const builtIn = (services as { id: string; builtIn: boolean }[]).find((s) => s.builtIn)!.id;
+    const admin = await call("POST", `/v1/services/${builtIn}/lookups`, { phoneNumber: failing }, ADMIN);
+    expect(admin.status).toBe(200);
+    expect(await json(admin)).toMatchObject({ phoneNumber: failing, cached: true, lookup: { source: "twilio" } });
+    expect((await call("POST", `/v1/services/${builtIn}/lookups`, { phoneNumber: failing })).status).toBe(401);
+    expect((await call("POST", `/v1/services/${builtIn}/lookups`, { phoneNumber: uniqueNumber() }, ADMIN)).status).toBe(429);
   });
 });
