@@ -235,7 +235,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         perDay === null
           ? null
           : { rule: "lookup_budget", name: `${service}:lookups`, take: { limit: perDay, windowMs: DAY_MS, kind: "fixed", enforce: true } };
-      const result = await afterReset<DoResult<{ lookup: NormalisedLookup; cached: boolean }>>(() => byNumber(phone.e164).lookupNumber({ to: phone.e164, budget }));
+      const result = await afterReset<DoResult<{ lookup: NormalisedLookup; cached: boolean }>>(() => byNumber(phone.e164).lookupNumber({ service, to: phone.e164, budget }));
       const { value } = unwrap(result);
       return { phoneNumber: phone.e164, lookup: lookupView(phone, value.lookup), cached: value.cached, fetchedAt: value.lookup.fetchedAt };
     },
@@ -293,7 +293,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
             : { limit: Number.MAX_SAFE_INTEGER, enforce: false }),
           windowMs: HOUR_MS,
           kind: "sliding",
-          ...(guard.rangeMode !== "off" ? { guard: { scope: { kind: "range", range }, settings: guard, count: true } } : {}),
+          ...(guard.rangeMode !== "off" ? { guard: { service, scope: { kind: "range", range }, settings: guard, count: true } } : {}),
         },
       });
     }
@@ -309,7 +309,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
             : { limit: Number.MAX_SAFE_INTEGER, enforce: false }),
           windowMs: HOUR_MS,
           kind: "sliding",
-          ...(guard.countryMode !== "off" ? { guard: { scope: { kind: "country", country: countryCode, shard, shards }, settings: guard, count: true } } : {}),
+          ...(guard.countryMode !== "off" ? { guard: { service, scope: { kind: "country", country: countryCode, shard, shards }, settings: guard, count: true } } : {}),
         },
       });
     }

@@ -479,6 +479,21 @@ export const CONSOLE_JS = String.raw`"use strict";
     bars($("chart-rules"), "Blocks per rule (and monitor-mode hits)", r.byRule.map(function (b) {
       return { label: b.rule.replace(/_/g, " "), value: b.blocked + b.flagged, part: b.blocked, text: b.blocked + " blocked" + (b.flagged ? " · " + b.flagged + " flagged" : "") };
     }), "s4", "s5");
+    bars($("chart-lookups"), "Carrier lookups (paid, and answered from the cache)", r.byLookup.map(function (l) {
+      return { label: l.source, value: l.fetched + l.cached + l.failed, part: l.fetched, text: l.fetched + " paid · " + l.cached + " cached" + (l.failed ? " · " + l.failed + " failed" : "") };
+    }), "s1", "s2");
+    var blocked = $("blocked-scopes").tBodies[0];
+    clear(blocked);
+    if (r.blockedScopes.length === 0) blocked.appendChild(el("tr", {}, [el("td", { colspan: "5", text: "No scope is blocked now." })]));
+    r.blockedScopes.forEach(function (b) {
+      blocked.appendChild(el("tr", {}, [
+        el("td", { text: b.scope }),
+        el("td", { text: b.mode === "enforce" ? "blocked" : "monitor (would block)" }),
+        el("td", { text: b.starts + " (minimum " + b.minStarts + ")" }),
+        el("td", { text: b.approvals + " · " + percent(b.starts ? b.approvals / b.starts : null) }),
+        el("td", { text: when(new Date(b.blockedUntil).toISOString()) }),
+      ]));
+    });
   }
 
   function frame(figure, title, height) {

@@ -124,6 +124,22 @@ function Page() {
                 <figure id="chart-country" class="chart"></figure>
                 <figure id="chart-provider" class="chart"></figure>
                 <figure id="chart-rules" class="chart"></figure>
+                <figure id="chart-lookups" class="chart"></figure>
+              </div>
+              <h3 id="h-blocked-scopes">Scopes blocked now (conversion guard)</h3>
+              <div class="table-wrap" tabindex={0} role="region" aria-labelledby="h-blocked-scopes">
+                <table id="blocked-scopes">
+                  <thead>
+                    <tr>
+                      <th scope="col">Scope</th>
+                      <th scope="col">Mode</th>
+                      <th scope="col">Starts in the hour</th>
+                      <th scope="col">Approvals</th>
+                      <th scope="col">Until</th>
+                    </tr>
+                  </thead>
+                  <tbody></tbody>
+                </table>
               </div>
               <p class="hint">
                 Aggregated as events happen, by the day each verification started; kept for <code>RETENTION_DAYS</code>. Numbers

@@ -105,7 +105,8 @@ function modeFor(scope: GuardScope, settings: ConversionGuardSettings): RuleMode
   return scope.kind === "range" ? settings.rangeMode : settings.countryMode;
 }
 
-function scopeName(scope: GuardScope): string {
+/** How refusals and the console name a scope: `range +1206555xxxx`, `country US (shard 2 of 8)`. */
+export function describeScope(scope: GuardScope): string {
   // A range is the number without its last four digits: never a whole number.
   return scope.kind === "range" ? `range ${scope.range}xxxx` : scope.shards > 1 ? `country ${scope.country} (shard ${scope.shard + 1} of ${scope.shards})` : `country ${scope.country}`;
 }
@@ -123,7 +124,7 @@ function verdictOf(scope: GuardScope, figures: GuardFigures, mode: "enforce" | "
     blockedUntil,
     retryAfterSeconds,
     message:
-      `to: ${scopeName(scope)} had ${count(figures.starts, "start")} and ${count(figures.approvals, "approval")} in the last hour (${percent}%, ` +
+      `to: ${describeScope(scope)} had ${count(figures.starts, "start")} and ${count(figures.approvals, "approval")} in the last hour (${percent}%, ` +
       `below ${Math.round(settings.minRate * 100)}%); new starts are refused for ${settings.blockMinutes} minutes`,
   };
 }

@@ -40,7 +40,7 @@ export interface VerificationSnapshot {
   test: boolean;
 }
 
-export interface InsightEvent {
+export interface VerificationInsightEvent {
   kind: InsightKind;
   /** Epoch ms of the change. */
   at: number;
@@ -48,6 +48,38 @@ export interface InsightEvent {
   /** Monitor-mode rule hits the verification carries (counted once, on its first start). */
   risks: string[];
 }
+
+/** A carrier lookup a number's object made or answered from its cache (a start's or a standalone one). */
+export interface LookupInsightEvent {
+  kind: "lookup";
+  at: number;
+  /** The vendor (`twilio`, `telnyx`, …): the cached answer's source, or the provider that failed. */
+  source: string;
+  outcome: LookupOutcome;
+}
+
+export type LookupOutcome = "fetched" | "cached" | "failed";
+
+export type InsightEvent = VerificationInsightEvent | LookupInsightEvent;
+
+/**
+ * A scope the conversion guard blocks now (enforce) or would block (monitor), reported by its
+ * counter when the verdict begins. Names a range or a country, never a whole number.
+ */
+export interface GuardBlockEvent {
+  /** `range +1206555xxxx`, `country US (shard 2 of 8)`. */
+  scope: string;
+  mode: "enforce" | "monitor";
+  starts: number;
+  approvals: number;
+  minStarts: number;
+  /** Epoch ms the block ends (monitor: when it would have ended). */
+  blockedUntil: number;
+  at: number;
+}
+
+/** Lookups counted in the `providers` aggregate under this prefix and the vendor's name. */
+export const LOOKUP_PROVIDER_PREFIX = "lookup:";
 
 /** A refusal by an abuse rule: nothing was started, so only the rule and the country are kept. */
 export interface BlockEvent {
@@ -74,7 +106,7 @@ export function snapshotOf(record: VerificationRecord): VerificationSnapshot {
   };
 }
 
-export function insightEvent(kind: InsightKind, record: VerificationRecord, at: number): InsightEvent {
+export function insightEvent(kind: InsightKind, record: VerificationRecord, at: number): VerificationInsightEvent {
   return { kind, at, verification: snapshotOf(record), risks: kind === "started" && record.sendAttempts === 1 ? [...record.risks] : [] };
 }
 
@@ -99,6 +131,8 @@ export interface ShardAggregates {
   rules: { day: string; rule: string; mode: string; count: number }[];
   /** Seconds from start to approval, as a histogram (1 s buckets; a code lives at most an hour). */
   approvalSeconds: { day: string; seconds: number; count: number }[];
+  /** Conversion-guard verdicts in force at the time of reading (absent from objects of older releases). */
+  guardBlocks?: GuardBlockEvent[];
 }
 
 export interface InsightsReport {
@@ -108,6 +142,10 @@ export interface InsightsReport {
   byCountry: { country: string; started: number; approved: number; conversion: number | null }[];
   byProvider: { provider: string; sent: number; failed: number; delivered: number; undelivered: number }[];
   byRule: { rule: string; blocked: number; flagged: number }[];
+  /** Carrier lookups by vendor: answers fetched (paid), answered from a number's cache, failed. */
+  byLookup: { source: string; fetched: number; cached: number; failed: number }[];
+  /** Scopes the conversion guard blocks now (and, in monitor mode, would block), newest verdict first. */
+  blockedScopes: GuardBlockEvent[];
   outcomes: Record<CountedOutcome, number>;
 }
 
@@ -141,6 +179,8 @@ export function mergeInsights(shards: readonly ShardAggregates[], days: readonly
   const providers = new Map<string, Map<string, number>>();
   const rules = new Map<string, Map<string, number>>();
   const histograms = new Map<string, Map<number, number>>();
+  const lookups = new Map<string, Map<string, number>>();
+  const blockedScopes = new Map<string, GuardBlockEvent>();
   const all = new Map<number, number>();
   for (const shard of shards) {
     for (const row of shard.outcomes) {
@@ -156,6 +196,12 @@ export function mergeInsights(shards: readonly ShardAggregates[], days: readonly
     }
     for (const row of shard.providers) {
       if (!inRange.has(row.day)) continue;
+      if (row.provider.startsWith(LOOKUP_PROVIDER_PREFIX)) {
+        const source = row.provider.slice(LOOKUP_PROVIDER_PREFIX.length);
+        if (!lookups.has(source)) lookups.set(source, new Map());
+        add(lookups.get(source)!, row.event, row.count);
+        continue;
+      }
       if (!providers.has(row.provider)) providers.set(row.provider, new Map());
       add(providers.get(row.provider)!, row.event, row.count);
     }
@@ -163,6 +209,11 @@ export function mergeInsights(shards: readonly ShardAggregates[], days: readonly
       if (!inRange.has(row.day)) continue;
       if (!rules.has(row.rule)) rules.set(row.rule, new Map());
       add(rules.get(row.rule)!, row.mode, row.count);
+    }
+    // A scope reports to one shard; should two hold it (a re-report after a restart), the newest wins.
+    for (const block of shard.guardBlocks ?? []) {
+      const seen = blockedScopes.get(block.scope);
+      if (!seen || seen.at < block.at) blockedScopes.set(block.scope, block);
     }
     for (const row of shard.approvalSeconds) {
       if (!inRange.has(row.day)) continue;
@@ -207,6 +258,10 @@ export function mergeInsights(shards: readonly ShardAggregates[], days: readonly
     byCountry,
     byProvider,
     byRule,
+    byLookup: [...lookups]
+      .map(([source, e]) => ({ source, fetched: e.get("fetched") ?? 0, cached: e.get("cached") ?? 0, failed: e.get("failed") ?? 0 }))
+      .sort((a, b) => a.source.localeCompare(b.source)),
+    blockedScopes: [...blockedScopes.values()].sort((a, b) => b.at - a.at || a.scope.localeCompare(b.scope)),
     outcomes,
   };
 }

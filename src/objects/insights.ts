@@ -10,7 +10,9 @@ import {
   dayOf,
   lastDays,
   mergeInsights,
+  LOOKUP_PROVIDER_PREFIX,
   type BlockEvent,
+  type GuardBlockEvent,
   type InsightEvent,
   type InsightsReport,
   type ShardAggregates,
@@ -87,6 +89,10 @@ export class Insights extends DurableObject<Env> {
     this.#recentRows ??= this.#sql.exec("SELECT COUNT(*) AS n FROM recent").one().n as number;
     const ids = new Set<string>();
     for (const event of events) {
+      if (event.kind === "lookup") {
+        this.#bump("providers", ["day", "provider", "event"], [dayOf(event.at), LOOKUP_PROVIDER_PREFIX + event.source, event.outcome]);
+        continue;
+      }
       const v = event.verification;
       ids.add(v.id);
       const cohort = dayOf(v.createdAt);
@@ -129,6 +135,15 @@ export class Insights extends DurableObject<Env> {
     await this.#scheduleCleanup();
   }
 
+  /**
+   * A conversion-guard verdict on a scope (from its counter, when the verdict begins). Kept in KV
+   * under the scope until it ends: the console lists the scopes blocked now.
+   */
+  async recordGuardBlock(block: GuardBlockEvent): Promise<void> {
+    this.ctx.storage.kv.put(GUARD_BLOCK + block.scope, block);
+    await this.#scheduleCleanup();
+  }
+
   /** Deletes the recent rows of these verifications (privacy erasure of a number). */
   async forget(ids: string[]): Promise<void> {
     if (!this.#schemaReady) return;
@@ -137,9 +152,12 @@ export class Insights extends DurableObject<Env> {
   }
 
   async aggregates({ fromDay }: { fromDay: string }): Promise<ShardAggregates> {
-    if (!this.#schemaReady) return { outcomes: [], providers: [], rules: [], approvalSeconds: [] };
+    const now = Date.now();
+    const guardBlocks = [...this.ctx.storage.kv.list<GuardBlockEvent>({ prefix: GUARD_BLOCK })].map(([, b]) => b).filter((b) => b.blockedUntil > now);
+    if (!this.#schemaReady) return { outcomes: [], providers: [], rules: [], approvalSeconds: [], guardBlocks };
     const rows = <T>(query: string) => this.#sql.exec(query, fromDay).toArray() as unknown as T[];
     return {
+      guardBlocks,
       outcomes: rows("SELECT day, country, outcome, count FROM outcomes WHERE day >= ?"),
       providers: rows("SELECT day, provider, event, count FROM providers WHERE day >= ?"),
       rules: rows("SELECT day, rule, mode, count FROM rules WHERE day >= ?"),
@@ -162,9 +180,20 @@ export class Insights extends DurableObject<Env> {
 
   /** Deletes days and rows older than RETENTION_DAYS; frees the object when nothing is left. */
   override async alarm(): Promise<void> {
-    if (!this.#schemaReady) return;
-    const retentionDays = loadConfig(this.env).retentionDays;
     const now = Date.now();
+    // Guard verdicts that ended go; one still in force keeps the object (and its alarm) alive.
+    let guardLeft = 0;
+    for (const [key, block] of [...this.ctx.storage.kv.list<GuardBlockEvent>({ prefix: GUARD_BLOCK })]) {
+      if (block.blockedUntil <= now) this.ctx.storage.kv.delete(key);
+      else guardLeft++;
+    }
+    if (!this.#schemaReady) {
+      if (guardLeft > 0) await this.ctx.storage.setAlarm(nextMidnight(now));
+      else await this.ctx.storage.deleteAll();
+      this.#cleanupSet = guardLeft > 0;
+      return;
+    }
+    const retentionDays = loadConfig(this.env).retentionDays;
     const oldestKept = dayOf(now - (retentionDays - 1) * DAY_MS);
     for (const table of ["outcomes", "providers", "rules", "approval_seconds"]) this.#sql.exec(`DELETE FROM ${table} WHERE day < ?`, oldestKept);
     this.#sql.exec("DELETE FROM recent WHERE updated_at < ?", now - retentionDays * DAY_MS);
@@ -174,7 +203,7 @@ export class Insights extends DurableObject<Env> {
           + (SELECT COUNT(*) FROM approval_seconds) + (SELECT COUNT(*) FROM recent) AS n`,
       )
       .one().n as number;
-    if (left === 0) {
+    if (left + guardLeft === 0) {
       await this.ctx.storage.deleteAll();
       this.#schemaReady = false;
       this.#recentRows = null;
@@ -215,6 +244,9 @@ export class Insights extends DurableObject<Env> {
     this.#schemaReady = true;
   }
 }
+
+/** KV prefix of conversion-guard verdicts in force, by scope. */
+const GUARD_BLOCK = "guard:";
 
 function nextMidnight(now: number): number {
   return (Math.floor(now / DAY_MS) + 1) * DAY_MS + 60_000;

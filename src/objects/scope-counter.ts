@@ -2,8 +2,11 @@
 // shard). One object per scope makes each count exact under concurrency — Workers KV is eventually
 // consistent and would let a burst overshoot. Windows are bucketed; expired buckets go by alarm.
 import { DurableObject } from "cloudflare:workers";
+import { log } from "../log.ts";
+import { insightsFor } from "./insights.ts";
 import {
   admitStart,
+  describeScope,
   EMPTY_GUARD,
   recordGuardApproval,
   withdrawStart,
@@ -28,6 +31,8 @@ export interface TakeInput {
    * sliding hour, judged before the start is counted. Absent for test numbers and other scopes.
    */
   guard?: {
+    /** The service whose insights hear of a verdict (the console lists scopes blocked now). */
+    service: string;
     scope: GuardScope;
     settings: ConversionGuardSettings;
     /** false: judge only; the number already counted a start in this hour. */
@@ -61,6 +66,8 @@ export class ScopeCounter extends DurableObject<Env> {
   #buckets: Map<number, number> | null = null;
   /** The conversion guard's state, kept in hand like the buckets (undefined: not read yet). */
   #guard: GuardState | undefined = undefined;
+  /** A monitor-mode verdict was reported to insights until then (in memory: a repeat only rewrites its row). */
+  #monitorReportedUntil = 0;
   /** The alarm this object set (undefined: not known yet). */
   #alarmAt: number | null | undefined = undefined;
 
@@ -99,9 +106,11 @@ export class ScopeCounter extends DurableObject<Env> {
     let guard: GuardVerdict | undefined;
     if (input.guard) {
       // Judged on the hour before this start; a refused start is not counted (it sends nothing).
-      const judged = admitStart(this.#guardState(), input.guard.scope, now, input.guard.settings, { count: input.guard.count });
+      const before = this.#guardState();
+      const judged = admitStart(before, input.guard.scope, now, input.guard.settings, { count: input.guard.count });
       this.#saveGuard(judged.state);
       guard = judged.verdict ?? undefined;
+      if (guard && (guard.mode === "enforce" ? before.blockedUntil <= now : this.#monitorReportedUntil <= now)) this.#reportVerdict(input.guard.service, guard, now);
       if (guard?.mode === "enforce") {
         // The block outlives this object's buckets if need be: storage stays until it ends.
         await this.#keepUntil(guard.blockedUntil);
@@ -122,6 +131,21 @@ export class ScopeCounter extends DurableObject<Env> {
     this.#saveGuard(recordGuardApproval(this.#guardState(), now));
     // The approval counts for an hour: storage stays at least that long.
     await this.#keepUntil(now + GUARD_WINDOW_MS);
+  }
+
+  /**
+   * Tells the service's insights that a verdict began (a block, or in monitor mode a would-be block,
+   * reported once per block length), off the response path: a lost report loses a console row only.
+   */
+  #reportVerdict(service: string, verdict: GuardVerdict, now: number): void {
+    if (verdict.mode === "monitor") this.#monitorReportedUntil = verdict.blockedUntil;
+    const scope = describeScope(verdict.scope);
+    const { starts, approvals, minStarts } = verdict.figures;
+    this.ctx.waitUntil(
+      insightsFor(this.env, service, scope)
+        .recordGuardBlock({ scope, mode: verdict.mode, starts, approvals, minStarts, blockedUntil: verdict.blockedUntil, at: now })
+        .catch((error: unknown) => log("warn", "guard.block_report_failed", { scope, error: error instanceof Error ? error.message : String(error) })),
+    );
   }
 
   /** Moves the clean-up alarm to `until` if it would come sooner. */

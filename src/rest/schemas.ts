@@ -605,7 +605,8 @@ const TemplatePreview: JsonSchema = {
 };
 const Insights: JsonSchema = {
   type: "object",
-  description: "Per-day conversion, per-country conversion, SMS per provider, blocks per rule and median time to approval (aggregated as events happen; masked numbers only).",
+  description:
+    "Per-day conversion, per-country conversion, SMS per provider, blocks per rule, median time to approval, carrier lookups per vendor (`byLookup`: fetched, cached, failed) and the scopes the conversion guard blocks now (`blockedScopes`: scope, mode, starts, approvals, minStarts, blockedUntil in epoch ms). Aggregated as events happen; masked numbers only.",
 };
 const RecentVerifications: JsonSchema = {
   type: "object",

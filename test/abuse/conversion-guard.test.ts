@@ -33,6 +33,14 @@ describe("conversion guard (range)", () => {
     expect(await messagesTo(number(8))).toHaveLength(0);
     // The block holds for the whole range, also for numbers that never started.
     expect((await start(number(9))).status).toBe(429);
+    // The console lists the range among the scopes blocked now, with its figures.
+    const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
+    const { services } = await json(await call("GET", "/v1/services", undefined, ADMIN));
+    const builtIn = (services as { id: string; builtIn: boolean }[]).find((s) => s.builtIn)!.id;
+    const range = `range ${number(0).slice(0, -4)}xxxx`;
+    await expect
+      .poll(async () => ((await json(await call("GET", `/v1/services/${builtIn}/insights`, undefined, ADMIN))).blockedScopes as { scope: string }[]).find((s) => s.scope === range))
+      .toMatchObject({ mode: "enforce", starts: 8, approvals: 0, minStarts: 8 });
   });
 
   it("a range that converts is not blocked: approvals reach its counter from the number's alarm", async () => {

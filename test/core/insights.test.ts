@@ -115,6 +115,32 @@ describe("mergeInsights", () => {
     expect(report.outcomes).toMatchObject({ started: 6, approved: 3, expired: 1, canceled: 0 });
   });
 
+  it("lookups are counted per vendor apart from SMS providers; blocked scopes are listed once, newest first", () => {
+    const a = empty();
+    const b = empty();
+    a.providers.push(
+      { day: "2026-11-22", provider: "lookup:twilio", event: "fetched", count: 2 },
+      { day: "2026-11-22", provider: "lookup:twilio", event: "cached", count: 5 },
+      { day: "2026-11-22", provider: "twilio", event: "sent", count: 1 },
+    );
+    b.providers.push({ day: "2026-11-22", provider: "lookup:twilio", event: "failed", count: 1 }, { day: "2026-11-22", provider: "lookup:telnyx", event: "fetched", count: 1 });
+    const block = (scope: string, at: number, starts: number) => ({ scope, mode: "enforce" as const, starts, approvals: 0, minStarts: 8, blockedUntil: at + 3_600_000, at });
+    a.guardBlocks = [block("range +1206555xxxx", T, 8), block("range +1303555xxxx", T - 1000, 9)];
+    // The same scope reported twice (a restarted counter): the newest report wins.
+    b.guardBlocks = [block("range +1206555xxxx", T + 1000, 10)];
+    const report = mergeInsights([a, b], lastDays(T, 1));
+    expect(report.byLookup).toEqual([
+      { source: "telnyx", fetched: 1, cached: 0, failed: 0 },
+      { source: "twilio", fetched: 2, cached: 5, failed: 1 },
+    ]);
+    expect(report.byProvider).toEqual([{ provider: "twilio", sent: 1, failed: 0, delivered: 0, undelivered: 0 }]);
+    expect(report.totals.sent).toBe(1);
+    expect(report.blockedScopes.map((s) => [s.scope, s.starts])).toEqual([
+      ["range +1206555xxxx", 10],
+      ["range +1303555xxxx", 9],
+    ]);
+  });
+
   it("reports no conversion rather than 0% when nothing started", () => {
     const report = mergeInsights([empty()], lastDays(T, 1));
     expect(report.totals.conversion).toBeNull();

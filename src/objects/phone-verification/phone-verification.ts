@@ -8,7 +8,7 @@ import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from ".
 import { applyDelivery, type DeliveryReceipt, type DeliveryStatus } from "../../core/delivery.ts";
 import type { Refusal } from "../../core/errors.ts";
 import { newVerificationId } from "../../core/ids.ts";
-import { insightEvent, type InsightKind } from "../../core/insights.ts";
+import { insightEvent, type InsightKind, type LookupOutcome } from "../../core/insights.ts";
 import { catalogForTemplates } from "../../core/locales.ts";
 import { renderMessage } from "../../core/message.ts";
 import { maskPhoneNumber } from "../../core/phone.ts";
@@ -192,13 +192,16 @@ export class PhoneVerification extends DurableObject<Env> {
    * call within the service's daily lookup budget (`budget`, a ScopeCounter unit given back if the
    * vendor gives no answer). The answer fills the same cache a start reads.
    */
-  async lookupNumber(input: { to: string; budget: ScopeRequest | null }): Promise<DoResult<{ lookup: NormalisedLookup; cached: boolean }>> {
+  async lookupNumber(input: { service: string; to: string; budget: ScopeRequest | null }): Promise<DoResult<{ lookup: NormalisedLookup; cached: boolean }>> {
     const config = loadConfig(this.env);
     const cached = this.#store.lookup();
-    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) return { ok: true, value: { lookup: cached, cached: true } };
+    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) {
+      await this.#noteLookup(input.service, input.to, cached.source, "cached");
+      return { ok: true, value: { lookup: cached, cached: true } };
+    }
     const taken = await takeScopes(this.env, input.budget ? [input.budget] : []);
     if (!taken.ok) return taken;
-    const attempt = await this.#lookUp(config, input.to);
+    const attempt = await this.#lookUp(config, input.service, input.to);
     if (!attempt.ok) {
       await releaseScopes(this.env, taken.value.units);
       return { ok: false, refusal: { reason: "unavailable", message: "phoneNumber: the carrier lookup is unavailable; retry shortly", field: "phoneNumber", retryAfterSeconds: 30 } };
@@ -339,7 +342,7 @@ export class PhoneVerification extends DurableObject<Env> {
     const lookupRisks: Risk[] = [];
     let lookup: NormalisedLookup | null = null;
     if (input.lookupPlan) {
-      const attempt = await this.#lookUp(config, input.to);
+      const attempt = await this.#lookUp(config, input.service, input.to);
       if (attempt.ok) {
         lookup = attempt.result;
         const verdict = applyModes(lookupRuleHits({ lineType: input.lineType, countryCode: input.countryCode }, lookup, null), input.lookupPlan.modes);
@@ -455,23 +458,29 @@ export class PhoneVerification extends DurableObject<Env> {
    * The carrier's answer about `e164`: the cached one while fresh, else one vendor call (shared by
    * concurrent starts) whose answer is stored. Failures are logged and never stored.
    */
-  async #lookUp(config: Config, e164: string): Promise<LookupAttempt> {
+  async #lookUp(config: Config, service: string, e164: string): Promise<LookupAttempt> {
     const cached = this.#store.lookup();
-    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) return { ok: true, result: cached, cached: true };
+    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) {
+      await this.#noteLookup(service, e164, cached.source, "cached");
+      return { ok: true, result: cached, cached: true };
+    }
     if (this.#lookupProvider === undefined) this.#lookupProvider = createLookupProvider(config.lookup, Date.now);
     const provider = this.#lookupProvider;
     if (!provider) return { ok: false, reason: "unavailable" };
     if (!this.#lookupInflight) {
+      // Counted once per vendor call, however many starts share it.
       this.#lookupInflight = provider
         .lookup(e164)
         .then(
-          (result): LookupAttempt => {
+          async (result): Promise<LookupAttempt> => {
             this.#store.saveLookup(result);
+            await this.#noteLookup(service, e164, provider.name, "fetched");
             return { ok: true, result, cached: false };
           },
-          (error: unknown): LookupAttempt => {
+          async (error: unknown): Promise<LookupAttempt> => {
             const reason = error instanceof LookupError ? error.reason : "unavailable";
             log("warn", "lookup.failed", { to: maskPhoneNumber(e164), provider: provider.name, reason, providerCode: error instanceof LookupError ? error.providerCode : "" });
+            await this.#noteLookup(service, e164, provider.name, "failed");
             return { ok: false, reason };
           },
         )
@@ -700,6 +709,15 @@ export class PhoneVerification extends DurableObject<Env> {
   #report(kind: InsightKind, record: VerificationRecord, now: number): void {
     if (!this.#store.pendingInsights()) this.#dueSoon = Math.min(this.#dueSoon, now + INSIGHTS_FLUSH_MS);
     this.#store.addInsight(record.service, record.to, insightEvent(kind, record, now));
+  }
+
+  /** Queues a carrier lookup (paid, cached or failed) for the service's insights; the alarm reports it. */
+  #noteLookup(service: string, to: string, source: string, outcome: LookupOutcome): Promise<void> {
+    return this.#exclusive(async () => {
+      const now = Date.now();
+      this.#store.addInsight(service, to, { kind: "lookup", at: now, source, outcome });
+      await this.#alarmNoLaterThan(now + INSIGHTS_FLUSH_MS);
+    });
   }
 
   /** Reports the queued insights in one RPC; they are dropped only once it succeeded. */

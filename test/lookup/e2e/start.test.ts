@@ -1,6 +1,7 @@
 // Carrier lookups on the request path (project "lookups": LOOKUP_PROVIDER=twilio against the fake
 // Twilio's Lookup v2). The number's object asks the carrier when the metadata cannot decide, caches
 // the answer, feeds it to the landline/VoIP/line-type rules and shows it to clients.
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, json, messagesTo, uniqueNumber } from "../../helpers.ts";
@@ -17,6 +18,15 @@ async function lookupsOf(number: string): Promise<number> {
 
 const start = (body: Record<string, unknown>) => call("POST", "/v1/verifications", body);
 
+const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
+/** The built-in service's lookup counts for the fake's vendor (twilio), from the console's insights. */
+async function lookupCounts(): Promise<{ fetched: number; cached: number; failed: number }> {
+  const { services } = await json(await call("GET", "/v1/services", undefined, ADMIN));
+  const builtIn = (services as { id: string; builtIn: boolean }[]).find((s) => s.builtIn)!.id;
+  const report = await json(await call("GET", `/v1/services/${builtIn}/insights`, undefined, ADMIN));
+  return (report.byLookup as { source: string; fetched: number; cached: number; failed: number }[]).find((l) => l.source === "twilio") ?? { fetched: 0, cached: 0, failed: 0 };
+}
+
 describe("carrier lookups on start", () => {
   it("an ambiguous US number is looked up once; the answer is cached and shown", async () => {
     const to = uniqueNumber();
@@ -30,6 +40,18 @@ describe("carrier lookups on start", () => {
     expect(await lookupsOf(to)).toBe(1);
     // The stored verification shows the same answer.
     expect((await json(await call("GET", `/v1/verifications/${body.id}`))).lookup.carrier).toBe("Fake Mobile");
+  });
+
+  it("lookups and cache hits are counted in the service's insights", async () => {
+    const before = await lookupCounts();
+    const to = uniqueNumber();
+    expect((await start({ to })).status).toBe(201);
+    expect((await start({ to })).status).toBe(429); // the cooldown, after a cache hit
+    // Insights leave with the number's alarm (about 2 s later in production): run it now.
+    await runDurableObjectAlarm(env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`)));
+    const after = await lookupCounts();
+    expect(after.fetched - before.fetched).toBeGreaterThanOrEqual(1);
+    expect(after.cached - before.cached).toBeGreaterThanOrEqual(1);
   });
 
   it("a landline by carrier lookup is refused, names its source, sends nothing and counts nothing", async () => {
