@@ -8,66 +8,12 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { twilioErrorFor } from "../../src/compat/twilio.ts";
 import { VerifyError, type RefusalReason } from "../../src/core/errors.ts";
+import { ACCOUNT_SID, client, defaultFetch, failure, SERVICE_SID, seen, workerHttpClient, type Fetch } from "./twilio-sdk.ts";
 import { DEV_KEY, fakeTwilioBehaviour, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
 
-// Derived from the dev CODE_SECRET, as docs/migrating.md shows them.
-const ACCOUNT_SID = "ACbcb37791863829aeee408acae65631cc";
-const SERVICE_SID = "VA6958692bf045da6a5f3b37c8127048fd";
-
-type Fetch = (request: Request) => Promise<Response>;
-
-interface TwilioRequest {
-  method: string;
-  uri: string;
-  username?: string;
-  password?: string;
-  headers?: Record<string, string>;
-  params?: Record<string, unknown>;
-  data?: Record<string, unknown>;
-}
-
-const seen: { method: string; url: string; contentType: string | null }[] = [];
-
-/** twilio-node's RequestClient interface, forwarding to the Worker under test. */
-function workerHttpClient(fetchWorker: Fetch) {
-  return {
-    async request(opts: TwilioRequest) {
-      const url = new URL(opts.uri);
-      for (const [key, value] of Object.entries(opts.params ?? {})) url.searchParams.append(key, String(value));
-      const headers = new Headers(opts.headers);
-      if (opts.username !== undefined) headers.set("authorization", `Basic ${btoa(`${opts.username}:${opts.password ?? ""}`)}`);
-      const body =
-        opts.data && opts.method !== "get"
-          ? new URLSearchParams(Object.entries(opts.data).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, String(x)]) : [[k, String(v)]])))
-          : undefined;
-      seen.push({ method: opts.method, url: url.href, contentType: headers.get("content-type") });
-      const response = await fetchWorker(new Request(new URL(url.pathname + url.search, "http://edge-verify.test"), { method: opts.method.toUpperCase(), headers, body }));
-      return { statusCode: response.status, body: await response.text(), headers: Object.fromEntries(response.headers) };
-    },
-  };
-}
-
-const defaultFetch: Fetch = (request) => exports.default.fetch(request);
 const strictApp = createApp();
 const strictEnv = { ...env, TWILIO_STRICT: "true" };
 const strictFetch: Fetch = async (request) => strictApp.fetch(request, strictEnv, createExecutionContext());
-
-function client(options: { fetch?: Fetch; accountSid?: string; key?: string } = {}) {
-  const twilioClient = twilio(options.accountSid ?? ACCOUNT_SID, options.key ?? DEV_KEY, {
-    httpClient: workerHttpClient(options.fetch ?? defaultFetch) as never,
-  });
-  return twilioClient.verify.v2.services(SERVICE_SID);
-}
-
-/** The error a call throws (twilio-node's RestException: status, code, moreInfo). */
-async function failure(call: Promise<unknown>): Promise<{ status: number; code: number; message: string; moreInfo: string }> {
-  try {
-    await call;
-  } catch (error) {
-    return error as { status: number; code: number; message: string; moreInfo: string };
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("Twilio Verify v2 with the twilio client", () => {
   it("create → wrong code → right code → fetch → check again", async () => {
