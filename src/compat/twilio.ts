@@ -331,7 +331,9 @@ export function twilioRoutes(): Hono<TwilioEnv> {
   routes.post("/Services/:serviceSid/Verifications", async (c) => {
     const form = await readForm(c);
     checkBody("TwilioStartRequest", formFields(form), () => parseStartRequest(startRequest(form)));
-    const { verification } = await c.var.verifier.start(startRequest(form));
+    // A service with lookups on asks the carrier on every start, as Twilio Verify with Lookup enabled.
+    const lookup = c.var.principal.settings.twilioLookup ? { lookup: true } : {};
+    const { verification } = await c.var.verifier.start({ ...startRequest(form), ...lookup });
     if (verification.status === "failed") {
       // Twilio clients treat a 201 as "code sent": a send that failed for good is an error here.
       throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });

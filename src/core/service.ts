@@ -45,6 +45,8 @@ export interface ServiceSettings {
   testNumbers?: Record<string, string>;
   /** Twilio-compatible endpoints answer 404 after approval, expiry or max attempts, as Twilio. */
   twilioStrict?: boolean;
+  /** Twilio-compatible starts ask the carrier (LOOKUP_PROVIDER) whatever LOOKUP_MODE says. */
+  twilioLookup?: boolean;
 }
 
 type Fields = Record<string, unknown>;
@@ -78,6 +80,7 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
     "webhookEvents",
     "testNumbers",
     "twilioStrict",
+    "twilioLookup",
   ]);
   for (const key of Object.keys(body)) if (!known.has(key)) throw invalidArgument(key, "is not a service setting");
   const out: Partial<ServiceSettings> & { cleared: string[] } = { cleared: [] };
@@ -141,6 +144,10 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
   if (body.twilioStrict !== undefined && body.twilioStrict !== null) {
     if (typeof body.twilioStrict !== "boolean") throw invalidArgument("twilioStrict", "must be true or false");
     out.twilioStrict = body.twilioStrict;
+  }
+  if (body.twilioLookup !== undefined && body.twilioLookup !== null) {
+    if (typeof body.twilioLookup !== "boolean") throw invalidArgument("twilioLookup", "must be true or false");
+    out.twilioLookup = body.twilioLookup;
   }
   for (const key of Object.keys(out) as (keyof typeof out)[]) if (out[key] === undefined) delete out[key];
   return out;

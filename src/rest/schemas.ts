@@ -287,6 +287,7 @@ const settingsProperties = (nullableFields: boolean): Record<string, JsonSchema>
     webhookEvents: { type: t("array"), items: { type: "string", enum: [...WEBHOOK_EVENTS] } },
     testNumbers: { type: t("object"), additionalProperties: { type: "string", pattern: "^[0-9]{4,10}$" }, description: "E.164 number → fixed code: no SMS is sent." },
     twilioStrict: { type: t("boolean") },
+    twilioLookup: { type: t("boolean"), description: "Twilio-compatible starts ask the carrier (LOOKUP_PROVIDER) whatever LOOKUP_MODE says." },
   };
 };
 

@@ -38,6 +38,7 @@ function settingsMessage(s: Settings): MessageInitShape<typeof ServiceSettingsSc
     webhookEvents: s.webhookEvents ?? [],
     testNumbers: s.testNumbers ?? {},
     twilioStrict: s.twilioStrict ?? false,
+    twilioLookup: s.twilioLookup ?? false,
   };
 }
 
@@ -76,6 +77,7 @@ function settingsFields(m: SettingsMessage | undefined): Record<string, unknown>
     webhookEvents: nonEmpty(m.webhookEvents),
     testNumbers: nonEmpty(m.testNumbers),
     twilioStrict: m.twilioStrict || undefined,
+    twilioLookup: m.twilioLookup || undefined,
   };
 }
 

@@ -46,11 +46,11 @@ export function workerHttpClient(fetchWorker: Fetch) {
 export const defaultFetch: Fetch = (request) => exports.default.fetch(request);
 
 /** The Verify service of the built-in service, as `twilio(accountSid, key).verify.v2.services(sid)`. */
-export function client(options: { fetch?: Fetch; accountSid?: string; key?: string } = {}) {
+export function client(options: { fetch?: Fetch; accountSid?: string; key?: string; serviceSid?: string } = {}) {
   const twilioClient = twilio(options.accountSid ?? ACCOUNT_SID, options.key ?? DEV_KEY, {
     httpClient: workerHttpClient(options.fetch ?? defaultFetch) as never,
   });
-  return twilioClient.verify.v2.services(SERVICE_SID);
+  return twilioClient.verify.v2.services(options.serviceSid ?? SERVICE_SID);
 }
 
 /** The error a call throws (twilio-node's RestException: status, code, moreInfo). */
