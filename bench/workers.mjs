@@ -60,7 +60,11 @@ function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onL
     telemetry: { enabled: false },
     logRequests: false,
     resourcePersistencePath: persist,
-    unsafeInspectDurableObjects: true,
+    // Off: with it, Miniflare wraps every SQLite-backed class so that each construction (a new
+    // object or a wake) creates a __miniflare_do_name table and writes the object's name into it, a
+    // commit production never pays, on both Workers. Eviction (unsafeEvictDurableObject) and
+    // getDurableObjectNamespace do not need it.
+    unsafeInspectDurableObjects: false,
     // The product logs one JSON line per start and check; workerd still formats and writes them,
     // we only keep the count instead of flooding the terminal.
     handleStructuredLogs: onLog,
