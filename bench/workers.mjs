@@ -153,7 +153,18 @@ export function productObjects() {
 export function productModules(outdir, { instrumented = false } = {}) {
   const bundle = readFileSync(join(outdir, "index.js"), "utf8");
   if (!instrumented) return { "index.js": bundle };
-  return { "instrumented.js": readFileSync(join(here, "instrumented.js"), "utf8"), "index.js": bundle };
+  // The entry subclasses every Durable Object class of wrangler.toml through bench/instrumented.js.
+  const objects = productObjects();
+  const classes = [...new Set(Object.values(objects))];
+  const entry = [
+    `import * as product from "./index.js";`,
+    `import { handler, instrument, setBindings } from "./instrumented.js";`,
+    `setBindings(${JSON.stringify(objects)});`,
+    `export * from "./index.js";`,
+    `export default handler;`,
+    ...classes.map((name) => `export const ${name} = instrument(${JSON.stringify(name)}, product.${name});`),
+  ].join("\n");
+  return { "entry.js": entry, "instrumented.js": readFileSync(join(here, "instrumented.js"), "utf8"), "index.js": bundle };
 }
 
 export function baselineModules() {
