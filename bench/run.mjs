@@ -976,10 +976,10 @@ async function main() {
 
     let profile = null;
     if (plan.profile) {
-      log("profile: the same start passes with SMS_PROVIDER=console (no provider fetch)");
+      log("profile: the same start passes with SMS_PROVIDER=console (no provider fetch; the dev outbox's add() a no-op)");
       const noFetch = await startWorker({
         name: "edge-verify",
-        modules: productModules(build.outdir),
+        modules: productModules(build.outdir, { devOutboxNoop: true }),
         modulesRoot: build.outdir,
         // Development mode is the only one that allows the console provider; nothing else differs.
         vars: productVars(fake.url, { ENVIRONMENT: "development", SMS_PROVIDER: "console" }),
@@ -998,9 +998,18 @@ async function main() {
       await noFetch.close();
       cleanup.length = 0;
       log("profile: workerd CPU per operation (bench/profile/worker.ts: product modules, Durable Object stubbed in memory)");
-      const inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000), vars: productVars(fake.url) });
-      for (const [name, value] of Object.entries(inWorkerd)) log(`  ${name.padEnd(24)} ${value.toFixed(1).padStart(7)} µs`);
-      profile = { startWithoutProviderFetch: noFetchPasses, workerdCpuUsPerOp: inWorkerd };
+      // A diagnostic, not a target: if it breaks (bench/profile/worker.ts reads SQL tables the
+      // number's object no longer has since its records moved to KV), say so and go on.
+      let inWorkerd = null;
+      let inWorkerdError = null;
+      try {
+        inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000), vars: productVars(fake.url) });
+        for (const [name, value] of Object.entries(inWorkerd)) log(`  ${name.padEnd(24)} ${value.toFixed(1).padStart(7)} µs`);
+      } catch (error) {
+        inWorkerdError = String(error?.message ?? error).split("\n")[0];
+        log(`  in-workerd profile failed, skipped: ${inWorkerdError}`);
+      }
+      profile = { startWithoutProviderFetch: noFetchPasses, workerdCpuUsPerOp: inWorkerd, workerdCpuUsPerOpError: inWorkerdError };
     }
 
     log("Durable Object round trips and storage lifecycle (instrumented entry, see bench/instrumented.js)");

@@ -150,8 +150,21 @@ export function productObjects() {
   return objects;
 }
 
-export function productModules(outdir, { instrumented = false } = {}) {
+export function productModules(outdir, { instrumented = false, devOutboxNoop = false } = {}) {
   const bundle = readFileSync(join(outdir, "index.js"), "utf8");
+  if (devOutboxNoop) {
+    // For the console-provider passes (start without the provider fetch): in development the
+    // console provider copies each message into the DevOutbox object, one object for the whole
+    // deployment (an RPC and a SQLite write per start) that production's send does not pay. Its
+    // add() keeps nothing here; the RPC to it remains.
+    const entry = [
+      `import * as product from "./index.js";`,
+      `export * from "./index.js";`,
+      `export default product.default;`,
+      `export class DevOutbox extends product.DevOutbox { async add() {} }`,
+    ].join("\n");
+    return { "entry.js": entry, "index.js": bundle };
+  }
   if (!instrumented) return { "index.js": bundle };
   // The entry subclasses every Durable Object class of wrangler.toml through bench/instrumented.js.
   const objects = productObjects();
