@@ -248,16 +248,16 @@ async function runFlowPass(spec) {
 
   async function flow(to) {
     const start = await post(agent, startUrl, startCodec.headers, startCodec.encode(to));
-    const started = startCodec.decode(start);
-    if (started === null) {
+    const verification = startCodec.decode(start);
+    if (verification === null) {
       if (start.status === 429) return "refused";
       throw new Error(`start ${start.status} ${start.body.toString("utf8")}`);
     }
-    if (typeof started.id !== "string" || !started.id) throw new Error("start answered without an id");
+    if (typeof verification.id !== "string" || !verification.id) throw new Error("start answered without an id");
     const code = await waitForCode(to, codeTimeoutMs);
     if (!code) throw new Error(`the message to ${to} holds no code`);
     // Ours checks by verification id; the peer by number (its codec takes the number).
-    const check = await post(agent, checkUrl, checkCodec.headers, checkCodec.encode(transport === "peer" ? to : started.id, code));
+    const check = await post(agent, checkUrl, checkCodec.headers, checkCodec.encode(transport === "peer" ? to : verification.id, code));
     const checked = checkCodec.decode(check);
     if (checked === null) throw new Error(`check ${check.status} ${check.body.toString("utf8")}`);
     if (checked.checkStatus !== "approved") throw new Error(`check with the right code answered ${checked.checkStatus}`);

@@ -10,9 +10,18 @@ import { processCpuMs, root, storageRoot } from "./workers.mjs";
 
 const peerDir = join(root, "bench", "peer");
 
-/** `npm ci --prefix bench/peer` when its node_modules is missing (the npm registry only). */
+/** better-auth's version pinned by the committed lock. */
+function lockedVersion() {
+  return JSON.parse(readFileSync(join(peerDir, "package-lock.json"), "utf8")).packages["node_modules/better-auth"].version;
+}
+
+/**
+ * `npm ci --prefix bench/peer` when its node_modules is missing, or holds another better-auth than
+ * the lock pins (the npm registry only).
+ */
 export async function ensurePeerInstalled(log) {
-  if (existsSync(join(peerDir, "node_modules", "better-auth", "package.json"))) return;
+  const installed = join(peerDir, "node_modules", "better-auth", "package.json");
+  if (existsSync(installed) && peerVersion() === lockedVersion()) return;
   log?.("peer: installing bench/peer from its package-lock.json (npm ci --prefix bench/peer)");
   // npm scripts set npm_execpath to the npm that runs them; run it with this Node.
   const npmCli = process.env.npm_execpath;
@@ -21,6 +30,7 @@ export async function ensurePeerInstalled(log) {
     cwd: root,
     maxBuffer: 16 * 1024 * 1024,
   });
+  if (peerVersion() !== lockedVersion()) throw new Error(`peer: installed better-auth ${peerVersion()}, the lock pins ${lockedVersion()}`);
 }
 
 /** better-auth's version as installed (the lock pins it). */
