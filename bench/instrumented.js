@@ -1,23 +1,244 @@
-// Bench-only entry that wraps the deployed bundle (index.js from `wrangler deploy --dry-run`) to
-// observe it without changing it: it counts Durable Object RPCs per request on the caller's side
-// and in the object, and lets the bench age an object's rows and run the product's own alarm.
-// Used only for the round-trip and storage measurements; throughput runs the bundle unwrapped.
-import worker, { PhoneVerification as Product } from "./index.js";
-// Every other Durable Object class of the deployed bundle, unchanged.
-export * from "./index.js";
+// Bench-only wrapper of the deployed bundle (index.js from `wrangler deploy --dry-run`): observes
+// it without changing it. bench/workers.mjs generates the entry module, which subclasses every
+// Durable Object class the bundle exports with `instrument(name, Class)` (the class list is
+// wrangler.toml's) and serves `handler` as the Worker. Everything runs in one isolate in workerd's
+// local runtime, so one set of counters sees the Worker and every object.
+//
+// Counted by instrumentation, the way test/objects/phone-verification/cost.test.ts counts:
+//   - RPCs: every method call on a Durable Object stub, named Class.method, split by caller: the
+//     Worker (its env's namespaces are wrapped) or an object (each object is constructed with a
+//     wrapped env, so the stubs it makes are counted too, e.g. ScopeCounter.take). Also the RPC
+//     methods each class ran (callee side), as a cross-check.
+//   - Storage: the prototypes of ctx.storage.kv (get, list / put, delete), ctx.storage.sql (exec:
+//     SELECT/PRAGMA/WITH read, CREATE/ALTER/DROP DDL, anything else a write) and ctx.storage
+//     (async get/list/put/delete, getAlarm, setAlarm/deleteAlarm/deleteAll) are patched once.
+//   - Commits: a synchronous step with writes to an object's database is one commit. A step ends
+//     at an RPC method's entry or settlement, an alarm's, or a fetch's settlement: every such
+//     moment closes every open step, so the count is an upper bound (cost.test.ts's definition).
+//   - Alarm runs per class and per object id; objects constructed per class (new or woken).
+// Read with GET /__bench/counters (a snapshot; the bench diffs two around a request it sends
+// alone) and GET /__bench/alarm-runs?name=<object name>. The response headers x-bench-do-stub-calls / x-bench-do-object-calls give the RPCs the
+// Worker / the objects made while serving that request.
+// The PhoneVerification subclass adds benchAge (shift every timestamp back, run the product's own
+// alarm()), benchRows (what is left, and the alarm) and benchAlarmRuns (its alarm runs so far).
+import { DurableObject } from "cloudflare:workers";
+import worker from "./index.js";
 
-let stubCalls = 0; // RPCs the Worker made on Durable Object stubs
-let objectCalls = 0; // RPC methods the objects ran (same isolate in workerd's local runtime)
-let objectsConstructed = 0; // object instances created: a new object, or one re-entered after eviction
+/** Binding name → class name, from wrangler.toml (set by the generated entry). */
+let classOfBinding = {};
+export function setBindings(map) {
+  classOfBinding = map;
+}
 
-const RPC_METHODS = ["start", "check", "get", "cancel", "fetch"];
+const counters = newCounters();
+function newCounters() {
+  return {
+    rpcs: {}, // "Class.method" → { worker, object }
+    ran: {}, // "Class.method" → RPC methods run (callee side)
+    storage: { kvGets: 0, kvLists: 0, kvPuts: 0, kvDeletes: 0, sqlReads: 0, sqlWrites: 0, sqlDdl: 0, asyncReads: 0, asyncWrites: 0, alarmGets: 0, alarmSets: 0, alarmDeletes: 0, deleteAlls: 0 },
+    reads: 0,
+    writes: 0,
+    ddl: 0,
+    commits: 0,
+    byClass: {}, // class → { reads, writes, commits }
+    constructed: {}, // class → objects constructed (a new object, or one woken after eviction)
+    alarmRuns: {}, // class → alarm() runs
+  };
+}
+/** Object id (hex) → alarm() runs, for PhoneVerification's lifetime count. */
+const alarmRunsById = new Map();
 
-export class PhoneVerification extends Product {
-  constructor(ctx, env) {
-    super(ctx, env);
-    objectsConstructed++;
+const bump = (map, key, field) => {
+  const entry = (map[key] ??= {});
+  entry[field] = (entry[field] ?? 0) + 1;
+};
+
+// ------------------------------------------------------------------------------------------
+// Storage: owners and commits.
+/** kv / sql / storage object → the class whose object it belongs to; kv and sql → their storage. */
+const classOfStorage = new WeakMap();
+const storageOf = new WeakMap();
+/** Storages written in the current synchronous step. */
+const dirty = new Set();
+
+function ownerOf(api) {
+  return storageOf.get(api) ?? api;
+}
+function read(api) {
+  counters.reads++;
+  bump(counters.byClass, classOfStorage.get(ownerOf(api)) ?? "unknown", "reads");
+}
+function wrote(api, ddl = false) {
+  const owner = ownerOf(api);
+  const cls = classOfStorage.get(owner) ?? "unknown";
+  counters.writes++;
+  bump(counters.byClass, cls, "writes");
+  if (ddl) counters.ddl++;
+  if (dirty.has(owner)) return;
+  dirty.add(owner);
+  counters.commits++;
+  bump(counters.byClass, cls, "commits");
+}
+function boundary() {
+  dirty.clear();
+}
+
+let storagePatched = false;
+function patchMethod(proto, name, wrap) {
+  const original = proto[name];
+  if (typeof original !== "function") return;
+  proto[name] = wrap(original);
+}
+function patchStorage(storage) {
+  if (storagePatched) return;
+  storagePatched = true;
+  const s = counters.storage;
+  const kv = Object.getPrototypeOf(storage.kv);
+  patchMethod(kv, "get", (o) => function (...a) { s.kvGets++; read(this); return o.apply(this, a); });
+  patchMethod(kv, "list", (o) => function (...a) { s.kvLists++; read(this); return o.apply(this, a); });
+  patchMethod(kv, "put", (o) => function (...a) { s.kvPuts++; wrote(this); return o.apply(this, a); });
+  patchMethod(kv, "delete", (o) => function (...a) { s.kvDeletes++; wrote(this); return o.apply(this, a); });
+  const sql = Object.getPrototypeOf(storage.sql);
+  patchMethod(sql, "exec", (o) =>
+    function (query, ...a) {
+      const verb = String(query).trim().split(/\s+/)[0].toUpperCase();
+      if (verb === "CREATE" || verb === "ALTER" || verb === "DROP") {
+        s.sqlDdl++;
+        wrote(this, true);
+      } else if (verb === "SELECT" || verb === "PRAGMA" || (verb === "WITH" && !/\b(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(query))) {
+        s.sqlReads++;
+        read(this);
+      } else {
+        s.sqlWrites++;
+        wrote(this);
+      }
+      return o.apply(this, [query, ...a]);
+    },
+  );
+  const st = Object.getPrototypeOf(storage);
+  for (const name of ["get", "list"]) patchMethod(st, name, (o) => function (...a) { s.asyncReads++; read(this); return o.apply(this, a); });
+  for (const name of ["put", "delete"]) patchMethod(st, name, (o) => function (...a) { s.asyncWrites++; wrote(this); return o.apply(this, a); });
+  patchMethod(st, "getAlarm", (o) => function (...a) { s.alarmGets++; return o.apply(this, a); });
+  patchMethod(st, "setAlarm", (o) => function (...a) { s.alarmSets++; wrote(this); return o.apply(this, a); });
+  patchMethod(st, "deleteAlarm", (o) => function (...a) { s.alarmDeletes++; wrote(this); return o.apply(this, a); });
+  patchMethod(st, "deleteAll", (o) => function (...a) { s.deleteAlls++; wrote(this); return o.apply(this, a); });
+}
+
+// A fetch (the provider, webhooks) is I/O: the step before it has ended when it settles.
+const originalFetch = globalThis.fetch;
+globalThis.fetch = function (...args) {
+  return originalFetch.apply(this, args).finally(boundary);
+};
+
+// ------------------------------------------------------------------------------------------
+// RPCs, caller side: stubs from wrapped namespaces.
+let workerStubCalls = 0;
+let objectStubCalls = 0;
+
+function countingStub(stub, cls, origin) {
+  return new Proxy(stub, {
+    get(target, prop) {
+      const value = target[prop];
+      if (typeof prop !== "string" || prop === "then" || typeof value !== "function") return value;
+      return (...args) => {
+        bump(counters.rpcs, `${cls}.${prop}`, origin);
+        if (origin === "worker") workerStubCalls++;
+        else objectStubCalls++;
+        return Reflect.apply(value, target, args); // value.apply would itself be an RPC call
+      };
+    },
+  });
+}
+
+function countingNamespace(namespace, cls, origin) {
+  return new Proxy(namespace, {
+    get(target, prop) {
+      const value = target[prop];
+      if (typeof value !== "function") return value;
+      if (prop === "get" || prop === "getByName") return (...args) => countingStub(Reflect.apply(value, target, args), cls, origin);
+      if (prop === "jurisdiction") return (...args) => countingNamespace(Reflect.apply(value, target, args), cls, origin);
+      return value.bind(target);
+    },
+  });
+}
+
+// One wrapped env per real env and caller, so the product's per-env caches (config, key digests) still hit.
+const wrapped = { worker: new WeakMap(), object: new WeakMap() };
+function wrapEnv(env, origin) {
+  let result = wrapped[origin].get(env);
+  if (!result) {
+    result = { ...env };
+    for (const [binding, value] of Object.entries(env)) {
+      if (value && typeof value.idFromName === "function") result[binding] = countingNamespace(value, classOfBinding[binding] ?? binding, origin);
+    }
+    wrapped[origin].set(env, result);
   }
+  return result;
+}
 
+// ------------------------------------------------------------------------------------------
+// Objects, callee side.
+function methodNames(Base) {
+  const names = new Set();
+  for (let proto = Base.prototype; proto && proto !== DurableObject.prototype && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === "constructor") continue;
+      const descriptor = Object.getOwnPropertyDescriptor(proto, name);
+      if (typeof descriptor.value === "function") names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/** The class `Base` (exported by the bundle as `name`), counted; PhoneVerification gains the bench methods. */
+export function instrument(name, Base) {
+  if (typeof Base !== "function") throw new Error(`bench/instrumented.js: the bundle exports no class ${name}`);
+  const Instrumented = class extends Base {
+    constructor(ctx, env) {
+      patchStorage(ctx.storage); // before the product's constructor touches storage
+      classOfStorage.set(ctx.storage, name);
+      for (const api of [ctx.storage.kv, ctx.storage.sql]) {
+        storageOf.set(api, ctx.storage);
+        classOfStorage.set(api, name);
+      }
+      super(ctx, wrapEnv(env, "object"));
+      counters.constructed[name] = (counters.constructed[name] ?? 0) + 1;
+    }
+  };
+  for (const method of methodNames(Base)) {
+    const original = Base.prototype[method];
+    Object.defineProperty(Instrumented.prototype, method, {
+      configurable: true,
+      writable: true,
+      value: function (...args) {
+        if (method === "alarm") {
+          counters.alarmRuns[name] = (counters.alarmRuns[name] ?? 0) + 1;
+          const id = this.ctx.id.toString();
+          alarmRunsById.set(id, (alarmRunsById.get(id) ?? 0) + 1);
+        } else {
+          counters.ran[`${name}.${method}`] = (counters.ran[`${name}.${method}`] ?? 0) + 1;
+        }
+        boundary();
+        let result;
+        try {
+          result = Reflect.apply(original, this, args);
+        } catch (error) {
+          boundary();
+          throw error;
+        }
+        if (result && typeof result.then === "function") return Promise.resolve(result).finally(boundary);
+        boundary();
+        return result;
+      },
+    });
+  }
+  if (name === "PhoneVerification") Object.defineProperties(Instrumented.prototype, Object.getOwnPropertyDescriptors(PhoneVerificationBench.prototype));
+  Object.defineProperty(Instrumented, "name", { value: name });
+  return Instrumented;
+}
+
+/** Bench methods of the number's object (copied onto its subclass; never counted as the product's). */
+class PhoneVerificationBench {
   /** Shifts every timestamp back by `ms` (as if that much time passed), then runs alarm(). */
   async benchAge(ms) {
     // The number's storage is KV (src/objects/phone-verification/storage.ts): records, state, keys.
@@ -44,8 +265,8 @@ export class PhoneVerification extends Product {
     return this.benchRows();
   }
 
-  /** Keys and rows left in this object (SQLite internals and the runtime's _cf_ tables aside). */
-  benchRows() {
+  /** Keys and rows left in this object (SQLite internals and the runtime's _cf_ tables aside), and its alarm. */
+  async benchRows() {
     const sql = this.ctx.storage.sql;
     const tables = sql
       .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE '__miniflare%'")
@@ -58,65 +279,32 @@ export class PhoneVerification extends Product {
       rows++;
       if (key.startsWith("v:")) statuses[value.status] = (statuses[value.status] ?? 0) + 1;
     }
-    return { tables, rows, statuses };
+    return { tables, rows, statuses, alarm: await this.ctx.storage.getAlarm() };
+  }
+
+  /** alarm() runs of this object so far (real ones and benchAge's). */
+  benchAlarmRuns() {
+    return alarmRunsById.get(this.ctx.id.toString()) ?? 0;
   }
 }
-for (const method of RPC_METHODS) {
-  if (typeof Product.prototype[method] !== "function") continue;
-  Object.defineProperty(PhoneVerification.prototype, method, {
-    value: function (...args) {
-      objectCalls++;
-      return Reflect.apply(Product.prototype[method], this, args);
-    },
-  });
-}
 
-function countingStub(stub) {
-  return new Proxy(stub, {
-    get(target, prop) {
-      const value = target[prop];
-      if (typeof prop !== "string" || prop === "then" || typeof value !== "function") return value;
-      return (...args) => {
-        stubCalls++;
-        return Reflect.apply(value, target, args); // value.apply would itself be an RPC call
-      };
-    },
-  });
-}
-
-function countingNamespace(namespace) {
-  return new Proxy(namespace, {
-    get(target, prop) {
-      const value = target[prop];
-      if (typeof value !== "function") return value;
-      if (prop === "get" || prop === "getByName") return (...args) => countingStub(Reflect.apply(value, target, args));
-      return value.bind(target);
-    },
-  });
-}
-
-// One wrapped env per real env, so the product's per-env caches (config, key digests) still hit.
-const wrapped = new WeakMap();
-function wrapEnv(env) {
-  let result = wrapped.get(env);
-  if (!result) {
-    result = { ...env, PHONE_VERIFICATION: countingNamespace(env.PHONE_VERIFICATION) };
-    wrapped.set(env, result);
-  }
-  return result;
-}
-
-export default {
+export const handler = {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (url.pathname === "/__bench/counters") return Response.json({ stubCalls, objectCalls, objectsConstructed });
-    // Counts are exact only when requests do not overlap; the bench sends these one at a time.
-    const stubBefore = stubCalls;
-    const objectBefore = objectCalls;
-    const response = await worker.fetch(request, wrapEnv(env), ctx);
+    if (url.pathname === "/__bench/counters") return Response.json(counters);
+    // A number's object's alarm runs, read here rather than through a stub from Node: a stub held
+    // from outside keeps the object referenced, and Miniflare then refuses to evict it.
+    if (url.pathname === "/__bench/alarm-runs") {
+      const id = env.PHONE_VERIFICATION.idFromName(url.searchParams.get("name") ?? "").toString();
+      return Response.json({ runs: alarmRunsById.get(id) ?? 0 });
+    }
+    // Exact only when requests do not overlap; the bench sends these one at a time.
+    const workerBefore = workerStubCalls;
+    const objectBefore = objectStubCalls;
+    const response = await worker.fetch(request, wrapEnv(env, "worker"), ctx);
     const counted = new Response(response.body, response);
-    counted.headers.set("x-bench-do-stub-calls", String(stubCalls - stubBefore));
-    counted.headers.set("x-bench-do-object-calls", String(objectCalls - objectBefore));
+    counted.headers.set("x-bench-do-stub-calls", String(workerStubCalls - workerBefore));
+    counted.headers.set("x-bench-do-object-calls", String(objectStubCalls - objectBefore));
     return counted;
   },
 };

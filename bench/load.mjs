@@ -1,6 +1,11 @@
 // The load generator, forked by bench/run.mjs so its CPU is not the bench process's: bounded
 // closed-loop concurrency over keep-alive HTTP/1.1 on loopback, a fixed request count, a time cap.
-// Speaks REST, Connect JSON and Connect binary (the generated schemas), and the baseline's JSON.
+// Speaks REST, Connect JSON and Connect binary (the generated schemas), the baseline's JSON, and
+// the peer's (bench/peer/server.mjs). A flow (op "flow") is start → the code the fake provider
+// received → check with it, which must answer approved. The fake runs in the bench process and
+// pushes each message's (to, body) here over the fork's IPC channel while a flow pass runs
+// (run.mjs); a flow waits for its number's message (it may land just before or after the start's
+// answer). IPC costs a JSON line each way, less than an HTTP request to the fake per flow.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Agent, request as httpRequest } from "node:http";
 import {
@@ -14,6 +19,40 @@ import {
 const SERVICE = "/verify.v1.VerificationService";
 // A well-formed code that is wrong unless the 1-in-10^6 draw matched (then counted as a lucky hit).
 const WRONG_CODE = "000000";
+
+/** Codes pushed by the bench (from the fake provider's messages), by number, not yet taken. */
+const codes = new Map();
+/** Flows waiting for their number's code. */
+const codeWaiters = new Map();
+// The code is the message's only run of 4–10 digits (the product's templates and the peer's).
+const CODE_PATTERN = /(?<!\d)\d{4,10}(?!\d)/;
+
+function deliverSms(to, body) {
+  const code = CODE_PATTERN.exec(body)?.[0] ?? null;
+  const waiter = codeWaiters.get(to);
+  if (waiter) {
+    codeWaiters.delete(to);
+    waiter(code);
+  } else codes.set(to, code);
+}
+
+function waitForCode(to, timeoutMs) {
+  if (codes.has(to)) {
+    const code = codes.get(to);
+    codes.delete(to);
+    return Promise.resolve(code);
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      codeWaiters.delete(to);
+      reject(new Error(`no message for ${to} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    codeWaiters.set(to, (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
 
 /** Verification ids from start passes, by pool name, for later check passes. */
 const pools = new Map();
@@ -39,6 +78,11 @@ function codec(transport, op, { apiKey, timeoutSeconds }) {
   const auth = { authorization: `Bearer ${apiKey}` };
   const json = (value) => Buffer.from(JSON.stringify(value));
   const parseJson = (body) => JSON.parse(body.toString("utf8"));
+  if (transport === "peer") {
+    // The peer identifies a verification by its number: start and check both carry it.
+    if (op === "start") return { path: "/start", headers: { "content-type": "application/json" }, encode: (to) => json({ phoneNumber: to }), decode: (r) => (r.status === 200 ? { id: parseJson(r.body).status === "pending" ? "pending" : "" } : null) };
+    return { path: "/check", headers: { "content-type": "application/json" }, encode: (to, code) => json({ phoneNumber: to, code }), decode: (r) => (r.status === 200 ? { checkStatus: parseJson(r.body).status } : null) };
+  }
   if (transport === "baseline") {
     return { path: "/", headers: { "content-type": "application/json" }, encode: (to) => json({ to }), decode: (r) => (r.status === 200 ? { ok: parseJson(r.body).key !== undefined } : null) };
   }
@@ -46,7 +90,7 @@ function codec(transport, op, { apiKey, timeoutSeconds }) {
     if (op === "start") {
       return { path: "/v1/verifications", headers: { ...auth, "content-type": "application/json" }, encode: (to) => json({ to, timeoutSeconds }), decode: (r) => (r.status === 201 ? { id: parseJson(r.body).id } : null) };
     }
-    return { path: "/v1/verifications/check", headers: { ...auth, "content-type": "application/json" }, encode: (id) => json({ verificationId: id, code: WRONG_CODE }), decode: (r) => (r.status === 200 ? { checkStatus: parseJson(r.body).status } : null) };
+    return { path: "/v1/verifications/check", headers: { ...auth, "content-type": "application/json" }, encode: (id, code = WRONG_CODE) => json({ verificationId: id, code }), decode: (r) => (r.status === 200 ? { checkStatus: parseJson(r.body).status } : null) };
   }
   const connectHeaders = (type) => ({ ...auth, "content-type": type, "connect-protocol-version": "1" });
   if (transport === "json") {
@@ -54,7 +98,7 @@ function codec(transport, op, { apiKey, timeoutSeconds }) {
       return { path: `${SERVICE}/StartVerification`, headers: connectHeaders("application/json"), encode: (to) => json({ to, timeoutSeconds }), decode: (r) => (r.status === 200 ? { id: parseJson(r.body).verification?.id } : null) };
     }
     const statusName = { CHECK_STATUS_INVALID: "invalid", CHECK_STATUS_APPROVED: "approved" };
-    return { path: `${SERVICE}/CheckVerification`, headers: connectHeaders("application/json"), encode: (id) => json({ verificationId: id, code: WRONG_CODE }), decode: (r) => (r.status === 200 ? { checkStatus: statusName[parseJson(r.body).status] ?? parseJson(r.body).status } : null) };
+    return { path: `${SERVICE}/CheckVerification`, headers: connectHeaders("application/json"), encode: (id, code = WRONG_CODE) => json({ verificationId: id, code }), decode: (r) => (r.status === 200 ? { checkStatus: statusName[parseJson(r.body).status] ?? parseJson(r.body).status } : null) };
   }
   if (transport === "binary") {
     if (op === "start") {
@@ -69,7 +113,7 @@ function codec(transport, op, { apiKey, timeoutSeconds }) {
     return {
       path: `${SERVICE}/CheckVerification`,
       headers: connectHeaders("application/proto"),
-      encode: (id) => Buffer.from(toBinary(CheckVerificationRequestSchema, create(CheckVerificationRequestSchema, { verificationId: id, code: WRONG_CODE }))),
+      encode: (id, code = WRONG_CODE) => Buffer.from(toBinary(CheckVerificationRequestSchema, create(CheckVerificationRequestSchema, { verificationId: id, code }))),
       decode: (r) => (r.status === 200 ? { checkStatus: statusName[fromBinary(CheckVerificationResponseSchema, r.body).status] ?? "other" } : null),
     };
   }
@@ -177,12 +221,100 @@ async function runPass(spec) {
   };
 }
 
+/**
+ * A flow pass: flow i uses keys[i] (a fresh number each), start → wait for its code → check with
+ * it. A flow counts as done only when the check answers approved; its latency is start to check
+ * answer. A start refused by policy (429) is counted as refused and the flow ends there.
+ */
+async function runFlowPass(spec) {
+  const { target, transport, concurrency, count, timeLimitMs, keys } = spec;
+  if (!keys || keys.length < count) throw new Error(`flow pass: ${count} flows need ${count} fresh numbers, got ${keys?.length ?? 0}`);
+  const startCodec = codec(transport, "start", spec);
+  const checkCodec = codec(transport, "check", spec);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const startUrl = new URL(startCodec.path, target);
+  const checkUrl = new URL(checkCodec.path, target);
+  const latencies = new Float64Array(count);
+  const outcome = { ok: 0, refused: 0, errors: 0, lucky: 0, errorSamples: [] };
+  const sample = (text) => {
+    if (outcome.errorSamples.length < 5) outcome.errorSamples.push(text.slice(0, 300));
+  };
+  const codeTimeoutMs = spec.codeTimeoutMs ?? 10_000;
+  let next = 0;
+  let done = 0;
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + timeLimitMs;
+
+  async function flow(to) {
+    const start = await post(agent, startUrl, startCodec.headers, startCodec.encode(to));
+    const verification = startCodec.decode(start);
+    if (verification === null) {
+      if (start.status === 429) return "refused";
+      throw new Error(`start ${start.status} ${start.body.toString("utf8")}`);
+    }
+    if (typeof verification.id !== "string" || !verification.id) throw new Error("start answered without an id");
+    const code = await waitForCode(to, codeTimeoutMs);
+    if (!code) throw new Error(`the message to ${to} holds no code`);
+    // Ours checks by verification id; the peer by number (its codec takes the number).
+    const check = await post(agent, checkUrl, checkCodec.headers, checkCodec.encode(transport === "peer" ? to : verification.id, code));
+    const checked = checkCodec.decode(check);
+    if (checked === null) throw new Error(`check ${check.status} ${check.body.toString("utf8")}`);
+    if (checked.checkStatus !== "approved") throw new Error(`check with the right code answered ${checked.checkStatus}`);
+    return "ok";
+  }
+
+  async function loop() {
+    while (next < count && performance.now() < deadline) {
+      const to = keys[next++];
+      const t0 = performance.now();
+      try {
+        const result = await flow(to);
+        latencies[done++] = performance.now() - t0;
+        outcome[result]++;
+      } catch (error) {
+        latencies[done++] = performance.now() - t0;
+        outcome.errors++;
+        sample(error.message.startsWith("start") || error.message.startsWith("check") ? error.message : `flow: ${error.message}`);
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  agent.destroy();
+  if (done < count) {
+    outcome.errors += count - done;
+    sample(`time limit: ${count - done} of ${count} flows not run within ${timeLimitMs} ms`);
+  }
+  // Codes nobody waited for (a flow that failed after its send) must not leak into the next pass.
+  codes.clear();
+  const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
+  return {
+    transport,
+    op: "flow",
+    requests: done,
+    planned: count,
+    elapsedMs,
+    rps: done / (elapsedMs / 1000),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    loadCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, done),
+    ...outcome,
+  };
+}
+
 process.on("message", async (message) => {
   if (message.cmd === "exit") {
     process.exit(0);
   }
+  if (message.cmd === "sms") {
+    deliverSms(message.to, message.body);
+    return;
+  }
   try {
-    const result = await runPass(message.spec);
+    const result = message.spec.op === "flow" ? await runFlowPass(message.spec) : await runPass(message.spec);
     process.send({ id: message.id, result });
   } catch (error) {
     process.send({ id: message.id, error: error.stack ?? String(error) });

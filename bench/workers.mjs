@@ -60,7 +60,11 @@ function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onL
     telemetry: { enabled: false },
     logRequests: false,
     resourcePersistencePath: persist,
-    unsafeInspectDurableObjects: true,
+    // Off: with it, Miniflare wraps every SQLite-backed class so that each construction (a new
+    // object or a wake) creates a __miniflare_do_name table and writes the object's name into it, a
+    // commit production never pays, on both Workers. Eviction (unsafeEvictDurableObject) and
+    // getDurableObjectNamespace do not need it.
+    unsafeInspectDurableObjects: false,
     // The product logs one JSON line per start and check; workerd still formats and writes them,
     // we only keep the count instead of flooding the terminal.
     handleStructuredLogs: onLog,
@@ -146,10 +150,34 @@ export function productObjects() {
   return objects;
 }
 
-export function productModules(outdir, { instrumented = false } = {}) {
+export function productModules(outdir, { instrumented = false, devOutboxNoop = false } = {}) {
   const bundle = readFileSync(join(outdir, "index.js"), "utf8");
+  if (devOutboxNoop) {
+    // For the console-provider passes (start without the provider fetch): in development the
+    // console provider copies each message into the DevOutbox object, one object for the whole
+    // deployment (an RPC and a SQLite write per start) that production's send does not pay. Its
+    // add() keeps nothing here; the RPC to it remains.
+    const entry = [
+      `import * as product from "./index.js";`,
+      `export * from "./index.js";`,
+      `export default product.default;`,
+      `export class DevOutbox extends product.DevOutbox { async add() {} }`,
+    ].join("\n");
+    return { "entry.js": entry, "index.js": bundle };
+  }
   if (!instrumented) return { "index.js": bundle };
-  return { "instrumented.js": readFileSync(join(here, "instrumented.js"), "utf8"), "index.js": bundle };
+  // The entry subclasses every Durable Object class of wrangler.toml through bench/instrumented.js.
+  const objects = productObjects();
+  const classes = [...new Set(Object.values(objects))];
+  const entry = [
+    `import * as product from "./index.js";`,
+    `import { handler, instrument, setBindings } from "./instrumented.js";`,
+    `setBindings(${JSON.stringify(objects)});`,
+    `export * from "./index.js";`,
+    `export default handler;`,
+    ...classes.map((name) => `export const ${name} = instrument(${JSON.stringify(name)}, product.${name});`),
+  ].join("\n");
+  return { "entry.js": entry, "instrumented.js": readFileSync(join(here, "instrumented.js"), "utf8"), "index.js": bundle };
 }
 
 export function baselineModules() {

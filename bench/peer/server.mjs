@@ -1,5 +1,6 @@
 // The bench's peer (issue 12): better-auth's phone-number plugin on Node 22 + node:sqlite, served
-// by node:http. Not wired into bench/run.mjs yet. Run: node server.mjs (Node >= 22.5), env:
+// by node:http. bench/run.mjs starts it once per round (bench/peer.mjs) for the flow scenario.
+// Run by hand: node server.mjs (Node >= 22.5), env:
 //   PEER_DB      SQLite file (put it on /dev/shm, like the product's objects)   default /dev/shm/peer.sqlite
 //   PEER_PORT    listen port on 127.0.0.1 (0 = any; the chosen port is printed)  default 0
 //   TWILIO_API_BASE, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM: the fake provider, same as the product's

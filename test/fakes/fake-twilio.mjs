@@ -1,6 +1,6 @@
 // A local fake of Twilio's Messages API for tests and the benchmark (never the internet).
 // POST /2010-04-01/Accounts/{sid}/Messages.json with Basic auth and a form body, like Twilio.
-// Control endpoints (ours, not Twilio's): GET /_messages?to=…, POST /_behaviour {to, status, body, delayMs, times, sid}.
+// Control endpoints (ours, not Twilio's): GET /_messages?to=…, GET /_last?to=… (record: "last"), POST /_behaviour {to, status, body, delayMs, times, sid}.
 // Also Lookup v2 (GET /v2/PhoneNumbers/{E164}?Fields=line_type_intelligence): every number is a
 // mobile of "Fake Mobile" unless POST /_lookup {number, type, carrier, status, body, times} says
 // otherwise; GET /_lookups?number=… counts the lookups made for a number.
@@ -11,12 +11,18 @@ export const FAKE_TWILIO_AUTH_TOKEN = "fake-twilio-auth-token";
 
 /**
  * Starts the fake on 127.0.0.1 (port 0 = any free port).
- * @param {{ port?: number, record?: boolean }} [options] record=false keeps no messages (bench).
+ * @param {{ port?: number, record?: boolean | "last" }} [options] record=false keeps no messages;
+ *   record="last" keeps only each number's last message body (the bench's flows read codes from
+ *   it: `lastBody(to)` in-process, `GET /_last?to=…` over HTTP, or `onMessage` pushed as it arrives).
  */
 export async function startFakeTwilio(options = {}) {
   const record = options.record ?? true;
   /** @type {Map<string, Array<Record<string, string>>>} */
   const messages = new Map();
+  /** @type {Map<string, string>} record="last": number → its last message body. */
+  const lastBodies = new Map();
+  /** @type {((to: string, body: string) => void) | null} Called for every accepted message (set by the bench). */
+  let onMessage = null;
   /** @type {Map<string, {status: number, body: unknown, delayMs: number, times: number, sid?: string}>} */
   const behaviours = new Map();
   let sent = 0;
@@ -39,6 +45,10 @@ export async function startFakeTwilio(options = {}) {
       res.end(JSON.stringify(body));
     };
 
+    if (req.method === "GET" && url.pathname === "/_last") {
+      const body = lastBodies.get(url.searchParams.get("to") ?? "");
+      return json(body === undefined ? 404 : 200, { body: body ?? null });
+    }
     if (req.method === "GET" && url.pathname === "/_messages") {
       const to = url.searchParams.get("to");
       return json(200, { messages: to ? (messages.get(to) ?? []) : [...messages.values()].flat(), sent });
@@ -140,11 +150,13 @@ export async function startFakeTwilio(options = {}) {
     const channel = isCall ? "call" : whatsapp ? "whatsapp" : "sms";
     const body = isCall ? (form.get("Twiml") ?? "") : (form.get("Body") ?? "");
     const message = { sid, channel, to, from: form.get("From") ?? "", messagingServiceSid: form.get("MessagingServiceSid") ?? "", body, statusCallback: form.get("StatusCallback") ?? "" };
-    if (record) {
+    if (record === "last") lastBodies.set(to, body);
+    else if (record) {
       const list = messages.get(to) ?? [];
       list.push(message);
       messages.set(to, list);
     }
+    onMessage?.(to, body);
     return json(201, { sid, status: "queued", to, from: message.from, body: message.body, account_sid: FAKE_TWILIO_ACCOUNT_SID });
   });
 
@@ -155,6 +167,14 @@ export async function startFakeTwilio(options = {}) {
     url: `http://127.0.0.1:${port}`,
     port,
     sentCount: () => sent,
+    /** record="last": the last message body sent to `to` (undefined: none). */
+    lastBody: (to) => lastBodies.get(to),
+    /** Forgets the kept bodies (record="last"), so a long run's map stays small. */
+    clearLast: () => lastBodies.clear(),
+    /** Sets (or with null clears) the hook called with (to, body) for every accepted message. */
+    setOnMessage: (fn) => {
+      onMessage = fn;
+    },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
