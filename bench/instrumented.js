@@ -16,6 +16,10 @@
 //     at an RPC method's entry or settlement, an alarm's, or a fetch's settlement: every such
 //     moment closes every open step, so the count is an upper bound (cost.test.ts's definition).
 //   - Alarm runs per class and per object id; objects constructed per class (new or woken).
+//   - Off the request path, counted apart in `offPath` (same fields): the reports a call leaves
+//     behind after it answered (the number's object reports insights and guard approvals right
+//     after each call, in ctx.waitUntil). That is: RPCs to OFF_PATH methods and the work inside
+//     them, and an object's writes made while none of its RPC methods or alarm is running.
 // Read with GET /__bench/counters (a snapshot; the bench diffs two around a request it sends
 // alone) and GET /__bench/alarm-runs?name=<object name>. The response headers x-bench-do-stub-calls / x-bench-do-object-calls give the RPCs the
 // Worker / the objects made while serving that request.
@@ -30,7 +34,17 @@ export function setBindings(map) {
   classOfBinding = map;
 }
 
+/** Methods only ever called to report, after the call that caused them answered. */
+const OFF_PATH = new Set(["Insights.record", "Insights.recordBlocks", "Insights.recordGuardBlock", "Insights.forget", "ScopeCounter.approve"]);
+
 const counters = newCounters();
+counters.offPath = newCounters();
+/** Storage owner → its RPC methods (or alarm) running now, and how many of them are OFF_PATH ones. */
+const running = new Map();
+function offPathNow(owner) {
+  const r = running.get(owner);
+  return !r || r.all === 0 || r.off > 0;
+}
 function newCounters() {
   return {
     rpcs: {}, // "Class.method" → { worker, object }
@@ -64,20 +78,24 @@ const dirty = new Set();
 function ownerOf(api) {
   return storageOf.get(api) ?? api;
 }
+/** The counters a storage operation of `owner` goes to: the request path's or offPath. */
+const sink = (owner) => (offPathNow(owner) ? counters.offPath : counters);
 function read(api) {
-  counters.reads++;
-  bump(counters.byClass, classOfStorage.get(ownerOf(api)) ?? "unknown", "reads");
+  const c = sink(ownerOf(api));
+  c.reads++;
+  bump(c.byClass, classOfStorage.get(ownerOf(api)) ?? "unknown", "reads");
 }
 function wrote(api, ddl = false) {
   const owner = ownerOf(api);
   const cls = classOfStorage.get(owner) ?? "unknown";
-  counters.writes++;
-  bump(counters.byClass, cls, "writes");
-  if (ddl) counters.ddl++;
+  const c = sink(owner);
+  c.writes++;
+  bump(c.byClass, cls, "writes");
+  if (ddl) c.ddl++;
   if (dirty.has(owner)) return;
   dirty.add(owner);
-  counters.commits++;
-  bump(counters.byClass, cls, "commits");
+  c.commits++;
+  bump(c.byClass, cls, "commits");
 }
 function boundary() {
   dirty.clear();
@@ -92,16 +110,18 @@ function patchMethod(proto, name, wrap) {
 function patchStorage(storage) {
   if (storagePatched) return;
   storagePatched = true;
-  const s = counters.storage;
+  // Each operation's tally goes where its owner's work goes (request path or offPath).
+  const ops = (api) => sink(ownerOf(api)).storage;
   const kv = Object.getPrototypeOf(storage.kv);
-  patchMethod(kv, "get", (o) => function (...a) { s.kvGets++; read(this); return o.apply(this, a); });
-  patchMethod(kv, "list", (o) => function (...a) { s.kvLists++; read(this); return o.apply(this, a); });
-  patchMethod(kv, "put", (o) => function (...a) { s.kvPuts++; wrote(this); return o.apply(this, a); });
-  patchMethod(kv, "delete", (o) => function (...a) { s.kvDeletes++; wrote(this); return o.apply(this, a); });
+  patchMethod(kv, "get", (o) => function (...a) { ops(this).kvGets++; read(this); return o.apply(this, a); });
+  patchMethod(kv, "list", (o) => function (...a) { ops(this).kvLists++; read(this); return o.apply(this, a); });
+  patchMethod(kv, "put", (o) => function (...a) { ops(this).kvPuts++; wrote(this); return o.apply(this, a); });
+  patchMethod(kv, "delete", (o) => function (...a) { ops(this).kvDeletes++; wrote(this); return o.apply(this, a); });
   const sql = Object.getPrototypeOf(storage.sql);
   patchMethod(sql, "exec", (o) =>
     function (query, ...a) {
       const verb = String(query).trim().split(/\s+/)[0].toUpperCase();
+      const s = ops(this);
       if (verb === "CREATE" || verb === "ALTER" || verb === "DROP") {
         s.sqlDdl++;
         wrote(this, true);
@@ -116,12 +136,12 @@ function patchStorage(storage) {
     },
   );
   const st = Object.getPrototypeOf(storage);
-  for (const name of ["get", "list"]) patchMethod(st, name, (o) => function (...a) { s.asyncReads++; read(this); return o.apply(this, a); });
-  for (const name of ["put", "delete"]) patchMethod(st, name, (o) => function (...a) { s.asyncWrites++; wrote(this); return o.apply(this, a); });
-  patchMethod(st, "getAlarm", (o) => function (...a) { s.alarmGets++; return o.apply(this, a); });
-  patchMethod(st, "setAlarm", (o) => function (...a) { s.alarmSets++; wrote(this); return o.apply(this, a); });
-  patchMethod(st, "deleteAlarm", (o) => function (...a) { s.alarmDeletes++; wrote(this); return o.apply(this, a); });
-  patchMethod(st, "deleteAll", (o) => function (...a) { s.deleteAlls++; wrote(this); return o.apply(this, a); });
+  for (const name of ["get", "list"]) patchMethod(st, name, (o) => function (...a) { ops(this).asyncReads++; read(this); return o.apply(this, a); });
+  for (const name of ["put", "delete"]) patchMethod(st, name, (o) => function (...a) { ops(this).asyncWrites++; wrote(this); return o.apply(this, a); });
+  patchMethod(st, "getAlarm", (o) => function (...a) { ops(this).alarmGets++; return o.apply(this, a); });
+  patchMethod(st, "setAlarm", (o) => function (...a) { ops(this).alarmSets++; wrote(this); return o.apply(this, a); });
+  patchMethod(st, "deleteAlarm", (o) => function (...a) { ops(this).alarmDeletes++; wrote(this); return o.apply(this, a); });
+  patchMethod(st, "deleteAll", (o) => function (...a) { ops(this).deleteAlls++; wrote(this); return o.apply(this, a); });
 }
 
 // A fetch (the provider, webhooks) is I/O: the step before it has ended when it settles.
@@ -141,7 +161,7 @@ function countingStub(stub, cls, origin) {
       const value = target[prop];
       if (typeof prop !== "string" || prop === "then" || typeof value !== "function") return value;
       return (...args) => {
-        bump(counters.rpcs, `${cls}.${prop}`, origin);
+        bump(OFF_PATH.has(`${cls}.${prop}`) ? counters.offPath.rpcs : counters.rpcs, `${cls}.${prop}`, origin);
         if (origin === "worker") workerStubCalls++;
         else objectStubCalls++;
         return Reflect.apply(value, target, args); // value.apply would itself be an RPC call
@@ -219,15 +239,27 @@ export function instrument(name, Base) {
           counters.ran[`${name}.${method}`] = (counters.ran[`${name}.${method}`] ?? 0) + 1;
         }
         boundary();
+        // While this method runs, the object's writes are its work (off the path for OFF_PATH ones).
+        const owner = this.ctx.storage;
+        const r = running.get(owner) ?? { all: 0, off: 0 };
+        running.set(owner, r);
+        const off = OFF_PATH.has(`${name}.${method}`) ? 1 : 0;
+        r.all++;
+        r.off += off;
+        const done = () => {
+          boundary();
+          r.all--;
+          r.off -= off;
+        };
         let result;
         try {
           result = Reflect.apply(original, this, args);
         } catch (error) {
-          boundary();
+          done();
           throw error;
         }
-        if (result && typeof result.then === "function") return Promise.resolve(result).finally(boundary);
-        boundary();
+        if (result && typeof result.then === "function") return Promise.resolve(result).finally(done);
+        done();
         return result;
       },
     });

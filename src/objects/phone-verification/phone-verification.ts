@@ -142,8 +142,8 @@ const MAX_EARLY_RECEIPTS = 20;
 /** The conversion guard's sliding hour: a number counts in its range and country once per hour. */
 const GUARD_WINDOW_MS = 3_600_000;
 /**
- * Insights are reported by the alarm, this long after the first unreported change: one RPC for a
- * whole start → send → approval instead of one per event. The console lags by about this much.
+ * Insights are reported right after the call that made them (#flushSoon). Events left over (they
+ * arrived while a report was in flight and nobody reported them) go with the alarm this long after.
  */
 export const INSIGHTS_FLUSH_MS = 2_000;
 /** After a failed report, the next try. */
@@ -180,11 +180,19 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async start(input: DoStartInput): Promise<DoResult<VerificationView>> {
-    return this.#idempotent(input.idempotency, () => this.#start(input), input.resumeSince);
+    try {
+      return await this.#idempotent(input.idempotency, () => this.#start(input), input.resumeSince);
+    } finally {
+      this.#flushSoon();
+    }
   }
 
   async check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
-    return this.#idempotent(input.idempotency, () => this.#check(input));
+    try {
+      return await this.#idempotent(input.idempotency, () => this.#check(input));
+    } finally {
+      this.#flushSoon();
+    }
   }
 
   /**
@@ -196,12 +204,14 @@ export class PhoneVerification extends DurableObject<Env> {
     const config = loadConfig(this.env);
     const cached = this.#store.lookup();
     if (isFresh(cached, Date.now(), config.lookup.cacheHours)) {
-      await this.#noteLookup(input.service, input.to, cached.source, "cached");
+      this.#noteLookup(input.service, input.to, cached.source, "cached");
+      this.#flushSoon();
       return { ok: true, value: { lookup: cached, cached: true } };
     }
     const taken = await takeScopes(this.env, input.budget ? [input.budget] : []);
     if (!taken.ok) return taken;
     const attempt = await this.#lookUp(config, input.service, input.to);
+    this.#flushSoon();
     if (!attempt.ok) {
       await releaseScopes(this.env, taken.value.units);
       return { ok: false, refusal: { reason: "unavailable", message: "phoneNumber: the carrier lookup is unavailable; retry shortly", field: "phoneNumber", retryAfterSeconds: 30 } };
@@ -218,7 +228,7 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async cancel(input: DoLookupInput): Promise<DoResult<VerificationView>> {
-    return this.#idempotent(input.idempotency, () =>
+    const result = this.#idempotent(input.idempotency, () =>
       this.#exclusive(async () => {
         const record = this.#store.verification(input.verificationId);
         if (!record || record.service !== input.service) return notFound("verificationId: no such verification");
@@ -234,6 +244,7 @@ export class PhoneVerification extends DurableObject<Env> {
         return { ok: true, value: view(outcome.record) } as const;
       }),
     );
+    return result.finally(() => this.#flushSoon());
   }
 
   /**
@@ -242,6 +253,10 @@ export class PhoneVerification extends DurableObject<Env> {
    * receipts count, and a final state is never replaced (core/delivery.ts).
    */
   async recordDelivery(input: DoDeliveryInput): Promise<DeliveryRecordOutcome> {
+    return this.#recordDelivery(input).finally(() => this.#flushSoon());
+  }
+
+  #recordDelivery(input: DoDeliveryInput): Promise<DeliveryRecordOutcome> {
     return this.#exclusive(async () => {
       const record = this.#store.verification(input.verificationId);
       if (!record) return { outcome: "not_found" } as const;
@@ -325,7 +340,7 @@ export class PhoneVerification extends DurableObject<Env> {
     for (const id of fallbacks) await this.#channelFallback(config, id);
     // Webhook posts and the insights report run outside it too: a slow receiver must not hold the number.
     await deliverDueEvents(this.#store, this.env, this.ctx);
-    await this.#flushInsights();
+    await this.#runFlush();
     await this.#exclusive(() => this.#scheduleNext(config));
   }
 
@@ -461,7 +476,7 @@ export class PhoneVerification extends DurableObject<Env> {
   async #lookUp(config: Config, service: string, e164: string): Promise<LookupAttempt> {
     const cached = this.#store.lookup();
     if (isFresh(cached, Date.now(), config.lookup.cacheHours)) {
-      await this.#noteLookup(service, e164, cached.source, "cached");
+      this.#noteLookup(service, e164, cached.source, "cached");
       return { ok: true, result: cached, cached: true };
     }
     if (this.#lookupProvider === undefined) this.#lookupProvider = createLookupProvider(config.lookup, Date.now);
@@ -474,13 +489,13 @@ export class PhoneVerification extends DurableObject<Env> {
         .then(
           async (result): Promise<LookupAttempt> => {
             this.#store.saveLookup(result);
-            await this.#noteLookup(service, e164, provider.name, "fetched");
+            this.#noteLookup(service, e164, provider.name, "fetched");
             return { ok: true, result, cached: false };
           },
           async (error: unknown): Promise<LookupAttempt> => {
             const reason = error instanceof LookupError ? error.reason : "unavailable";
             log("warn", "lookup.failed", { to: maskPhoneNumber(e164), provider: provider.name, reason, providerCode: error instanceof LookupError ? error.providerCode : "" });
-            await this.#noteLookup(service, e164, provider.name, "failed");
+            this.#noteLookup(service, e164, provider.name, "failed");
             return { ok: false, reason };
           },
         )
@@ -539,15 +554,18 @@ export class PhoneVerification extends DurableObject<Env> {
       }
       const current = this.#store.verification(reserved.id);
       if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
-      const next =
-        outcome instanceof DeliveryFailedError
-          ? current.status === "pending"
-            ? applySendFailure(current, outcome.reason, outcome.provider, now)
-            : current
-          : this.#withEarlyReceipts(applySendSuccess(current, outcome.messageId, outcome.provider, now), inflight.early);
+      if (!(outcome instanceof DeliveryFailedError)) {
+        // Sent: the outcome rides on the next write (the insights report right after this call),
+        // so the start commits once on its request path. See NumberStore.
+        const sent = this.#withEarlyReceipts(applySendSuccess(current, outcome.messageId, outcome.provider, now), inflight.early);
+        this.#store.stageVerification(sent, insightEvent("sent", sent, now));
+        this.#flushWanted = true;
+        return sent;
+      }
+      const next = current.status === "pending" ? applySendFailure(current, outcome.reason, outcome.provider, now) : current;
       this.#store.saveVerification(next);
       if (next.status === "failed" && current.status !== "failed") this.#emit(webhook, "verification.failed", next, now);
-      this.#report(outcome instanceof DeliveryFailedError ? "send_failed" : "sent", next, now);
+      this.#report("send_failed", next, now);
       if (next.status === "failed" && current.status !== "failed") this.#report("failed", next, now);
       return next;
     }).finally(() => {
@@ -705,45 +723,88 @@ export class PhoneVerification extends DurableObject<Env> {
     this.#dueSoon = Math.min(this.#dueSoon, now);
   }
 
-  /** Queues a change for the service's insights (src/objects/insights.ts); the alarm reports it. */
+  /**
+   * Queues a change for the service's insights (src/objects/insights.ts), in the same step as the
+   * change; the call that made it reports the queue right after it answers (#flushSoon).
+   */
   #report(kind: InsightKind, record: VerificationRecord, now: number): void {
-    if (!this.#store.pendingInsights()) this.#dueSoon = Math.min(this.#dueSoon, now + INSIGHTS_FLUSH_MS);
     this.#store.addInsight(record.service, record.to, insightEvent(kind, record, now));
+    this.#flushWanted = true;
   }
 
-  /** Queues a carrier lookup (paid, cached or failed) for the service's insights; the alarm reports it. */
-  #noteLookup(service: string, to: string, source: string, outcome: LookupOutcome): Promise<void> {
-    return this.#exclusive(async () => {
-      const now = Date.now();
-      this.#store.addInsight(service, to, { kind: "lookup", at: now, source, outcome });
-      await this.#alarmNoLaterThan(now + INSIGHTS_FLUSH_MS);
+  /** Counts a carrier lookup (paid, cached or failed) with the next insights report; it writes nothing itself. */
+  #noteLookup(service: string, to: string, source: string, outcome: LookupOutcome): void {
+    this.#store.stageInsight(service, to, { kind: "lookup", at: Date.now(), source, outcome });
+    this.#flushWanted = true;
+  }
+
+  /**
+   * Reports what the call just made (insights, conversion-guard approvals, staged outcomes) right
+   * after it answers, off the response path: one report per call, no alarm run for it. Concurrent
+   * calls share one report at a time; whatever arrives meanwhile goes with the next.
+   */
+  #flushSoon(): void {
+    if (!this.#flushWanted) return;
+    this.#flushWanted = false;
+    this.ctx.waitUntil(this.#runFlush());
+  }
+
+  #runFlush(): Promise<void> {
+    if (this.#flushing) {
+      this.#flushAgain = true;
+      return this.#flushing;
+    }
+    this.#flushing = (async () => {
+      do {
+        this.#flushAgain = false;
+        await this.#flushInsights();
+      } while (this.#flushAgain);
+    })().finally(() => {
+      this.#flushing = null;
+    });
+    return this.#flushing;
+  }
+
+  /**
+   * Reports the queued and staged insights in one RPC, then writes the staged outcomes and drops
+   * what was reported in one step. If the report fails, the staged events join the outbox and the
+   * alarm tries again in INSIGHTS_RETRY_MS.
+   */
+  async #flushInsights(): Promise<void> {
+    const approvals = this.#store.pendingApprovals();
+    const queued = this.#store.pendingInsights();
+    const staged = this.#store.stagedInsights();
+    const target = queued ?? staged;
+    const queuedCount = queued?.events.length ?? 0;
+    const stagedCount = staged?.events.length ?? 0;
+    if (approvals.length === 0 && !target && !this.#store.hasStaged()) return;
+    const failed = (what: string, count: number) => (error: unknown) => {
+      log("warn", `${what}.report_failed`, { count, error: error instanceof Error ? error.message : String(error) });
+      return false;
+    };
+    // Both reports at once; their outcomes are written in one step.
+    const [approvalsReported, insightsReported] = await Promise.all([
+      approvals.length > 0 ? reportApprovals(this.env, approvals).then(() => true, failed("guard", approvals.length)) : true,
+      target
+        ? insightsFor(this.env, target.service, target.to)
+            .record([...(queued?.events ?? []), ...(staged?.events ?? [])])
+            .then(() => true, failed("insights", queuedCount + stagedCount))
+        : true,
+    ]);
+    await this.#exclusive(async () => {
+      this.#store.writeStaged();
+      if (approvalsReported) this.#store.dropApprovals(approvals.length);
+      if (insightsReported) this.#store.dropInsights(queuedCount);
+      this.#store.settleStagedInsights(stagedCount, insightsReported);
+      this.#reportFailed = !approvalsReported || !insightsReported;
+      if (this.#reportFailed) await this.#alarmNoLaterThan(Date.now() + INSIGHTS_RETRY_MS);
     });
   }
 
-  /** Reports the queued insights in one RPC; they are dropped only once it succeeded. */
-  async #flushInsights(): Promise<void> {
-    const approvals = this.#store.pendingApprovals();
-    if (approvals.length > 0) {
-      try {
-        await reportApprovals(this.env, approvals);
-        this.#store.dropApprovals(approvals.length);
-      } catch (error) {
-        this.#reportFailed = true;
-        log("warn", "guard.report_failed", { scopes: approvals.length, error: error instanceof Error ? error.message : String(error) });
-      }
-    }
-    const pending = this.#store.pendingInsights();
-    if (!pending) return;
-    const { events } = pending;
-    try {
-      await insightsFor(this.env, pending.service, pending.to).record(events);
-      this.#store.dropInsights(events.length);
-      this.#reportFailed = false;
-    } catch (error) {
-      this.#reportFailed = true;
-      log("warn", "insights.report_failed", { events: events.length, error: error instanceof Error ? error.message : String(error) });
-    }
-  }
+  /** A call queued something to report (#flushSoon). */
+  #flushWanted = false;
+  #flushing: Promise<void> | null = null;
+  #flushAgain = false;
 
   /** The last insights report failed: the next try waits INSIGHTS_RETRY_MS. */
   #reportFailed = false;
@@ -781,7 +842,9 @@ export class PhoneVerification extends DurableObject<Env> {
     for (const record of records) due = Math.min(due, this.#dueOf(record));
     for (const event of this.#store.outbox()) due = Math.min(due, event.nextAttemptAt);
     // Events left: the report failed (retry later), or they arrived while it was in flight.
-    if (this.#store.pendingInsights() || this.#store.pendingApprovals().length > 0) due = Math.min(due, now + (this.#reportFailed ? INSIGHTS_RETRY_MS : INSIGHTS_FLUSH_MS));
+    if (this.#store.pendingInsights() || this.#store.hasStaged() || this.#store.pendingApprovals().length > 0) {
+      due = Math.min(due, now + (this.#reportFailed ? INSIGHTS_RETRY_MS : INSIGHTS_FLUSH_MS));
+    }
     this.#dueSoon = Number.POSITIVE_INFINITY;
     if (!Number.isFinite(due)) {
       // No verification left: only idempotency records, counters or list flags can remain.

@@ -77,11 +77,21 @@ const OUTBOX = "w:";
 /**
  * Typed access to the number's KV. The policy and the insights outbox are read once per object
  * life and kept in hand (the object is their only writer); everything else is read per call.
+ *
+ * A send's outcome is *staged*: held in memory and written with the next write the object makes
+ * anyway (the insights report right after the call, a check, a receipt), so a start commits once
+ * on its request path instead of twice. Every read sees the staged record. A crash before that
+ * write loses only the outcome (message id, provider) and its `sent` insight; the reservation,
+ * the counters and the code's MAC were committed before the provider was called.
  */
 export class NumberStore {
   readonly #kv: SyncKvStorage;
   #policyJson: string | null | undefined;
   #insights: PendingInsights | null | undefined;
+  #approvals: string[] | undefined;
+  readonly #staged = new Map<string, VerificationRecord>();
+  /** Insight events of staged outcomes, not yet in the outbox. */
+  #stagedEvents: PendingInsights | null = null;
 
   constructor(storage: DurableObjectStorage) {
     this.#kv = storage.kv;
@@ -92,6 +102,9 @@ export class NumberStore {
   reset(): void {
     this.#policyJson = undefined;
     this.#insights = undefined;
+    this.#approvals = undefined;
+    this.#staged.clear();
+    this.#stagedEvents = null;
   }
 
   // Read from KV each time (a keyed lookup): storage stays the only truth about the counters.
@@ -122,20 +135,60 @@ export class NumberStore {
   }
 
   verification(id: string): VerificationRecord | null {
-    return (this.#kv.get(VERIFICATION + id) as VerificationRecord | undefined) ?? null;
+    return this.#staged.get(id) ?? (this.#kv.get(VERIFICATION + id) as VerificationRecord | undefined) ?? null;
   }
 
   saveVerification(record: VerificationRecord): void {
+    this.#staged.delete(record.id);
     this.#kv.put(VERIFICATION + record.id, record);
+  }
+
+  /** Holds a send's outcome (and its insight) until the next write; see the class comment. */
+  stageVerification(record: VerificationRecord, event: InsightEvent): void {
+    this.#staged.set(record.id, record);
+    this.stageInsight(record.service, record.to, event);
+  }
+
+  /** An insight that needs no write of its own (a lookup): reported with the next report. */
+  stageInsight(service: string, to: string, event: InsightEvent): void {
+    this.#stagedEvents = { service, to, events: [...(this.#stagedEvents?.events ?? []), event] };
+  }
+
+  /** Writes the staged outcomes (a record saved since then has superseded its stage already). */
+  writeStaged(): void {
+    for (const record of this.#staged.values()) this.#kv.put(VERIFICATION + record.id, record);
+    this.#staged.clear();
+  }
+
+  hasStaged(): boolean {
+    return this.#staged.size > 0 || this.#stagedEvents !== null;
+  }
+
+  stagedInsights(): PendingInsights | null {
+    return this.#stagedEvents;
+  }
+
+  /**
+   * The first `count` staged events were reported (`reported`) or must wait in the outbox for a
+   * retry (not reported); either way they leave memory.
+   */
+  settleStagedInsights(count: number, reported: boolean): void {
+    const staged = this.#stagedEvents;
+    if (!staged || count === 0) return;
+    if (!reported) for (const event of staged.events.slice(0, count)) this.addInsight(staged.service, staged.to, event);
+    const rest = staged.events.slice(count);
+    this.#stagedEvents = rest.length > 0 ? { ...staged, events: rest } : null;
   }
 
   // Lists are read out whole before anyone writes: a put replaces its row, and a cursor still open
   // over the same prefix would meet the rewritten row again.
   verifications(): VerificationRecord[] {
-    return [...this.#kv.list<VerificationRecord>({ prefix: VERIFICATION })].map(([, record]) => record);
+    const stored = [...this.#kv.list<VerificationRecord>({ prefix: VERIFICATION })].map(([, record]) => this.#staged.get(record.id) ?? record);
+    return stored;
   }
 
   deleteVerification(id: string): void {
+    this.#staged.delete(id);
     this.#kv.delete(VERIFICATION + id);
   }
 
@@ -180,19 +233,22 @@ export class NumberStore {
     this.#kv.delete("lookup");
   }
 
-  /** Scopes owed an approval report (the conversion guard), oldest first. */
+  /** Scopes owed an approval report (the conversion guard), oldest first; kept in hand like the insights. */
   pendingApprovals(): string[] {
-    return (this.#kv.get("approvals") as string[] | undefined) ?? [];
+    if (this.#approvals === undefined) this.#approvals = (this.#kv.get("approvals") as string[] | undefined) ?? [];
+    return this.#approvals;
   }
 
   addApprovals(names: readonly string[]): void {
     if (names.length === 0) return;
-    this.#kv.put("approvals", [...this.pendingApprovals(), ...names]);
+    this.#approvals = [...this.pendingApprovals(), ...names];
+    this.#kv.put("approvals", this.#approvals);
   }
 
   dropApprovals(count: number): void {
-    const rest = this.pendingApprovals().slice(count);
-    if (rest.length > 0) this.#kv.put("approvals", rest);
+    if (count === 0) return;
+    this.#approvals = this.pendingApprovals().slice(count);
+    if (this.#approvals.length > 0) this.#kv.put("approvals", this.#approvals);
     else this.#kv.delete("approvals");
   }
 
@@ -210,7 +266,7 @@ export class NumberStore {
   /** Drops the first `count` reported events (more may have been added while the report was in flight). */
   dropInsights(count: number): void {
     const pending = this.pendingInsights();
-    if (!pending) return;
+    if (!pending || count === 0) return;
     const events = pending.events.slice(count);
     this.#insights = events.length > 0 ? { ...pending, events } : null;
     if (this.#insights) this.#kv.put("insights", this.#insights);
