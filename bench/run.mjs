@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { startFakeTwilio, FAKE_TWILIO_ACCOUNT_SID, FAKE_TWILIO_AUTH_TOKEN } from "../test/fakes/fake-twilio.mjs";
 import { createNumberSource } from "./numbers.mjs";
-import { loadSchemas, profileInWorkerd } from "./profile.mjs";
+import { formatProfile, loadSchemas, profileInWorkerd } from "./profile.mjs";
 import { ensurePeerInstalled, peerVersion, startPeer } from "./peer.mjs";
 import { baselineModules, buildWorker, productModules, productObjects, root, startWorker } from "./workers.mjs";
 
@@ -997,19 +997,25 @@ async function main() {
       }
       await noFetch.close();
       cleanup.length = 0;
-      log("profile: workerd CPU per operation (bench/profile/worker.ts: product modules, Durable Object stubbed in memory)");
+      log("profile: workerd CPU per operation (bench/profile/worker.ts: the product's modules and objects; see docs/performance.md)");
       // A diagnostic, not a target: if it breaks (bench/profile/worker.ts reads SQL tables the
       // number's object no longer has since its records moved to KV), say so and go on.
       let inWorkerd = null;
       let inWorkerdError = null;
       try {
         inWorkerd = await profileInWorkerd({ numbers: numbers.take(2000), vars: productVars(fake.url) });
-        for (const [name, value] of Object.entries(inWorkerd)) log(`  ${name.padEnd(24)} ${value.toFixed(1).padStart(7)} µs`);
+        for (const line of formatProfile(inWorkerd)) log(`  ${line}`);
       } catch (error) {
         inWorkerdError = String(error?.message ?? error).split("\n")[0];
         log(`  in-workerd profile failed, skipped: ${inWorkerdError}`);
       }
-      profile = { startWithoutProviderFetch: noFetchPasses, workerdCpuUsPerOp: inWorkerd, workerdCpuUsPerOpError: inWorkerdError };
+      profile = {
+        startWithoutProviderFetch: noFetchPasses,
+        workerdCpuUsPerOp: inWorkerd ? Object.fromEntries(inWorkerd.rows.map((r) => [r.op, r.us])) : null,
+        workerdCpuOps: inWorkerd?.rows ?? null,
+        workerdCpuOverlapping: inWorkerd?.overlapping ?? null,
+        workerdCpuUsPerOpError: inWorkerdError,
+      };
     }
 
     log("Durable Object round trips and storage lifecycle (instrumented entry, see bench/instrumented.js)");
