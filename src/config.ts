@@ -260,7 +260,8 @@ export function parseConfig(env: Record<string, unknown>): Config {
       ipStartsPerHour: int("IP_STARTS_PER_HOUR", 10, 1, 1_000_000),
       rangeSendsPerHour: int("RANGE_SENDS_PER_HOUR", 10, 1, 1_000_000),
       countrySendsPerHour: int("COUNTRY_SENDS_PER_HOUR", 2_000, 1, 100_000_000),
-      countryShards: int("COUNTRY_SHARDS", 8, 1, 256),
+      // As many as the budget's, so a start's country counter shares the budget's shard object.
+      countryShards: int("COUNTRY_SHARDS", 16, 1, 256),
       smsDailyLimit: int("SMS_DAILY_LIMIT", 10_000, 1, 1_000_000_000),
       budgetShards: int("BUDGET_SHARDS", 16, 1, 1024),
     },

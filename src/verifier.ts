@@ -234,7 +234,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       const budget: ScopeRequest | null =
         perDay === null
           ? null
-          : { rule: "lookup_budget", name: `${service}:lookups`, take: { limit: perDay, windowMs: DAY_MS, kind: "fixed", enforce: true } };
+          : { rule: "lookup_budget", name: `${service}:lookups`, counter: "", take: { limit: perDay, windowMs: DAY_MS, kind: "fixed", enforce: true } };
       const result = await afterReset<DoResult<{ lookup: NormalisedLookup; cached: boolean }>>(() => byNumber(phone.e164).lookupNumber({ service, to: phone.e164, budget }));
       const { value } = unwrap(result);
       return { phoneNumber: phone.e164, lookup: lookupView(phone, value.lookup), cached: value.cached, fetchedAt: value.lookup.fetchedAt };
@@ -265,8 +265,12 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
   }
 
   /**
-   * Cross-number scopes for a start. Per-country and budget counters are sharded by number so no
-   * single object (≈1,000 requests/s) sits on every start; each shard gets its share of the limit.
+   * Cross-number scopes for a start. A start's range, country and budget counters share one shard
+   * object, picked by the number's range (all of a range's numbers meet the same counter): one RPC
+   * and one commit for the three. Each shard holds its share of the country and budget limits, so
+   * no single object (≈1,000 requests/s) sits on every start and the sum of shares is the limit.
+   * A country whose shard count differs from the budget's (COUNTRY_SHARDS, or a cap below it) keeps
+   * objects of its own; so do the client IP's and a service's own budget.
    */
   function scopesFor(request: StartRequest, e164: string, countryCode: string): ScopeRequest[] {
     const modes = ruleModes;
@@ -276,17 +280,24 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       scopes.push({
         rule: "velocity_ip",
         name: `${service}:ip:${ip}`,
+        counter: "",
         take: { limit: limits.ipStartsPerHour, windowMs: HOUR_MS, kind: "sliding", enforce: modes.velocity_ip === "enforce" },
       });
     }
-    // The conversion guard lives in the range and country counters a start already calls: judging
+    const range = rangeOf(e164);
+    const shards = Math.max(1, Math.min(config.limits.budgetShards, config.limits.smsDailyLimit));
+    const shard = shardOf(range, shards);
+    const shardObject = `budget:${shard}`;
+    // The conversion guard lives in the range and country counters a start already takes: judging
     // costs no extra round trip. With the velocity rule off the counter still runs for the guard.
     const guard = config.intelligence.conversionGuard;
     if (modes.velocity_range !== "off" || guard.rangeMode !== "off") {
-      const range = rangeOf(e164);
+      const counter = `${service}:range:${range}`;
       scopes.push({
         rule: "velocity_range",
-        name: `${service}:range:${range}`,
+        name: shardObject,
+        counter,
+        legacy: counter,
         take: {
           ...(modes.velocity_range !== "off"
             ? { limit: limits.rangeSendsPerHour, enforce: modes.velocity_range === "enforce" }
@@ -298,38 +309,43 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       });
     }
     if (modes.velocity_country !== "off" || guard.countryMode !== "off") {
-      const shards = Math.min(limits.countryShards, limits.countrySendsPerHour);
-      const shard = shardOf(e164, shards);
+      const countryShards = Math.max(1, Math.min(limits.countryShards, limits.countrySendsPerHour));
+      const countryShard = shardOf(range, countryShards);
+      const together = countryShards === shards;
       scopes.push({
         rule: "velocity_country",
-        name: `${service}:country:${countryCode}:${shard}`,
+        name: together ? shardObject : `${service}:country:${countryCode}:${countryShard}`,
+        counter: together ? `${service}:country:${countryCode}` : "",
+        ...(together ? { legacy: `${service}:country:${countryCode}:${countryShard}` } : {}),
         take: {
           ...(modes.velocity_country !== "off"
-            ? { limit: shardLimit(limits.countrySendsPerHour, shards, shard), enforce: modes.velocity_country === "enforce" }
+            ? { limit: shardLimit(limits.countrySendsPerHour, countryShards, countryShard), enforce: modes.velocity_country === "enforce" }
             : { limit: Number.MAX_SAFE_INTEGER, enforce: false }),
           windowMs: HOUR_MS,
           kind: "sliding",
-          ...(guard.countryMode !== "off" ? { guard: { service, scope: { kind: "country", country: countryCode, shard, shards }, settings: guard, count: true } } : {}),
+          ...(guard.countryMode !== "off"
+            ? { guard: { service, scope: { kind: "country", country: countryCode, shard: countryShard, shards: countryShards }, settings: guard, count: true } }
+            : {}),
         },
       });
     }
     if (modes.budget !== "off") {
-      const shards = Math.min(config.limits.budgetShards, config.limits.smsDailyLimit);
-      const shard = shardOf(e164, shards);
       scopes.push({
         rule: "budget",
-        // Deployment-wide, across services: the operator's money.
-        name: `budget:${shard}`,
+        // Deployment-wide, across services: the operator's money. The shard object's own counter.
+        name: shardObject,
+        counter: "",
         take: { limit: shardLimit(config.limits.smsDailyLimit, shards, shard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
       });
       const own = settings.limits?.smsDailyLimit;
       if (own !== undefined) {
         // The service's own budget, on top of the deployment's.
         const ownShards = Math.min(config.limits.budgetShards, own);
-        const ownShard = shardOf(e164, ownShards);
+        const ownShard = shardOf(range, ownShards);
         scopes.push({
           rule: "budget",
           name: `${service}:budget:${ownShard}`,
+          counter: "",
           take: { limit: shardLimit(own, ownShards, ownShard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
         });
       }

@@ -5,6 +5,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { shardOf } from "../../src/core/policy.ts";
 import { call, fakeTwilioBehaviour, json, latestCode, messagesTo } from "../helpers.ts";
 
 /** A fresh range (the number without its last 4 digits) and numbers in it. */
@@ -99,13 +100,13 @@ describe("conversion guard (range)", () => {
     expect(await messagesTo(number(9))).toHaveLength(1);
 
     // The dev environment's test number (+15005550100, code 123456): verified again and again, its
-    // range's counter keeps no guard state (it still counts the range's velocity).
+    // range's counter (in its shard object) keeps no guard state; it still counts the range's velocity.
     for (let i = 0; i < 3; i++) {
       const started = await json(await start("+15005550100"));
       expect((await json(await call("POST", "/v1/verifications/check", { verificationId: started.id, code: "123456" }))).status).toBe("approved");
     }
-    const counter = env.SCOPE_COUNTER.get(env.SCOPE_COUNTER.idFromName("default:range:+1500555"));
-    const guard = await runInDurableObject(counter, (_i, state) => state.storage.kv.get("guard"));
-    expect(guard).toBeUndefined();
+    const shard = env.SCOPE_COUNTER.get(env.SCOPE_COUNTER.idFromName(`budget:${shardOf("+1500555", 16)}`));
+    expect(await runInDurableObject(shard, (_i, state) => state.storage.kv.get("b:default:range:+1500555@" + Math.floor(Date.now() / 60_000) * 60_000))).toBeGreaterThan(0);
+    expect(await runInDurableObject(shard, (_i, state) => state.storage.kv.get("guard:default:range:+1500555"))).toBeUndefined();
   });
 });

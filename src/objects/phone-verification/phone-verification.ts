@@ -62,7 +62,7 @@ import { devOutbox } from "../dev-outbox.ts";
 import { insightsFor } from "../insights.ts";
 import { idempotent, type DoResult, type IdempotencyInput } from "./idempotency.ts";
 import { deliverDueEvents, enqueueEvent } from "./outbox.ts";
-import { releaseScopes, reportApprovals, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
+import { guardRef, releaseScopes, reportApprovals, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
 import { NumberStore, type StoredPolicy } from "./storage.ts";
 
 export type { DoResult, IdempotencyInput, ScopeRequest, VerificationView };
@@ -417,7 +417,7 @@ export class PhoneVerification extends DurableObject<Env> {
       const params = { ...input, lookup, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
       let record = applyStart(reuse, params, now, id, codeHash);
       // The scopes an approval of this verification is reported to: those that counted its number.
-      const guarded = taken.value.units.filter((u) => u.guarded).map((u) => u.name);
+      const guarded = taken.value.units.filter((u) => u.guarded).map(guardRef);
       const guardScopes = guarded.length > 0 ? guarded : (reuse?.guardScopes ?? []);
       if (guardScopes.length > 0 || record.guardScopes) record = { ...record, guardScopes };
       if (input.testCode !== null) {

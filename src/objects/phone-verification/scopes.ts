@@ -1,23 +1,30 @@
-// Limits that span numbers, as the number's object takes them: one ScopeCounter RPC per scope, in
-// parallel; a refusal by one gives the units already taken back, so a refused start costs nothing.
+// Limits that span numbers, as the number's object takes them: one ScopeCounter RPC per counter
+// object, in parallel (a start's range, country and budget counters share one shard object); a
+// refusal by one gives the units already taken back, so a refused start costs nothing.
 import type { Refusal } from "../../core/errors.ts";
 import type { Risk } from "../../core/policy.ts";
 import { namespaceOf } from "../namespaces.ts";
-import type { ScopeCounter, TakeInput } from "../scope-counter.ts";
+import type { CounterTake, ScopeCounter, TakeInput, TakeResult } from "../scope-counter.ts";
 import type { DoResult } from "./idempotency.ts";
 
-/** A limit that spans numbers, counted in its own ScopeCounter object. */
+/** A limit that spans numbers: a counter in a ScopeCounter object. */
 export interface ScopeRequest {
   rule: "velocity_ip" | "velocity_range" | "velocity_country" | "budget" | "lookup_budget";
-  /** ScopeCounter object name, e.g. "default:ip:203.0.113.7". */
+  /** ScopeCounter object name, e.g. "default:ip:203.0.113.7" or "budget:3". */
   name: string;
+  /** The counter within that object: "" for the object's own, else e.g. "default:range:+1415555". */
+  counter: string;
+  /** The object the counter had of its own in the previous release (its counts move over once). */
+  legacy?: string;
   take: TakeInput;
 }
 
 export interface TakenUnit {
+  /** The object, and the counter in it. */
   name: string;
+  counter: string;
   bucket: number;
-  /** The conversion guard counted this start in the scope too (range and country scopes). */
+  /** The conversion guard counted this start in the counter too (range and country counters). */
   guarded?: boolean;
 }
 
@@ -44,17 +51,28 @@ function counters(env: Env): DurableObjectNamespace<ScopeCounter> {
 export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Promise<DoResult<{ units: TakenUnit[]; monitored: Risk[] }>> {
   if (scopes.length === 0) return { ok: true, value: { units: [], monitored: [] } };
   const namespace = counters(env);
-  const results = await Promise.all(scopes.map((scope) => namespace.get(namespace.idFromName(scope.name)).take(scope.take)));
+  // One RPC per object, with every counter it holds for this start.
+  const byObject = new Map<string, number[]>();
+  scopes.forEach((scope, i) => byObject.set(scope.name, [...(byObject.get(scope.name) ?? []), i]));
+  const results: TakeResult[] = new Array(scopes.length);
+  await Promise.all(
+    [...byObject].map(async ([name, indexes]) => {
+      const takes: CounterTake[] = indexes.map((i) => ({ ...scopes[i]!.take, counter: scopes[i]!.counter, ...(scopes[i]!.legacy ? { legacy: scopes[i]!.legacy } : {}) }));
+      const stub = namespace.get(namespace.idFromName(name));
+      const answers = takes.length === 1 && takes[0]!.counter === "" ? [await stub.take(scopes[indexes[0]!]!.take)] : await stub.takeAll(takes);
+      answers.forEach((answer, j) => (results[indexes[j]!] = answer));
+    }),
+  );
   const units: TakenUnit[] = [];
   const monitored: Risk[] = [];
   let refused: Refusal | null = null;
   results.forEach((result, i) => {
     const scope = scopes[i]!;
-    if (result.allowed && result.bucket >= 0) units.push({ name: scope.name, bucket: result.bucket, ...(scope.take.guard?.count ? { guarded: true } : {}) });
+    if (result.allowed && result.bucket >= 0) units.push({ name: scope.name, counter: scope.counter, bucket: result.bucket, ...(scope.take.guard?.count ? { guarded: true } : {}) });
     if (!result.allowed && result.guard?.mode === "enforce" && !refused) {
       // The scope converts too rarely: the message names the scope and its figures.
       refused = { reason: "limit_reached", message: result.guard.message, field: "to", rule: "conversion_guard", retryAfterSeconds: result.guard.retryAfterSeconds };
-    } else if (!result.allowed && !refused) {
+    } else if (!result.allowed && result.overLimit && !refused) {
       refused = {
         reason: "limit_reached",
         message: SCOPE_MESSAGES[scope.rule],
@@ -76,11 +94,23 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
 
 export async function releaseScopes(env: Env, units: readonly TakenUnit[]): Promise<void> {
   const namespace = counters(env);
-  await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket, unit.guarded === true)));
+  await Promise.all(units.map((unit) => namespace.get(namespace.idFromName(unit.name)).release(unit.bucket, unit.guarded === true, unit.counter)));
 }
 
-/** Approvals for the conversion guard, one RPC per scope (by the number's alarm, off the response path). */
-export async function reportApprovals(env: Env, names: readonly string[]): Promise<void> {
+/** How a verification remembers the counters an approval is owed to: "<object>#<counter>". */
+export function guardRef(unit: TakenUnit): string {
+  return unit.counter === "" ? unit.name : `${unit.name}#${unit.counter}`;
+}
+
+/** Approvals for the conversion guard, one RPC per counter object (after the check answered, off the response path). */
+export async function reportApprovals(env: Env, refs: readonly string[]): Promise<void> {
   const namespace = counters(env);
-  await Promise.all(names.map((name) => namespace.get(namespace.idFromName(name)).approve()));
+  const byObject = new Map<string, string[]>();
+  for (const ref of refs) {
+    // A reference without "#" names an object of the previous release, whose own counter it is.
+    const at = ref.indexOf("#");
+    const [name, counter] = at < 0 ? [ref, ""] : [ref.slice(0, at), ref.slice(at + 1)];
+    byObject.set(name, [...(byObject.get(name) ?? []), counter]);
+  }
+  await Promise.all([...byObject].map(([name, list]) => namespace.get(namespace.idFromName(name)).approve(list)));
 }
