@@ -689,7 +689,10 @@ export class PhoneVerification extends DurableObject<Env> {
           // The conversion guard hears of the approval with the insights, from the alarm.
           if (outcome.record.status === "approved" && outcome.record.guardScopes?.length) this.#store.addApprovals(outcome.record.guardScopes);
         }
-        await this.#alarmNoLaterThan(this.#dueOf(outcome.record));
+        // The alarm already comes by the record's due moment; a check only moves it earlier when a
+        // webhook is queued (a wrong code keeps the expiry, an approval moves the due moment later).
+        const due = this.#dueOf(outcome.record);
+        if (due < this.#dueOf(record) || Number.isFinite(this.#dueSoon)) await this.#alarmNoLaterThan(due);
       }
       log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: outcome.status });
       return { ok: true, value: { status: outcome.status, verification: view(outcome.record) } } as const;
