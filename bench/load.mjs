@@ -206,6 +206,11 @@ async function runPass(spec) {
     sample(`time limit: ${count - done} of ${count} requests not sent within ${timeLimitMs} ms`);
   }
   if (spec.savePool) pools.set(spec.savePool, ids);
+  return summary({ transport, op, done, count, elapsedMs, latencies, cpu, outcome });
+}
+
+/** A pass's figures: rate, latency percentiles, the load process's own CPU, the outcome counts. */
+function summary({ transport, op, done, count, elapsedMs, latencies, cpu, outcome }) {
   const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
   return {
     transport,
@@ -290,19 +295,7 @@ async function runFlowPass(spec) {
   }
   // Codes nobody waited for (a flow that failed after its send) must not leak into the next pass.
   codes.clear();
-  const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
-  return {
-    transport,
-    op: "flow",
-    requests: done,
-    planned: count,
-    elapsedMs,
-    rps: done / (elapsedMs / 1000),
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    loadCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, done),
-    ...outcome,
-  };
+  return summary({ transport, op: "flow", done, count, elapsedMs, latencies, cpu, outcome });
 }
 
 process.on("message", async (message) => {

@@ -837,35 +837,26 @@ function buildFlowTable(scenarios) {
 }
 
 function printFlowTable(rows) {
-  const header = ["flow", "flows/s", "×peer", "p50 ms", "×peer", "p99 ms", "×peer", "CPU µs/flow", "×peer", "errors", "refused"];
-  const lines = rows.map((r) => [
-    r.name,
-    fmt(r.rps),
-    fmtRatio(r.peerRpsRatio),
-    fmt(r.p50Ms, 2),
-    fmtRatio(r.peerP50Ratio),
-    fmt(r.p99Ms, 2),
-    fmtRatio(r.peerP99Ratio),
-    fmt(r.workerdCpuUsPerReq),
-    fmtRatio(r.peerCpuRatio),
-    String(r.errors),
-    String(r.refused),
-  ]);
-  printRows(header, lines);
+  printRatioTable(rows, { first: "flow", per: "CPU µs/flow", vs: "×peer", ratios: ["peerRpsRatio", "peerP50Ratio", "peerP99Ratio", "peerCpuRatio"] });
 }
 
 function printTable(rows) {
-  const header = ["scenario", "req/s", "×base", "p50 ms", "×base", "p99 ms", "×base", "workerd CPU µs/req", "×base", "errors", "refused"];
+  printRatioTable(rows, { first: "scenario", per: "workerd CPU µs/req", vs: "×base", ratios: ["rpsRatio", "p50Ratio", "p99Ratio", "cpuRatio"] });
+}
+
+/** One row per scenario: rate, p50, p99 and CPU, each with its ratio (to the baseline or the peer). */
+function printRatioTable(rows, { first, per, vs, ratios: [rps, p50, p99, cpu] }) {
+  const header = [first, first === "flow" ? "flows/s" : "req/s", vs, "p50 ms", vs, "p99 ms", vs, per, vs, "errors", "refused"];
   const lines = rows.map((r) => [
     r.name,
     fmt(r.rps),
-    fmtRatio(r.rpsRatio),
+    fmtRatio(r[rps]),
     fmt(r.p50Ms, 2),
-    fmtRatio(r.p50Ratio),
+    fmtRatio(r[p50]),
     fmt(r.p99Ms, 2),
-    fmtRatio(r.p99Ratio),
+    fmtRatio(r[p99]),
     fmt(r.workerdCpuUsPerReq),
-    fmtRatio(r.cpuRatio),
+    fmtRatio(r[cpu]),
     String(r.errors),
     String(r.refused),
   ]);
