@@ -117,6 +117,8 @@ export class ScopeCounter extends DurableObject<Env> {
   readonly #expiries = new Map<string, number>();
   /** Counters fetched from (or looked up in) their old objects during this object's life, or in flight. */
   readonly #imports = new Map<string, Promise<void>>();
+  /** The `migrate` key, kept in hand (undefined: not read yet). */
+  #migrateUntil: number | undefined = undefined;
   /** The alarm this object set (undefined: not known yet). */
   #alarmAt: number | null | undefined = undefined;
 
@@ -296,12 +298,13 @@ export class ScopeCounter extends DurableObject<Env> {
     const wanted = inputs.filter((i) => i.legacy && i.counter !== "");
     if (wanted.length === 0) return;
     const now = Date.now();
-    let until = this.#kv.get<number>(MIGRATE);
+    let until = this.#migrateUntil ?? this.#kv.get<number>(MIGRATE);
     if (until === undefined) {
       const upgraded = this.#bucketsOf("").size > 0 || this.#kv.get(GUARD) !== undefined;
       until = upgraded ? now + MIGRATION_MS : 0;
       this.#kv.put(MIGRATE, until);
     }
+    this.#migrateUntil = until;
     if (until <= now) return;
     const namespace = namespaceOf(this.env, "SCOPE_COUNTER");
     await Promise.all(
@@ -421,6 +424,7 @@ export class ScopeCounter extends DurableObject<Env> {
 
   #reset(): void {
     this.#counters = null;
+    this.#migrateUntil = undefined;
     this.#guards.clear();
     this.#expiries.clear();
     this.#alarmAt = null;
