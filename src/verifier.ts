@@ -145,12 +145,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? defaultServiceName,
         risks: verdict.monitored,
-        // A test number sends nothing, so it spends neither budget nor the country's send cap;
-        // IP and range velocity still count it.
-        // Nor does it count for the conversion guard: it is never a pumped number.
-        scopes: scopesFor(request, phone.e164, phone.countryCode)
-          .filter((s) => testCode === null || (s.rule !== "budget" && s.rule !== "velocity_country"))
-          .map((s) => (testCode !== null && s.take.guard ? { ...s, take: { ...s.take, guard: undefined } } : s)),
+        scopes: scopesFor(request, phone.e164, phone.countryCode, testCode !== null),
         denyListMode: ruleModes.deny_list,
         policy,
         testCode,
@@ -271,8 +266,11 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
    * no single object (≈1,000 requests/s) sits on every start and the sum of shares is the limit.
    * A country whose shard count differs from the budget's (COUNTRY_SHARDS, or a cap below it) keeps
    * objects of its own; so do the client IP's and a service's own budget.
+   * A test number sends nothing, so it spends neither budget nor the country's send cap, and the
+   * conversion guard neither counts nor refuses it (it is never a pumped number); IP and range
+   * velocity still count it.
    */
-  function scopesFor(request: StartRequest, e164: string, countryCode: string): ScopeRequest[] {
+  function scopesFor(request: StartRequest, e164: string, countryCode: string, test: boolean): ScopeRequest[] {
     const modes = ruleModes;
     const scopes: ScopeRequest[] = [];
     const ip = request.clientIp ? ipScope(request.clientIp) : null;
@@ -290,7 +288,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     const shardObject = `budget:${shard}`;
     // The conversion guard lives in the range and country counters a start already takes: judging
     // costs no extra round trip. With the velocity rule off the counter still runs for the guard.
-    const guard = config.intelligence.conversionGuard;
+    const guard = test ? { ...config.intelligence.conversionGuard, rangeMode: "off" as const, countryMode: "off" as const } : config.intelligence.conversionGuard;
     if (modes.velocity_range !== "off" || guard.rangeMode !== "off") {
       const counter = `${service}:range:${range}`;
       scopes.push({
@@ -308,7 +306,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         },
       });
     }
-    if (modes.velocity_country !== "off" || guard.countryMode !== "off") {
+    if (!test && (modes.velocity_country !== "off" || guard.countryMode !== "off")) {
       const countryShards = Math.max(1, Math.min(limits.countryShards, limits.countrySendsPerHour));
       const countryShard = shardOf(range, countryShards);
       const together = countryShards === shards;
@@ -329,7 +327,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         },
       });
     }
-    if (modes.budget !== "off") {
+    if (!test && modes.budget !== "off") {
       scopes.push({
         rule: "budget",
         // Deployment-wide, across services: the operator's money. The shard object's own counter.

@@ -22,6 +22,7 @@ import { cryptoRandom, generateCode, hashCode, importCodeKey } from "../../src/c
 import { newVerificationId } from "../../src/core/ids.ts";
 import { maskPhoneNumber, parsePhoneNumber } from "../../src/core/phone.ts";
 import type { VerificationRecord } from "../../src/core/verification.ts";
+import type { CounterTake } from "../../src/objects/scope-counter.ts";
 import { log } from "../../src/log.ts";
 import {
   PhoneVerification,
@@ -267,6 +268,12 @@ function ok<T>(what: string, result: DoResult<T>): T {
 }
 
 /** The range scope's take (sliding hour, conversion guard counting): the heaviest of a start's three. */
+/** The range's counter as a start takes it (in its shard object, where it lives with others). */
+function takeRange(stub: { takeAll(takes: CounterTake[]): Promise<unknown> }, inputs: Inputs) {
+  const scope = rangeTake(inputs);
+  return stub.takeAll([{ ...scope.take, counter: scope.counter }]);
+}
+
 function rangeTake(inputs: Inputs) {
   const scope = inputs.start.scopes.find((s) => s.rule === "velocity_range");
   if (!scope) throw new Error("profile: a start takes no range scope");
@@ -435,7 +442,7 @@ async function serve(body: Body, profileEnv: ProfileEnv): Promise<Response> {
       result = { ids: await each(names, async (name) => ok("prepare", await numberObject(name).start(startWith(inputs, { testCode: null }))).id) };
       break;
     case "prepare-scope":
-      await counter(names[0]!).take(rangeTake(inputs).take);
+      await takeRange(counter(names[0]!), inputs);
       break;
     case "prepare-baseline-wake":
       await each(names, (name) => profileEnv.BASELINE_WAKE.get(profileEnv.BASELINE_WAKE.idFromName(name)).prepare());
@@ -449,10 +456,10 @@ async function serve(body: Body, profileEnv: ProfileEnv): Promise<Response> {
       await each(names, (name) => empty(name).noop());
       break;
     case "scope-take":
-      for (let i = 0; i < n; i++) await counter(names[0]!).take(rangeTake(inputs).take);
+      for (let i = 0; i < n; i++) await takeRange(counter(names[0]!), inputs);
       break;
     case "scope-take-new":
-      await each(names, (name) => counter(name).take(rangeTake(inputs).take));
+      await each(names, (name) => takeRange(counter(name), inputs));
       break;
     case "number-get-new":
       // A new number object asked for an id it does not hold: not found, nothing written.

@@ -8,6 +8,8 @@ import { shardLimit } from "./policy.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
+/** The guard's sliding hour: starts and approvals older than this no longer count. */
+export const GUARD_HOUR_MS = HOUR_MS;
 
 export type GuardScope = { kind: "range"; range: string } | { kind: "country"; country: string; shard: number; shards: number };
 

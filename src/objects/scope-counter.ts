@@ -128,11 +128,6 @@ export class ScopeCounter extends DurableObject<Env> {
     migrateBucketsTable(ctx.storage);
   }
 
-  /** Counts one unit of the object's own counter unless that would pass the limit. */
-  async take(input: TakeInput): Promise<TakeResult> {
-    return (await this.takeAll([{ ...input, counter: "" }]))[0]!;
-  }
-
   /**
    * Counts one unit in each counter, all or none: if one refuses, nothing is counted (a guard
    * block that began is kept: it refuses by itself). Synchronous storage: no interleaving.
@@ -374,7 +369,7 @@ export class ScopeCounter extends DurableObject<Env> {
   /** Makes sure the alarm comes by `until`, so nothing outlives its window for long; never moves it later. */
   async #alarmBy(until: number): Promise<void> {
     if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
-    if (this.#alarmAt === null) {
+    if (this.#alarmAt === null || this.#alarmAt > until) {
       await this.ctx.storage.setAlarm(until);
       this.#alarmAt = until;
     }

@@ -28,6 +28,7 @@ import {
   type RuleName,
   applyModes,
 } from "../../core/policy.ts";
+import { GUARD_HOUR_MS } from "../../core/conversion-guard.ts";
 import { isFresh, lookupRuleHits, type NormalisedLookup } from "../../core/lookup.ts";
 import { classifyReceipt, classifySendFailure, EMPTY_DELIVERABILITY, recordUndeliverable, type DeliverabilityReason } from "../../core/deliverability.ts";
 import { namespaceOf } from "../namespaces.ts";
@@ -139,8 +140,6 @@ interface InflightSend {
   early: DoDeliveryInput[];
 }
 const MAX_EARLY_RECEIPTS = 20;
-/** The conversion guard's sliding hour: a number counts in its range and country once per hour. */
-const GUARD_WINDOW_MS = 3_600_000;
 /**
  * Insights are reported right after the call that made them (#flushSoon). Events left over (they
  * arrived while a report was in flight and nobody reported them) go with the alarm this long after.
@@ -389,7 +388,7 @@ export class PhoneVerification extends DurableObject<Env> {
       // Cross-number limits, counted in parallel. The allow list skips velocity (and the conversion
       // guard with it), never the budget. The guard counts a number once an hour: a scope's rate is
       // numbers approved over numbers started, so one user's resends and retries do not dilute it.
-      const guardCounted = (state.guardCountedAt ?? 0) > Date.now() - GUARD_WINDOW_MS;
+      const guardCounted = (state.guardCountedAt ?? 0) > Date.now() - GUARD_HOUR_MS;
       const scopes = (state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes).map((s) =>
         guardCounted && s.take.guard ? { ...s, take: { ...s.take, guard: { ...s.take.guard, count: false } } } : s,
       );
@@ -487,12 +486,12 @@ export class PhoneVerification extends DurableObject<Env> {
       this.#lookupInflight = provider
         .lookup(e164)
         .then(
-          async (result): Promise<LookupAttempt> => {
+          (result): LookupAttempt => {
             this.#store.saveLookup(result);
             this.#noteLookup(service, e164, provider.name, "fetched");
             return { ok: true, result, cached: false };
           },
-          async (error: unknown): Promise<LookupAttempt> => {
+          (error: unknown): LookupAttempt => {
             const reason = error instanceof LookupError ? error.reason : "unavailable";
             log("warn", "lookup.failed", { to: maskPhoneNumber(e164), provider: provider.name, reason, providerCode: error instanceof LookupError ? error.providerCode : "" });
             this.#noteLookup(service, e164, provider.name, "failed");
@@ -686,7 +685,7 @@ export class PhoneVerification extends DurableObject<Env> {
           const event = STATUS_EVENTS[outcome.record.status];
           if (event) this.#emit(input.policy.webhook, event, outcome.record, now);
           if (event) this.#report(outcome.record.status as InsightKind, outcome.record, now);
-          // The conversion guard hears of the approval with the insights, from the alarm.
+          // The conversion guard hears of the approval with the insights, right after this check.
           if (outcome.record.status === "approved" && outcome.record.guardScopes?.length) this.#store.addApprovals(outcome.record.guardScopes);
         }
         // The alarm already comes by the record's due moment; a check only moves it earlier when a

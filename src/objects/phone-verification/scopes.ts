@@ -58,8 +58,7 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
   await Promise.all(
     [...byObject].map(async ([name, indexes]) => {
       const takes: CounterTake[] = indexes.map((i) => ({ ...scopes[i]!.take, counter: scopes[i]!.counter, ...(scopes[i]!.legacy ? { legacy: scopes[i]!.legacy } : {}) }));
-      const stub = namespace.get(namespace.idFromName(name));
-      const answers = takes.length === 1 && takes[0]!.counter === "" ? [await stub.take(scopes[indexes[0]!]!.take)] : await stub.takeAll(takes);
+      const answers = await namespace.get(namespace.idFromName(name)).takeAll(takes);
       answers.forEach((answer, j) => (results[indexes[j]!] = answer));
     }),
   );
@@ -72,7 +71,7 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
     if (!result.allowed && result.guard?.mode === "enforce" && !refused) {
       // The scope converts too rarely: the message names the scope and its figures.
       refused = { reason: "limit_reached", message: result.guard.message, field: "to", rule: "conversion_guard", retryAfterSeconds: result.guard.retryAfterSeconds };
-    } else if (!result.allowed && result.overLimit && !refused) {
+    } else if (!result.allowed && !refused) {
       refused = {
         reason: "limit_reached",
         message: SCOPE_MESSAGES[scope.rule],

@@ -183,8 +183,7 @@ export class NumberStore {
   // Lists are read out whole before anyone writes: a put replaces its row, and a cursor still open
   // over the same prefix would meet the rewritten row again.
   verifications(): VerificationRecord[] {
-    const stored = [...this.#kv.list<VerificationRecord>({ prefix: VERIFICATION })].map(([, record]) => this.#staged.get(record.id) ?? record);
-    return stored;
+    return [...this.#kv.list<VerificationRecord>({ prefix: VERIFICATION })].map(([, record]) => this.#staged.get(record.id) ?? record);
   }
 
   deleteVerification(id: string): void {

@@ -96,7 +96,7 @@ function reset(): void {
 beforeAll(async () => {
   for (const [cls, methods] of [
     [PhoneVerification, ["start", "check", "get", "cancel", "recordDelivery", "alarm"]],
-    [ScopeCounter, ["take", "takeAll", "release", "approve", "handOver"]],
+    [ScopeCounter, ["takeAll", "release", "approve", "handOver"]],
     [Insights, ["record", "recordBlocks", "recordGuardBlock", "forget"]],
   ] as const) {
     for (const method of methods) {
