@@ -28,6 +28,8 @@ export interface VerificationJson {
   messageSegments: number;
   channels: string[];
   nextChannelTime: string | null;
+  /** The rule that stopped the channel workflow before its next channel ("" when none did). */
+  fallbackRefusal: string;
   test: boolean;
   /** The latest message's delivery receipt; null until one arrives. */
   delivery: { status: string; errorCode: string; updateTime: string } | null;
@@ -56,6 +58,7 @@ export function verificationJson(v: VerificationView): VerificationJson {
     messageSegments: v.messageSegments,
     channels: v.channels,
     nextChannelTime: v.nextChannelAt ? new Date(v.nextChannelAt).toISOString() : null,
+    fallbackRefusal: v.fallbackRefusal ?? "",
     test: v.test,
     delivery: v.delivery
       ? { status: v.delivery.status, errorCode: v.delivery.errorCode, updateTime: new Date(v.delivery.updatedAt).toISOString() }

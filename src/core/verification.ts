@@ -60,6 +60,11 @@ export interface VerificationRecord {
   lookup?: NormalisedLookup | null;
   /** Counter scopes whose conversion guard counted the latest start: an approval is reported to them. */
   guardScopes?: string[];
+  /**
+   * The rule that stopped the channel workflow before its next channel was sent (a cap, the deny
+   * list, a per-number limit); absent or "" while it runs, or when it ran to its end.
+   */
+  fallbackRefusal?: string;
 }
 
 export interface StartParams {
@@ -113,6 +118,8 @@ export function applyStart(
     nextChannelAt: nextChannelTime(params.channels, 0, params.fallbackAfterSeconds, now, expiresAt),
     previousCodeHashes: [] as Uint8Array[],
     serviceName: params.serviceName,
+    // A new workflow: whatever stopped the previous one no longer applies.
+    fallbackRefusal: "",
   };
   if (live) {
     return {
@@ -198,9 +205,9 @@ export function applyChannelFallback(record: VerificationRecord, codeHash: Uint8
   };
 }
 
-/** Stops the channel workflow (the fallback could not be sent). */
-export function endChannelWorkflow(record: VerificationRecord, now: number): VerificationRecord {
-  return { ...record, nextChannelAt: 0, updatedAt: now };
+/** Stops the channel workflow: the fallback was refused by `rule` and is not sent. */
+export function endChannelWorkflow(record: VerificationRecord, now: number, rule: string): VerificationRecord {
+  return { ...record, nextChannelAt: 0, updatedAt: now, fallbackRefusal: rule };
 }
 
 export type CheckOutcome =

@@ -80,7 +80,7 @@ const Verification: JsonSchema = {
   required: [
     "id", "to", "channel", "status", "createTime", "updateTime", "expireTime", "sendAttempts", "checkAttempts", "messageId", "lookup",
     "externalId", "tags", "failureReason", "risk", "provider", "locale", "messageEncoding", "messageSegments", "channels",
-    "nextChannelTime", "test", "delivery",
+    "nextChannelTime", "fallbackRefusal", "test", "delivery",
   ],
   additionalProperties: false,
   properties: {
@@ -109,6 +109,11 @@ const Verification: JsonSchema = {
     messageSegments: { type: "integer", minimum: 0 },
     channels: { type: "array", items: CHANNEL },
     nextChannelTime: { type: nullable("string"), format: "date-time" },
+    fallbackRefusal: {
+      type: "string",
+      description:
+        "The rule that stopped the channel workflow before its next channel was sent: a cross-number cap (`budget`, `velocity_range`, `velocity_country`, `velocity_ip`, `conversion_guard`), `deny_list`, a per-number limit (`sends_per_10_minutes`, `sends_per_day`, `resend_cooldown`, `failed_checks_per_day`), or `caps_unknown` (started before this release). \"\" while the workflow runs or when it ran to its end.",
+    },
     test: { type: "boolean", description: "A service test number: no message was sent." },
     delivery: {
       type: nullable("object"),

@@ -85,6 +85,7 @@ export function verificationMessage(v: VerificationView): Verification {
     channel: CHANNEL[v.channel],
     channels: v.channels.map((c) => CHANNEL[c]),
     nextChannelTime: v.nextChannelAt ? timestampFromMs(v.nextChannelAt) : undefined,
+    fallbackRefusal: v.fallbackRefusal ?? "",
     status: STATUS[v.status],
     createTime: timestampFromMs(v.createdAt),
     updateTime: timestampFromMs(v.updatedAt),

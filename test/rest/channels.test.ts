@@ -96,3 +96,90 @@ describe("fallback workflow", () => {
     expect(v.id).toBeTruthy();
   });
 });
+
+// Issue 17, hole 1: every message, whatever starts it, takes the start's cross-number counters
+// (range, country, budget, IP) all-or-none before it is sent; a test number never sends.
+describe("a channel fallback takes the same caps as a start", () => {
+  const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
+  async function serviceWith(settings: Record<string, unknown>): Promise<{ id: string; auth: Record<string, string> }> {
+    const created = await call("POST", "/v1/services", { friendlyName: "Shop", ...settings }, ADMIN);
+    expect(created.status).toBe(201);
+    const service = await json(created);
+    const key = await json(await call("POST", `/v1/services/${service.id}/keys`, { name: "backend" }, ADMIN));
+    return { id: service.id, auth: { authorization: `Bearer ${key.secret}` } };
+  }
+  const stubOf = (service: string, to: string) => env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`${service}:${to}`));
+  async function fallbackDue(service: string, to: string): Promise<void> {
+    await timeTravel(to, 30_000, service);
+    expect(await runDurableObjectAlarm(stubOf(service, to))).toBe(true);
+  }
+
+  it("the service's daily budget: a fallback past it is not sent, and the verification says why", async () => {
+    const { id, auth } = await serviceWith({ limits: { smsDailyLimit: 1 } });
+    const to = uniqueNumber();
+    const started = await call("POST", "/v1/verifications", { to, channels: ["sms", "call"], fallbackAfterSeconds: 30 }, auth);
+    expect(started.status).toBe(201);
+    const v = await json(started);
+    // The budget of one is spent: another number is refused...
+    const other = await call("POST", "/v1/verifications", { to: uniqueNumber() }, auth);
+    expect(other.status).toBe(429);
+    expect(await json(other)).toMatchObject({ details: [{ rule: "budget" }] });
+    // ...and so is the first number's call.
+    await fallbackDue(id, to);
+    expect((await messagesTo(to)).map((m) => m.channel)).toEqual(["sms"]);
+    const after = await json(await call("GET", `/v1/verifications/${v.id}`, undefined, auth));
+    expect(after).toMatchObject({ status: "pending", channel: "sms", sendAttempts: 1, nextChannelTime: null, fallbackRefusal: "budget" });
+    // The SMS's code still works.
+    const check = await call("POST", "/v1/verifications/check", { verificationId: v.id, code: await latestCode(to) }, auth);
+    expect((await json(check)).status).toBe("approved");
+  });
+
+  it("the range cap: a fallback counts as a send to the range", async () => {
+    const { id, auth } = await serviceWith({ limits: { rangeSendsPerHour: 2 } });
+    const first = uniqueNumber();
+    const neighbour = `${first.slice(0, -4)}${String((Number(first.slice(-4)) + 1) % 10_000).padStart(4, "0")}`;
+    expect((await call("POST", "/v1/verifications", { to: first, channels: ["sms", "call"], fallbackAfterSeconds: 30 }, auth)).status).toBe(201);
+    await fallbackDue(id, first);
+    expect((await messagesTo(first)).map((m) => m.channel)).toEqual(["sms", "call"]);
+    // Two messages to the range: the cap of 2 is reached.
+    const refused = await call("POST", "/v1/verifications", { to: neighbour }, auth);
+    expect(refused.status).toBe(429);
+    expect(await json(refused)).toMatchObject({ details: [{ rule: "velocity_range" }] });
+    expect(await messagesTo(neighbour)).toHaveLength(0);
+  });
+
+  it("the client IP's cap: a fallback counts against the IP of the start that asked for it", async () => {
+    const { id, auth } = await serviceWith({ limits: { ipStartsPerHour: 2 } });
+    const to = uniqueNumber();
+    const clientIp = "198.51.100.77";
+    expect((await call("POST", "/v1/verifications", { to, clientIp, channels: ["sms", "call"], fallbackAfterSeconds: 30 }, auth)).status).toBe(201);
+    await fallbackDue(id, to);
+    expect(await messagesTo(to)).toHaveLength(2);
+    const refused = await call("POST", "/v1/verifications", { to: uniqueNumber(), clientIp }, auth);
+    expect(refused.status).toBe(429);
+    expect(await json(refused)).toMatchObject({ details: [{ rule: "velocity_ip" }] });
+  });
+
+  it("a number deny-listed while its fallback is pending gets no fallback", async () => {
+    const { id, auth } = await serviceWith({});
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to, channels: ["sms", "call"], fallbackAfterSeconds: 30 }, auth));
+    expect((await call("PUT", `/v1/lists/deny/${encodeURIComponent(to)}`, {}, auth)).status).toBeLessThan(300);
+    await fallbackDue(id, to);
+    expect((await messagesTo(to)).map((m) => m.channel)).toEqual(["sms"]);
+    expect(await json(await call("GET", `/v1/verifications/${v.id}`, undefined, auth))).toMatchObject({ sendAttempts: 1, fallbackRefusal: "deny_list" });
+  });
+
+  it("a test number never sends anything on any channel", async () => {
+    const to = uniqueNumber();
+    const { id, auth } = await serviceWith({ testNumbers: { [to]: "424242" } });
+    const v = await json(await call("POST", "/v1/verifications", { to, channels: ["sms", "call"], fallbackAfterSeconds: 30 }, auth));
+    expect(v).toMatchObject({ test: true, nextChannelTime: null });
+    await timeTravel(to, 30_000, id);
+    await runDurableObjectAlarm(stubOf(id, to));
+    expect(await messagesTo(to)).toHaveLength(0);
+    const after = await json(await call("GET", `/v1/verifications/${v.id}`, undefined, auth));
+    expect(after).toMatchObject({ sendAttempts: 1, channel: "sms", test: true });
+    expect((await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code: "424242" }, auth))).status).toBe("approved");
+  });
+});

@@ -420,16 +420,18 @@ export class PhoneVerification extends DurableObject<Env> {
       const guardScopes = guarded.length > 0 ? guarded : (reuse?.guardScopes ?? []);
       if (guardScopes.length > 0 || record.guardScopes) record = { ...record, guardScopes };
       if (input.testCode !== null) {
-        // A test number: nothing is sent, so the outcome is known now.
-        record = { ...applySendSuccess(record, `test_${record.sendAttempts}`, "test", now), test: true };
+        // A test number: nothing is sent on any channel, so the outcome is known now and no
+        // fallback follows (it would send a real message past the budget and the number rules).
+        record = { ...applySendSuccess(record, `test_${record.sendAttempts}`, "test", now), test: true, nextChannelAt: 0 };
         body = "";
       }
       // Persisted before the provider call: a concurrent start sees this send and its cooldown.
       if (expiredLive) this.#store.saveVerification(expiredLive);
       this.#store.saveVerification(record);
       this.#store.saveState({ ...state, counters: recordSend(counters, now), latestId: record.id, ...(guarded.length > 0 ? { guardCountedAt: now } : {}) });
-      // What the alarm needs without a request: the webhook for expiries, limits and templates for a fallback.
-      this.#store.rememberPolicy(storedPolicy(input.policy, record.channels.length > 1));
+      // What the alarm needs without a request: the webhook for expiries; limits, templates and
+      // this start's counters for a fallback (its message takes them as this start did).
+      this.#store.rememberPolicy(storedPolicy(input.policy, record.nextChannelAt > 0 ? { scopes: input.scopes, denyListMode: input.denyListMode } : null));
       this.#emit(input.policy.webhook, "verification.started", record, now);
       this.#report("started", record, now);
       await this.#alarmNoLaterThan(this.#dueOf(record));
@@ -611,25 +613,47 @@ export class PhoneVerification extends DurableObject<Env> {
   async #channelFallback(config: Config, id: string): Promise<void> {
     let body = "";
     const policy = this.#store.policy();
-    const reserved = await this.#exclusive(async (): Promise<{ record: VerificationRecord; sentAt: number } | null> => {
+    const reserved = await this.#exclusive(async (): Promise<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] } | null> => {
       const record = this.#store.verification(id);
       if (!record) return null;
       const channel = dueFallbackChannel(record, Date.now());
       if (!channel) return null;
+      const state = this.#store.state();
+      const stop = (rule: string) => {
+        this.#store.saveVerification(endChannelWorkflow(record, Date.now(), rule));
+        log("info", "verification.fallback_refused", { to: maskPhoneNumber(record.to), rule });
+        return null;
+      };
+      // A test number sends nothing on any channel; a start written before fallbacks kept their
+      // counters cannot take them, so it is not sent either (the budget is never overshot).
+      if (record.test) return stop("test_number");
+      const fallback = policy?.fallback;
+      if (!fallback) return stop("caps_unknown");
+      const risks: Risk[] = [];
+      if (state.denied && fallback.denyListMode !== "off") {
+        // Deny-listed since the start (by the operator, or by delivery reports): no further message.
+        if (fallback.denyListMode === "enforce") return stop("deny_list");
+        risks.push("deny_list");
+      }
+      const counters = pruneCounters(state.counters, Date.now());
+      const refused = evaluateSend(counters, Date.now(), policy?.numberLimits ?? config.numberLimits);
+      if (refused) {
+        // A cooldown that ends before expiry only delays the step; any other limit ends the workflow.
+        const retryAt = Date.now() + (refused.retryAfterSeconds ?? 0) * 1000;
+        if (refused.reason === "resend_too_soon" && retryAt < record.expiresAt) {
+          this.#store.saveVerification({ ...record, nextChannelAt: retryAt });
+          return null;
+        }
+        return stop(refused.rule ?? refused.reason);
+      }
+      // The message takes the start's cross-number counters (IP, range, country, budget),
+      // all-or-none, before it is sent: a fallback is a message like any other.
+      const taken = await takeScopes(this.env, state.allowed ? fallback.scopes.filter((s) => s.rule === "budget") : fallback.scopes);
+      if (!taken.ok) return stop(taken.refusal.rule ?? taken.refusal.reason);
+      risks.push(...taken.value.monitored);
       const code = generateCode(record.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(config.codeSecret), record.id, code);
       const now = Date.now();
-      const state = this.#store.state();
-      const counters = pruneCounters(state.counters, now);
-      const refused = evaluateSend(counters, now, policy?.numberLimits ?? config.numberLimits);
-      if (refused) {
-        // A cooldown that ends before expiry only delays the step; any other limit ends the workflow.
-        const retryAt = now + (refused.retryAfterSeconds ?? 0) * 1000;
-        this.#store.saveVerification(
-          refused.reason === "resend_too_soon" && retryAt < record.expiresAt ? { ...record, nextChannelAt: retryAt } : endChannelWorkflow(record, now),
-        );
-        return null;
-      }
       const message = this.#render(policy?.templates ?? null, channel, {
         code,
         locale: record.locale,
@@ -638,12 +662,13 @@ export class PhoneVerification extends DurableObject<Env> {
         bindings: {},
       });
       body = message.body;
-      const next = applyChannelFallback(record, codeHash, now, message);
+      const moved = applyChannelFallback(record, codeHash, now, message);
+      const next = risks.length > 0 ? { ...moved, risks: [...new Set([...moved.risks, ...risks])] } : moved;
       this.#store.saveVerification(next);
       this.#store.saveState({ ...state, counters: recordSend(counters, now) });
-      return { record: next, sentAt: now };
+      return { record: next, sentAt: now, taken: taken.value.units };
     });
-    if (reserved) await this.#deliver(config, reserved.record, body, reserved.sentAt, [], policy?.webhook ?? null);
+    if (reserved) await this.#deliver(config, reserved.record, body, reserved.sentAt, reserved.taken, policy?.webhook ?? null);
   }
 
   async #check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
@@ -911,9 +936,17 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 }
 
-/** What the alarm keeps of the service's settings; templates only when a fallback may need them. */
-function storedPolicy(policy: DoPolicy, withTemplates: boolean): StoredPolicy {
-  return { numberLimits: policy.numberLimits, templates: withTemplates ? policy.templates : null, webhook: policy.webhook };
+/** What the alarm keeps of the service's settings; templates and counters only when a fallback may need them. */
+function storedPolicy(policy: DoPolicy, fallback: StoredPolicy["fallback"] | null): StoredPolicy {
+  const noGuardCount = (scope: ScopeRequest): ScopeRequest =>
+    // The number was counted by the start; the fallback is judged by the guard but not counted again.
+    scope.take.guard ? { ...scope, take: { ...scope.take, guard: { ...scope.take.guard, count: false } } } : scope;
+  return {
+    numberLimits: policy.numberLimits,
+    templates: fallback ? policy.templates : null,
+    webhook: policy.webhook,
+    ...(fallback ? { fallback: { scopes: fallback.scopes.map(noGuardCount), denyListMode: fallback.denyListMode } } : {}),
+  };
 }
 
 function isEmpty(counters: NumberCounters): boolean {

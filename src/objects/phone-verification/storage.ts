@@ -16,11 +16,12 @@ import { fromBase64Url } from "../../core/ids.ts";
 import type { InsightEvent } from "../../core/insights.ts";
 import type { NormalisedLookup } from "../../core/lookup.ts";
 import type { LineType } from "../../core/phone.ts";
-import { EMPTY_COUNTERS, type NumberCounters, type NumberLimits, type Risk } from "../../core/policy.ts";
+import { EMPTY_COUNTERS, type NumberCounters, type NumberLimits, type Risk, type RuleMode } from "../../core/policy.ts";
 import type { WebhookEvent } from "../../core/service.ts";
 import type { Channel, VerificationRecord } from "../../core/verification.ts";
 import type { DeliveryStatus } from "../../core/delivery.ts";
 import type { DeliverabilityReason, DeliverabilityState } from "../../core/deliverability.ts";
+import type { ScopeRequest } from "./scopes.ts";
 
 export interface NumberState {
   counters: NumberCounters;
@@ -43,6 +44,12 @@ export interface StoredPolicy {
   numberLimits: NumberLimits;
   templates: Record<string, string> | null;
   webhook: { serviceId: string; events: WebhookEvent[] } | null;
+  /**
+   * The latest start's cross-number counters and deny-list mode, kept while a channel fallback may
+   * follow it: the fallback's message takes the same counters before it is sent. Absent on
+   * objects written by the release before this field: their fallbacks are not sent (caps_unknown).
+   */
+  fallback?: { scopes: ScopeRequest[]; denyListMode: RuleMode };
 }
 
 export interface IdempotencyRecord {
