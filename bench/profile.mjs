@@ -41,7 +41,7 @@ const PROFILE_VARS = {
 
 /**
  * After a call through the number's object, its insights are reported later (in this release by
- * an alarm INSIGHTS_FLUSH_MS = 2 s after the change). A row is timed only once everything earlier
+ * the isolate's report batch, REPORT_BATCH_MS = 1 s after it opened). A row is timed only once everything earlier
  * has run, and what a row leaves running after its answer is charged to it as `:deferred`.
  */
 const PRODUCT_SETTLE_MS = 2_600;

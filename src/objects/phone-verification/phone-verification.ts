@@ -8,7 +8,7 @@ import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from ".
 import { applyDelivery, type DeliveryReceipt, type DeliveryStatus } from "../../core/delivery.ts";
 import type { Refusal } from "../../core/errors.ts";
 import { newVerificationId } from "../../core/ids.ts";
-import { insightEvent, type InsightKind, type LookupOutcome } from "../../core/insights.ts";
+import { insightEvent, type InsightEvent, type InsightKind, type LookupOutcome } from "../../core/insights.ts";
 import { catalogForTemplates } from "../../core/locales.ts";
 import { renderMessage } from "../../core/message.ts";
 import { maskPhoneNumber } from "../../core/phone.ts";
@@ -61,9 +61,11 @@ import { DeliveryFailedError, sendWithRetry } from "../../sms/retry.ts";
 import type { SmsSender } from "../../sms/sender.ts";
 import { devOutbox } from "../dev-outbox.ts";
 import { insightsFor } from "../insights.ts";
+import { reports } from "../reports.ts";
+import { migrateSqlSchema, takeLegacyReports } from "../migrations/phone-verification.ts";
 import { idempotent, type DoResult, type IdempotencyInput } from "./idempotency.ts";
 import { deliverDueEvents, enqueueEvent } from "./outbox.ts";
-import { guardRef, releaseScopes, reportApprovals, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
+import { guardRef, releaseScopes, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
 import { NumberStore, type StoredPolicy } from "./storage.ts";
 
 export type { DoResult, IdempotencyInput, ScopeRequest, VerificationView };
@@ -140,13 +142,6 @@ interface InflightSend {
   early: DoDeliveryInput[];
 }
 const MAX_EARLY_RECEIPTS = 20;
-/**
- * Insights are reported right after the call that made them (#flushSoon). Events left over (they
- * arrived while a report was in flight and nobody reported them) go with the alarm this long after.
- */
-export const INSIGHTS_FLUSH_MS = 2_000;
-/** After a failed report, the next try. */
-const INSIGHTS_RETRY_MS = 30_000;
 
 const STATUS_EVENTS: Partial<Record<VerificationRecord["status"], WebhookEvent>> = {
   approved: "verification.approved",
@@ -175,6 +170,8 @@ export class PhoneVerification extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // An object written by an earlier release is brought to the current shape first (read-only otherwise).
+    migrateSqlSchema(ctx.storage);
     this.#store = new NumberStore(ctx.storage);
   }
 
@@ -298,7 +295,8 @@ export class PhoneVerification extends DurableObject<Env> {
     return this.#exclusive(async () => {
       const records = this.#store.verifications();
       // Counts first (they hold nobody's data and must stay exact), then the recent rows go.
-      await this.#flushInsights();
+      this.#handOverReports();
+      await reports.flush(this.env);
       if (records.length > 0) await insightsFor(this.env, records[0]!.service, records[0]!.to).forget(records.map((r) => r.id));
       await this.ctx.storage.deleteAll();
       this.#store.reset();
@@ -333,13 +331,20 @@ export class PhoneVerification extends DurableObject<Env> {
         }
       }
       for (const [key, record] of this.#store.idempotencyRecords()) if (record.expiresAt <= now) this.#store.deleteIdempotency(key);
+      const legacy = takeLegacyReports(this.ctx.storage.kv);
+      if (legacy.insights) {
+        this.#events.push(...legacy.insights.events);
+        this.#eventsOf = { service: legacy.insights.service, to: legacy.insights.to };
+      }
+      this.#approvals.push(...legacy.approvals);
+      this.#flushWanted ||= legacy.insights !== null || legacy.approvals.length > 0;
       return due;
     });
     // Outside the exclusive section: each step takes it itself, and releases it for the send.
     for (const id of fallbacks) await this.#channelFallback(config, id);
-    // Webhook posts and the insights report run outside it too: a slow receiver must not hold the number.
+    // Webhook posts run outside it too: a slow receiver must not hold the number.
     await deliverDueEvents(this.#store, this.env, this.ctx);
-    await this.#runFlush();
+    this.#flushSoon();
     await this.#exclusive(() => this.#scheduleNext(config));
   }
 
@@ -556,10 +561,12 @@ export class PhoneVerification extends DurableObject<Env> {
       const current = this.#store.verification(reserved.id);
       if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
       if (!(outcome instanceof DeliveryFailedError)) {
-        // Sent: the outcome rides on the next write (the insights report right after this call),
-        // so the start commits once on its request path. See NumberStore.
+        // Sent: the outcome is written right after this call answers (#flushSoon), so the start
+        // commits once on its request path. See NumberStore.
         const sent = this.#withEarlyReceipts(applySendSuccess(current, outcome.messageId, outcome.provider, now), inflight.early);
-        this.#store.stageVerification(sent, insightEvent("sent", sent, now));
+        this.#store.stageVerification(sent);
+        this.#events.push(insightEvent("sent", sent, now));
+        this.#eventsOf = { service: sent.service, to: sent.to };
         this.#flushWanted = true;
         return sent;
       }
@@ -711,7 +718,10 @@ export class PhoneVerification extends DurableObject<Env> {
           if (event) this.#emit(input.policy.webhook, event, outcome.record, now);
           if (event) this.#report(outcome.record.status as InsightKind, outcome.record, now);
           // The conversion guard hears of the approval with the insights, right after this check.
-          if (outcome.record.status === "approved" && outcome.record.guardScopes?.length) this.#store.addApprovals(outcome.record.guardScopes);
+          if (outcome.record.status === "approved" && outcome.record.guardScopes?.length) {
+            this.#approvals.push(...outcome.record.guardScopes);
+            this.#flushWanted = true;
+          }
         }
         // The alarm already comes by the record's due moment; a check only moves it earlier when a
         // webhook is queued (a wrong code keeps the expiry, an approval moves the due moment later).
@@ -751,92 +761,54 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   /**
-   * Queues a change for the service's insights (src/objects/insights.ts), in the same step as the
-   * change; the call that made it reports the queue right after it answers (#flushSoon).
+   * Notes a change for the service's insights; the call that made it hands its notes to the
+   * isolate's report batches when it ends (#flushSoon), so a flow pays no report of its own.
    */
   #report(kind: InsightKind, record: VerificationRecord, now: number): void {
-    this.#store.addInsight(record.service, record.to, insightEvent(kind, record, now));
+    this.#events.push(insightEvent(kind, record, now));
+    this.#eventsOf = { service: record.service, to: record.to };
     this.#flushWanted = true;
   }
 
-  /** Counts a carrier lookup (paid, cached or failed) with the next insights report; it writes nothing itself. */
+  /** Counts a carrier lookup (paid, cached or failed) with the next report; it writes nothing itself. */
   #noteLookup(service: string, to: string, source: string, outcome: LookupOutcome): void {
-    this.#store.stageInsight(service, to, { kind: "lookup", at: Date.now(), source, outcome });
+    this.#events.push({ kind: "lookup", at: Date.now(), source, outcome });
+    this.#eventsOf = { service, to };
     this.#flushWanted = true;
   }
 
   /**
-   * Reports what the call just made (insights, conversion-guard approvals, staged outcomes) right
-   * after it answers, off the response path: one report per call, no alarm run for it. Concurrent
-   * calls share one report at a time; whatever arrives meanwhile goes with the next.
+   * After a call (or an alarm run): its insight events and guard approvals go to the isolate's
+   * report batches (src/objects/reports.ts), and a send's outcome held in memory is written in a
+   * step of its own once the answer has left, off the request path.
    */
   #flushSoon(): void {
     if (!this.#flushWanted) return;
     this.#flushWanted = false;
-    this.ctx.waitUntil(this.#runFlush());
-  }
-
-  #runFlush(): Promise<void> {
-    if (this.#flushing) {
-      this.#flushAgain = true;
-      return this.#flushing;
+    this.#handOverReports();
+    if (this.#store.hasStaged()) {
+      this.ctx.waitUntil(
+        new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#exclusive(async () => this.#store.writeStaged())),
+      );
     }
-    this.#flushing = (async () => {
-      do {
-        this.#flushAgain = false;
-        await this.#flushInsights();
-      } while (this.#flushAgain);
-    })().finally(() => {
-      this.#flushing = null;
-    });
-    return this.#flushing;
   }
 
-  /**
-   * Reports the queued and staged insights in one RPC, then writes the staged outcomes and drops
-   * what was reported in one step. If the report fails, the staged events join the outbox and the
-   * alarm tries again in INSIGHTS_RETRY_MS.
-   */
-  async #flushInsights(): Promise<void> {
-    const approvals = this.#store.pendingApprovals();
-    const queued = this.#store.pendingInsights();
-    const staged = this.#store.stagedInsights();
-    const target = queued ?? staged;
-    const queuedCount = queued?.events.length ?? 0;
-    const stagedCount = staged?.events.length ?? 0;
-    if (approvals.length === 0 && !target && !this.#store.hasStaged()) return;
-    const failed = (what: string, count: number) => (error: unknown) => {
-      log("warn", `${what}.report_failed`, { count, error: error instanceof Error ? error.message : String(error) });
-      return false;
-    };
-    // Both reports at once; their outcomes are written in one step.
-    const [approvalsReported, insightsReported] = await Promise.all([
-      approvals.length > 0 ? reportApprovals(this.env, approvals).then(() => true, failed("guard", approvals.length)) : true,
-      target
-        ? insightsFor(this.env, target.service, target.to)
-            .record([...(queued?.events ?? []), ...(staged?.events ?? [])])
-            .then(() => true, failed("insights", queuedCount + stagedCount))
-        : true,
-    ]);
-    await this.#exclusive(async () => {
-      this.#store.writeStaged();
-      if (approvalsReported) this.#store.dropApprovals(approvals.length);
-      if (insightsReported) this.#store.dropInsights(queuedCount);
-      this.#store.settleStagedInsights(stagedCount, insightsReported);
-      this.#reportFailed = !approvalsReported || !insightsReported;
-      if (this.#reportFailed) await this.#alarmNoLaterThan(Date.now() + INSIGHTS_RETRY_MS);
-    });
+  #handOverReports(): void {
+    const keepAlive = (promise: Promise<unknown>) => this.ctx.waitUntil(promise);
+    if (this.#events.length > 0 && this.#eventsOf) reports.insights(this.env, keepAlive, this.#eventsOf.service, this.#eventsOf.to, this.#events);
+    if (this.#approvals.length > 0) reports.approvals(this.env, keepAlive, this.#approvals);
+    this.#events = [];
+    this.#approvals = [];
   }
 
-  /** A call queued something to report (#flushSoon). */
+  /** A call noted something to report or to write after it answers (#flushSoon). */
   #flushWanted = false;
-  #flushing: Promise<void> | null = null;
-  #flushAgain = false;
+  /** Insight events and guard approvals noted since the last hand-over, and the number they are about. */
+  #events: InsightEvent[] = [];
+  #eventsOf: { service: string; to: string } | null = null;
+  #approvals: string[] = [];
 
-  /** The last insights report failed: the next try waits INSIGHTS_RETRY_MS. */
-  #reportFailed = false;
-
-  /** Something queued in this step that the alarm must handle soon (webhook now, insights shortly). */
+  /** Something queued in this step that the alarm must handle soon (a webhook now). */
   #dueSoon = Number.POSITIVE_INFINITY;
 
   /** When this record next needs the alarm: its expiry or fallback while pending, else its retention end. */
@@ -868,10 +840,8 @@ export class PhoneVerification extends DurableObject<Env> {
     const records = this.#store.verifications();
     for (const record of records) due = Math.min(due, this.#dueOf(record));
     for (const event of this.#store.outbox()) due = Math.min(due, event.nextAttemptAt);
-    // Events left: the report failed (retry later), or they arrived while it was in flight.
-    if (this.#store.pendingInsights() || this.#store.hasStaged() || this.#store.pendingApprovals().length > 0) {
-      due = Math.min(due, now + (this.#reportFailed ? INSIGHTS_RETRY_MS : INSIGHTS_FLUSH_MS));
-    }
+    // A send's outcome still held in memory is written now, with the alarm's own step.
+    this.#store.writeStaged();
     this.#dueSoon = Number.POSITIVE_INFINITY;
     if (!Number.isFinite(due)) {
       // No verification left: only idempotency records, counters or list flags can remain.
@@ -936,8 +906,12 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 }
 
-/** What the alarm keeps of the service's settings; templates and counters only when a fallback may need them. */
-function storedPolicy(policy: DoPolicy, fallback: StoredPolicy["fallback"] | null): StoredPolicy {
+/**
+ * What the alarm keeps of the service's settings: the webhook (expiries, receipts) and, when a
+ * fallback may follow, templates and counters. null when it needs none of them.
+ */
+function storedPolicy(policy: DoPolicy, fallback: StoredPolicy["fallback"] | null): StoredPolicy | null {
+  if (!policy.webhook && !fallback) return null;
   const noGuardCount = (scope: ScopeRequest): ScopeRequest =>
     // The number was counted by the start; the fallback is judged by the guard but not counted again.
     scope.take.guard ? { ...scope, take: { ...scope.take, guard: { ...scope.take.guard, count: false } } } : scope;

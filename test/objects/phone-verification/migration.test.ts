@@ -1,11 +1,12 @@
 // Objects written by the release that kept SQL tables keep working: on their first wake under the
 // current code, their rows move into KV and the tables go (src/objects/phone-verification/storage.ts).
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config.ts";
 import { cryptoRandom, hashCode, importCodeKey } from "../../../src/core/codes.ts";
 import { newVerificationId } from "../../../src/core/ids.ts";
+import { snapshotOf } from "../../../src/core/insights.ts";
 import { call, json, settled, storedEntries, uniqueNumber, userTables } from "../../helpers.ts";
 
 const namespace = env.PHONE_VERIFICATION;
@@ -94,5 +95,34 @@ describe("an object written in the SQL release's schema", () => {
     await evictDurableObject(stubFor(to));
     expect((await call("GET", `/v1/verifications/${v.id}`)).status).toBe(200);
     expect(await runInDurableObject(stubFor(to), (_i, state) => JSON.stringify(storedEntries(state)))).toBe(before);
+  });
+});
+
+// The release that queued reports in the number's storage: what such an object still holds leaves
+// with its next alarm run (src/objects/migrations/phone-verification.ts, takeLegacyReports).
+describe("reports queued in storage by the previous release", () => {
+  it("are handed to the report batches by the next alarm run and deleted", async () => {
+    const { service, key } = await (async () => {
+      const admin = { authorization: "Bearer ev_dev_admin_token" };
+      const created = await json(await call("POST", "/v1/services", { friendlyName: "Shop" }, admin));
+      const secret = (await json(await call("POST", `/v1/services/${created.id}/keys`, { name: "k" }, admin))).secret as string;
+      return { service: created.id as string, key: secret };
+    })();
+    const to = uniqueNumber();
+    expect((await call("POST", "/v1/verifications", { to }, { authorization: `Bearer ${key}` })).status).toBe(201);
+    await settled(to, service);
+    const stub = namespace.get(namespace.idFromName(`${service}:${to}`));
+    const started = await runInDurableObject(stub, (_i, state) => {
+      const [, record] = [...state.storage.kv.list<any>({ prefix: "v:" })][0]!;
+      // As the previous release left it: a queued "approved" event and an approval owed.
+      state.storage.kv.put("insights", { service, to, events: [{ kind: "approved", at: Date.now(), verification: { ...snapshotOf(record), status: "approved" }, risks: [] }] });
+      state.storage.kv.put("approvals", ["budget:0#legacy:range"]);
+      return record;
+    });
+    await runDurableObjectAlarm(stub);
+    expect(await runInDurableObject(stub, (_i, state) => [state.storage.kv.get("insights"), state.storage.kv.get("approvals")])).toEqual([undefined, undefined]);
+    const read = async () => json(await call("GET", `/v1/services/${service}/insights`, undefined, { authorization: "Bearer ev_dev_admin_token" }));
+    await expect.poll(async () => (await read()).outcomes.approved, { timeout: 5_000 }).toBe(1);
+    expect(started.id).toMatch(/^ve_/);
   });
 });
