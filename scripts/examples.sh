@@ -130,4 +130,8 @@ node --experimental-transform-types --no-warnings clients/typescript/example.ts 
 expect_line ts-example '^checked: approved$'
 expect_line ts-example '^refused: resource_exhausted \(resend_too_soon\), retry in [0-9]+ s$'
 
+# Nor this: the sign-up example's words for each answer (node:test, no browser), with
+# @edge-verify/client resolved to the client's source instead of a packed install.
+node --experimental-transform-types --no-warnings --import ./scripts/client-from-source.mjs --test examples/signup-2fa/messages.test.mjs
+
 echo "examples: every command of docs/examples.md ran and answered as documented"

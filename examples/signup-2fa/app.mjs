@@ -139,10 +139,7 @@ export function createApp({ verify, maxCheckAttempts = 5, trustProxy = false, se
       return noticeAndBack(c, failure(c, error, "check").text);
     }
     log({ event: "code_checked", purpose: pending.purpose, userId: pending.userId, to: mask(pending.to), status: result.status, ip: clientIp(c) });
-    if (result.status !== "approved") {
-      const attemptsLeft = Math.max(0, maxCheckAttempts - result.verification.checkAttempts);
-      return noticeAndBack(c, checkMessage(result.status, attemptsLeft));
-    }
+    if (result.status !== "approved") return noticeAndBack(c, checkMessage(result, { maxCheckAttempts }));
     // Approved: the number edge-verify verified (E.164) must be the one this session asked for.
     if (result.verification.to !== pending.to) return noticeAndBack(c, "That code was for another number. Ask for a new code.");
     session.pending = undefined;

@@ -4,14 +4,18 @@
 import { VerifyClientError } from "@edge-verify/client";
 
 /**
- * A check's `status` → what the page says. `attemptsLeft` comes from the verification's
- * `checkAttempts` and the deployment's MAX_CHECK_ATTEMPTS.
+ * A check's answer (`{ status, verification }`) → what the page says. Attempts left are the
+ * deployment's MAX_CHECK_ATTEMPTS less the verification's `checkAttempts`.
  */
-export function checkMessage(status, attemptsLeft) {
+export function checkMessage({ status, verification }, { maxCheckAttempts }) {
+  const attemptsLeft = Math.max(0, maxCheckAttempts - verification.checkAttempts);
   switch (status) {
     case "approved":
       return null;
     case "invalid":
+      // The last allowed wrong code answers `invalid` and ends the verification (its status says
+      // so, whatever limit the service set): "0 attempts left" would send the user to try again.
+      if (verification.status === "max_attempts_reached" || attemptsLeft === 0) return "That code is not right, and that was the last try. Ask for a new code.";
       return attemptsLeft === 1 ? "That code is not right. 1 attempt left." : `That code is not right. ${attemptsLeft} attempts left.`;
     case "expired":
       return "That code has expired. Ask for a new code.";
@@ -35,9 +39,9 @@ export function errorMessage(error) {
     case "resend_too_soon":
       return { text: `A code was sent a moment ago. You can ask for a new one in ${wait ?? 30} s.`, retryAfterSeconds: wait ?? 30 };
     case "limit_reached":
-      return { text: `Too many codes were sent to this number. Try again in ${minutes(wait)}.`, retryAfterSeconds: wait };
+      return { text: `${limitWords(error)} Try again in ${duration(wait)}.`, retryAfterSeconds: wait };
     case "locked":
-      return { text: `Too many wrong codes. This number is locked for ${minutes(wait)}.`, retryAfterSeconds: wait };
+      return { text: `Too many wrong codes. This number is locked for ${duration(wait)}.`, retryAfterSeconds: wait };
     case "rule_refused":
       return { text: "We cannot send codes to this number. Use a mobile number you own." };
     case "already_approved":
@@ -57,7 +61,7 @@ export function errorMessage(error) {
       if (error.field === "code") return { text: "Codes are digits only. Check the text message and try again." };
       return { text: "Something in the form is not right. Check it and try again." };
     case "resource_exhausted":
-      return { text: `Too many attempts. Try again in ${minutes(wait)}.`, retryAfterSeconds: wait };
+      return { text: `Too many attempts. Try again in ${duration(wait)}.`, retryAfterSeconds: wait };
     case "permission_denied":
       return { text: "We cannot send codes to this number. Use a mobile number you own." };
     case "not_found":
@@ -72,8 +76,29 @@ export function errorMessage(error) {
   }
 }
 
-function minutes(seconds) {
+/**
+ * A `limit_reached` refusal names what it counted in `rule` (and whose input in `field`); the page
+ * says that, so a limit on the visitor's connection or on the service never reads as a problem with
+ * the number. A rule this app does not know yet falls back on the field.
+ */
+const LIMIT_WORDS = {
+  velocity_ip: "Too many codes were requested from this connection or device.",
+  sends_per_10_minutes: "Too many codes were sent to this number.",
+  sends_per_day: "Too many codes were sent to this number today.",
+  velocity_range: "We are not sending codes to numbers like this one right now.",
+  conversion_guard: "We are not sending codes to numbers like this one right now.",
+  velocity_country: "We are not sending codes to this country right now.",
+  budget: "We cannot send more codes today.",
+};
+
+function limitWords({ rule, field }) {
+  if (Object.hasOwn(LIMIT_WORDS, rule)) return LIMIT_WORDS[rule];
+  return field === "clientIp" ? LIMIT_WORDS.velocity_ip : "Too many codes were requested just now.";
+}
+
+function duration(seconds) {
   if (!seconds) return "a while";
   if (seconds < 90) return `${seconds} s`;
-  return `${Math.ceil(seconds / 60)} min`;
+  if (seconds < 90 * 60) return `${Math.ceil(seconds / 60)} min`;
+  return `${Math.ceil(seconds / 3600)} h`;
 }

@@ -2,6 +2,7 @@
 // `Authorization: AccessKey <key>`. Chosen over the Bird channels API because it needs no
 // workspace/channel ids and many accounts still use it. Success is 201 {id, ...}; errors are
 // {errors: [{code, description, parameter}]}. https://developers.messagebird.com/api/sms-messaging/
+import { isGsm7 } from "../core/sms-encoding.ts";
 import { acceptedUnreadable, call, isObject, joinUrl, readJson, refused, refusedByStatus, withoutPlus } from "./http.ts";
 import type { FetchFn, SmsSender } from "./sender.ts";
 
@@ -31,7 +32,16 @@ export function createMessageBirdSender(options: MessageBirdSenderOptions, fetch
         method: "POST",
         headers: { authorization, "content-type": "application/json", accept: "application/json" },
         // Recipients are MSISDNs (country code, no "+"); the docs' examples send them as numbers.
-        body: JSON.stringify({ originator: options.from, recipients: [Number(withoutPlus(message.to))], body: message.body }),
+        body: JSON.stringify({
+          originator: options.from,
+          recipients: [Number(withoutPlus(message.to))],
+          body: message.body,
+          // `datacoding` defaults to "plain", which replaces anything outside GSM 03.38 (Cyrillic,
+          // Greek, Arabic, CJK): the code arrives garbled. Chosen here rather than "auto" so the
+          // encoding billed is the one sms-encoding.ts reports for this body (segments, template
+          // preview), not MessageBird's own reading of the alphabet.
+          datacoding: isGsm7(message.body) ? "plain" : "unicode",
+        }),
       });
       const response = await call("messagebird", fetchFn, request, timeoutMs);
       const payload = await readJson(response);

@@ -11,7 +11,7 @@ import { newVerificationId } from "../../src/core/ids.ts";
 import { DeliveryStatus, VerificationService } from "../../src/gen/verify/v1/verification_pb.ts";
 import { callbackUrlsFor } from "../../src/sms/receipts/index.ts";
 import { call, DEV_KEY, fakeTwilioBehaviour, json, messagesTo, timeTravel, uniqueNumber, settled } from "../helpers.ts";
-import { PUBLIC_BASE_URL, twilioCallback, VENDOR_CASES, type Signed } from "../sms/receipts/signers.ts";
+import { caseTitle, PUBLIC_BASE_URL, twilioCallback, VENDOR_CASES, type Signed } from "../sms/receipts/signers.ts";
 
 /** Posts a callback as the vendor would: to our public URL (reached here under another host), no API key. */
 function deliver(signed: Signed): Promise<Response> {
@@ -154,7 +154,7 @@ describe("POST /v1/callbacks/twilio", () => {
 
 // The other vendors: a verification is sent through Twilio, then its record is pointed at the
 // vendor's message (as a send through that vendor would leave it), and the vendor's receipt arrives.
-describe.each(VENDOR_CASES.filter((c) => c.provider !== "twilio"))("POST /v1/callbacks/$provider", (vendorCase) => {
+describe.each(VENDOR_CASES.filter((c) => c.provider !== "twilio").map((c) => ({ ...c, title: caseTitle(c) })))("POST /v1/callbacks/$title", (vendorCase) => {
   async function sentThrough(): Promise<{ id: string; messageId: string; url: string }> {
     const to = uniqueNumber();
     const { id } = await json(await call("POST", "/v1/verifications", { to }));

@@ -18,7 +18,23 @@ describe("messagebird quirks", () => {
     const fake = fakeMessageBird(base);
     await createMessageBirdSender({ ...MESSAGEBIRD, apiBase: base }, fake.fetch).send({ to: CONTRACT_TO, body: CONTRACT_BODY });
     expect(fake.requests[0]!.headers.get("authorization")).toBe(`AccessKey ${MESSAGEBIRD.accessKey}`);
-    expect(JSON.parse(fake.requests[0]!.text)).toEqual({ originator: MESSAGEBIRD.from, recipients: [447700900123], body: CONTRACT_BODY });
+    expect(JSON.parse(fake.requests[0]!.text)).toEqual({ originator: MESSAGEBIRD.from, recipients: [447700900123], body: CONTRACT_BODY, datacoding: "plain" });
+  });
+
+  it("sends a body outside GSM 03.38 as datacoding unicode: the default, plain, would mangle it", async () => {
+    const fake = fakeMessageBird(base);
+    const body = "482913 — ваш код подтверждения Acme";
+    await createMessageBirdSender({ ...MESSAGEBIRD, apiBase: base }, fake.fetch).send({ to: CONTRACT_TO, body });
+    expect(JSON.parse(fake.requests[0]!.text)).toMatchObject({ body, datacoding: "unicode" });
+    expect(fake.sent[0]!.body).toBe(body);
+  });
+
+  it("keeps a GSM 03.38 body plain, accents and the extension table included: 160 characters a part, not 70", async () => {
+    const fake = fakeMessageBird(base);
+    const body = "482913 est votre code Société [Acme] €";
+    await createMessageBirdSender({ ...MESSAGEBIRD, apiBase: base }, fake.fetch).send({ to: CONTRACT_TO, body });
+    expect(JSON.parse(fake.requests[0]!.text)).toMatchObject({ body, datacoding: "plain" });
+    expect(fake.sent[0]!.body).toBe(body);
   });
 
   it("not enough balance (code 25) is unavailable, definite: another provider may have credit", async () => {

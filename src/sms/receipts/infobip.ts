@@ -3,8 +3,7 @@
 // only someone who was handed that URL can report on that verification, and on no other.
 // https://www.infobip.com/docs/api/channels/sms/sms-messaging/logs-and-status-reports/receive-outbound-sms-message-report
 import type { DeliveryStatus } from "../../core/delivery.ts";
-import { toBase64Url } from "../../core/ids.ts";
-import { bytesEqual, errorCodeOf, hmac, isObject, jsonBody, utf8, type ReceiptVendor } from "./shared.ts";
+import { errorCodeOf, hasUrlToken, isObject, jsonBody, urlToken, type ReceiptVendor } from "./shared.ts";
 
 // status.groupName, refined by status.name where a group holds both intermediate and final states.
 function statusOf(status: Record<string, unknown>): DeliveryStatus | null {
@@ -24,23 +23,13 @@ function statusOf(status: Record<string, unknown>): DeliveryStatus | null {
   }
 }
 
-async function tokenFor(key: string, verificationId: string): Promise<string> {
-  return toBase64Url(await hmac("SHA-256", key, `infobip:${verificationId}`));
-}
-
 export const infobipReceipts: ReceiptVendor = {
   provider: "infobip",
   covers: ["infobip"],
   configured: (secrets) => secrets.callbackTokenKey !== "",
   callbackUrl: async (base, id, secrets) =>
-    `${base}/v1/callbacks/infobip?v=${encodeURIComponent(id)}&t=${await tokenFor(secrets.callbackTokenKey, id)}`,
-  async verify(request, secrets) {
-    const url = new URL(request.url);
-    const id = url.searchParams.get("v");
-    const token = url.searchParams.get("t");
-    if (!secrets.callbackTokenKey || !id || !token) return false;
-    return bytesEqual(utf8(token), utf8(await tokenFor(secrets.callbackTokenKey, id)));
-  },
+    `${base}/v1/callbacks/infobip?v=${encodeURIComponent(id)}&t=${await urlToken(secrets.callbackTokenKey, "infobip", id)}`,
+  verify: (request, secrets) => hasUrlToken(request, secrets.callbackTokenKey, "infobip"),
   parse(request) {
     const body = jsonBody(request);
     if (!isObject(body) || !Array.isArray(body.results)) return null;

@@ -1,6 +1,7 @@
 // What every receipt verifier shares: the request as the vendor sent it, its parameters, keyed
 // hashes, encodings, and a constant-time comparison. Nothing here knows any vendor's format.
 import type { DeliveryStatus } from "../../core/delivery.ts";
+import { toBase64Url } from "../../core/ids.ts";
 
 /** A callback as received, with the URL the vendor called (built from PUBLIC_BASE_URL when set). */
 export interface CallbackRequest {
@@ -94,6 +95,35 @@ export async function hmacMd5(key: string, data: string): Promise<Uint8Array> {
   inner.set(utf8(data), 64);
   outer.set(await md5(inner), 64);
   return md5(outer);
+}
+
+/**
+ * The per-verification token a callback URL carries where the vendor's signature does not cover
+ * the query: base64url(HMAC-SHA256(key, "<vendor>:" + verification id)). The vendor label keeps one
+ * vendor's URL from vouching for another's.
+ */
+export async function urlToken(key: string, vendor: string, verificationId: string): Promise<string> {
+  return toBase64Url(await hmac("SHA-256", key, `${vendor}:${verificationId}`));
+}
+
+/** Whether `t` in the URL is the token for its `v`, compared in constant time. */
+export async function hasUrlToken(request: CallbackRequest, key: string, vendor: string): Promise<boolean> {
+  const url = new URL(request.url);
+  const id = url.searchParams.get("v");
+  const token = url.searchParams.get("t");
+  if (!key || !id || !token) return false;
+  return bytesEqual(utf8(token), utf8(await urlToken(key, vendor, id)));
+}
+
+/** Whether any of the comma-separated base64 signatures in a header is `expected`. */
+export function anySignatureMatches(header: string, expected: Uint8Array): boolean {
+  let matched = false;
+  // No early exit: the time taken does not say which candidate matched.
+  for (const candidate of header.split(",")) {
+    const given = fromBase64(candidate);
+    if (given && bytesEqual(given, expected)) matched = true;
+  }
+  return matched;
 }
 
 /** Constant-time equality; different lengths are unequal without comparing contents. */

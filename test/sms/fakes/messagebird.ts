@@ -1,5 +1,8 @@
 // Fake MessageBird SMS API: POST /messages, `Authorization: AccessKey <key>`, JSON
-// {originator, recipients, body}; 201 {id, ...} or {errors: [{code, description, parameter}]}.
+// {originator, recipients, body, datacoding?}; 201 {id, ...} or {errors: [{code, description, parameter}]}.
+// Like the real API, `datacoding` defaults to "plain" and a plain message loses what GSM 03.38
+// cannot hold (recorded as "?"), so a sender that forgets unicode fails the contract, not a phone.
+import { isGsm7 } from "../../../src/core/sms-encoding.ts";
 import { createFake, e164FromDigits, fakeId, json, parseJson, LEAK_MARKER, type FakeApi } from "./kit.ts";
 
 export const MESSAGEBIRD = { accessKey: "live_fakeMessageBirdKey01234", from: "AcmeCo" };
@@ -16,8 +19,13 @@ export function fakeMessageBird(baseUrl: string): FakeApi {
       const body = parseJson(r.text);
       const recipients = body?.recipients;
       if (!Array.isArray(recipients) || recipients.length !== 1 || typeof body!.body !== "string" || !body!.originator) return null;
+      const datacoding = body!.datacoding ?? "plain";
+      if (datacoding !== "plain" && datacoding !== "unicode" && datacoding !== "auto") return null;
       const to = e164FromDigits(String(recipients[0]));
-      return to ? { to, body: body!.body } : null;
+      const text: string = body!.body;
+      const unicode = datacoding === "unicode" || (datacoding === "auto" && !isGsm7(text));
+      const delivered = unicode ? text : [...text].map((char) => (isGsm7(char) ? char : "?")).join("");
+      return to ? { to, body: delivered } : null;
     },
     newMessageId: () => fakeId("49e40bae"),
     accepted: (m) =>

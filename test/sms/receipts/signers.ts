@@ -60,13 +60,22 @@ export async function telnyxCallback(url: string, payload: unknown, options: { n
 }
 
 /** Plivo V3 as plivo-node computes it: base?sortedQuery.sortedPostParams.nonce, HMAC-SHA256, base64. */
-export async function plivoCallback(url: string, params: Record<string, string>, authToken = SECRETS.plivoAuthToken): Promise<Signed> {
+export async function plivoCallback(url: string, params: Record<string, string>, authToken = SECRETS.plivoAuthToken, nonce = "12345678901234567890"): Promise<Signed> {
   const u = new URL(url);
   const query = [...u.searchParams].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join("&");
   const post = Object.keys(params).sort().map((k) => k + params[k]).join("");
-  const nonce = "12345678901234567890";
   const text = `${u.protocol}//${u.host}${u.pathname}?${query}${query && post ? "." : ""}${post}.${nonce}`;
   const headers = new Headers({ "content-type": FORM, "x-plivo-signature-v3": b64(await mac("SHA-256", authToken, text)), "x-plivo-signature-v3-nonce": nonce });
+  return { method: "POST", url, headers, body: form(params) };
+}
+
+/**
+ * Plivo V2 as Plivo's messaging "Validating requests" page and plivo-node `validateSignature`
+ * compute it: base64(HMAC-SHA256(auth token, the URL with its query cut off + nonce)), no separator.
+ */
+export async function plivoV2Callback(url: string, params: Record<string, string>, authToken = SECRETS.plivoAuthToken, nonce = "05429567804466091622"): Promise<Signed> {
+  const text = url.split("?")[0]! + nonce;
+  const headers = new Headers({ "content-type": FORM, "x-plivo-signature-v2": b64(await mac("SHA-256", authToken, text)), "x-plivo-signature-v2-nonce": nonce });
   return { method: "POST", url, headers, body: form(params) };
 }
 
@@ -112,9 +121,17 @@ export interface VendorCase {
   forge(url: string, messageId: string, vendorStatus: string): Promise<Signed>;
   /** The verification id travels in the body (Vonage client-ref) rather than in the URL. */
   referenceInBody?: boolean;
+  /** The body is not covered by the signature (Infobip's URL token, Plivo V2): tampering goes unseen. */
+  bodyUnsigned?: boolean;
+  /** Which of the vendor's signature schemes this case signs with, when it has several. */
+  scheme?: string;
 }
 
+/** "plivo (V2)" for a vendor with several schemes, else the provider name. */
+export const caseTitle = (c: VendorCase): string => (c.scheme ? `${c.provider} (${c.scheme})` : c.provider);
+
 const WRONG = "not-the-configured-secret-for-tests";
+const PLIVO_STATUSES = { queued: "queued", sent: "sent", delivered: "delivered", undelivered: "undelivered", failed: "failed", rejected: "failed", received: null };
 const OTHER_TELNYX_PKCS8 = "MC4CAQAwBQYDK2VwBCIEILFAdKX9nFcl35TyGtv+I6wBCqS++jdmKXs+dbnbO0y9";
 
 export const VENDOR_CASES: VendorCase[] = [
@@ -154,11 +171,22 @@ export const VENDOR_CASES: VendorCase[] = [
   },
   {
     provider: "plivo",
+    scheme: "V3",
     sign: (url, id, status, { errorCode: error = "" } = {}) => plivoCallback(url, { MessageUUID: id, Status: status, ErrorCode: error, To: "14155550100", From: "14155550199" }),
     forge: (url, id, status) => plivoCallback(url, { MessageUUID: id, Status: status }, WRONG),
-    statuses: { queued: "queued", sent: "sent", delivered: "delivered", undelivered: "undelivered", failed: "failed", rejected: "failed", received: null },
+    statuses: PLIVO_STATUSES,
     signatureHeaders: ["x-plivo-signature-v3", "x-plivo-signature-v3-nonce"],
     timestamped: false,
+  },
+  {
+    provider: "plivo",
+    scheme: "V2",
+    sign: (url, id, status, { errorCode: error = "" } = {}) => plivoV2Callback(url, { MessageUUID: id, Status: status, ErrorCode: error, To: "14155550100", From: "14155550199" }),
+    forge: (url, id, status) => plivoV2Callback(url, { MessageUUID: id, Status: status }, WRONG),
+    statuses: PLIVO_STATUSES,
+    signatureHeaders: ["x-plivo-signature-v2", "x-plivo-signature-v2-nonce"],
+    timestamped: false,
+    bodyUnsigned: true,
   },
   {
     provider: "sinch",
@@ -195,6 +223,7 @@ export const VENDOR_CASES: VendorCase[] = [
     },
     signatureHeaders: [],
     timestamped: false,
+    bodyUnsigned: true,
   },
   {
     provider: "webhook",
