@@ -38,6 +38,8 @@ describe("configuration fails closed", () => {
     ["Twilio without credentials", { TWILIO_AUTH_TOKEN: "" }, /TWILIO_AUTH_TOKEN/],
     ["Twilio without a sender", { TWILIO_FROM: "" }, /TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID/],
     ["a template without {{code}}", { MESSAGE_TEMPLATE: "hello {{serviceName}}" }, /MESSAGE_TEMPLATE/],
+    ["a template with a link", { MESSAGE_TEMPLATE: "{{code}} is your code (evil.com)" }, /MESSAGE_TEMPLATE\.en: must not contain a URL or domain name/],
+    ["a default service name with a link", { DEFAULT_SERVICE_NAME: "ｅｖｉｌ．ｃｏｍ" }, /DEFAULT_SERVICE_NAME: must not contain a URL or domain name/],
     ["a bad code length", { DEFAULT_CODE_LENGTH: "12" }, /DEFAULT_CODE_LENGTH must be an integer from 4 to 10/],
     ["an environment typo is production", { ENVIRONMENT: "dev", API_KEYS: "" }, /API_KEYS is not set/],
   ])("refuses %s", (_name, override, message) => {

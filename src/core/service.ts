@@ -5,6 +5,7 @@ import { createTemplateCatalog, parseCustomTemplates } from "./locales.ts";
 import { parsePhoneNumber } from "./phone.ts";
 import { RULE_NAMES, type NumberLimits, type RuleMode, type RuleName } from "./policy.ts";
 import { isWellFormedCode } from "./codes.ts";
+import { LINK_REFUSAL, readsAsLink } from "./template.ts";
 
 export const WEBHOOK_EVENTS = [
   "verification.started",
@@ -89,6 +90,9 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
   if (body.friendlyName !== undefined || !options.partial) {
     const name = body.friendlyName;
     if (typeof name !== "string" || name.trim() === "" || name.length > 64) throw invalidArgument("friendlyName", "is required: 1 to 64 characters");
+    // The friendly name is the service's {{serviceName}} when it is a valid one; one that reads as a
+    // link would only be swapped for DEFAULT_SERVICE_NAME at send time, silently, so it is refused here.
+    if (readsAsLink(name)) throw invalidArgument("friendlyName", LINK_REFUSAL);
     out.friendlyName = name.trim();
   }
   out.codeLength = int(body, "codeLength", 4, 10);

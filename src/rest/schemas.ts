@@ -28,7 +28,7 @@ const StartVerificationRequest: JsonSchema = {
     locale: { type: nullable("string"), maxLength: 35, pattern: "^$|^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description: "BCP 47 tag picking the message text (`pt-BR` → `pt` → `en`)." },
     codeLength: orUnset({ type: "integer", minimum: CODE_LENGTH_MIN, maximum: CODE_LENGTH_MAX, description: "Digits in the code (default 6)." }),
     timeoutSeconds: orUnset({ type: "integer", minimum: TIMEOUT_SECONDS_MIN, maximum: TIMEOUT_SECONDS_MAX, description: "Code lifetime (default 600)." }),
-    serviceName: { type: nullable("string"), maxLength: 200, description: "`{{serviceName}}` in the message: at most 30 characters once trimmed, no URL or control characters." },
+    serviceName: { type: nullable("string"), maxLength: 200, description: "`{{serviceName}}` in the message: at most 30 characters once trimmed, no control characters, no URL or domain name (also `(evil.com)`, `ｅｖｉｌ．ｃｏｍ`, `www.`, IP addresses)." },
     externalId: { type: nullable("string"), maxLength: 128, description: "Your reference, returned as given." },
     tags: {
       type: nullable("object"),
@@ -272,7 +272,7 @@ const LIMITS = ["sendsPer10Minutes", "sendsPerDay", "failedChecksPerDay", "ipSta
 const settingsProperties = (nullableFields: boolean): Record<string, JsonSchema> => {
   const t = (type: string) => (nullableFields ? nullable(type) : type);
   return {
-    friendlyName: { type: "string", minLength: 1, maxLength: 64, description: "Shown in messages and the console." },
+    friendlyName: { type: "string", minLength: 1, maxLength: 64, description: "Shown in messages and the console; no URL or domain name." },
     codeLength: { ...intRange(4, 10), type: t("integer") },
     ttlSeconds: { ...intRange(60, 3600), type: t("integer") },
     maxCheckAttempts: { ...intRange(1, 20), type: t("integer") },
@@ -409,7 +409,7 @@ const TwilioStartRequest: JsonSchema = {
     To: twilioString("The number, E.164."),
     Channel: { type: "string", enum: ["sms"], description: "Only sms." },
     Locale: twilioString("Message language."),
-    CustomFriendlyName: twilioString("`{{serviceName}}` in the message."),
+    CustomFriendlyName: twilioString("`{{serviceName}}` in the message: at most 30 characters, no URL or domain name."),
     DeviceIp: twilioString("The end user's IP, for per-IP limits."),
     RiskCheck: { type: "string", enum: ["enable"] },
     EnableSnaClientToken: { type: "string", not: { const: "true" } },

@@ -90,6 +90,8 @@ describe("Mobile Text Alerts /v3/verify/sms", () => {
       [{ to: "415-555-0100" }, "to"],
       [{}, "to"],
       [{ to, serviceName: "visit https://evil.example" }, "serviceName"],
+      [{ to, serviceName: "(evil.com)" }, "serviceName"],
+      [{ to, serviceName: "evil\u200b.com" }, "serviceName"],
       [{ to, tags: ["a"] }, "tags"],
       ["[1, 2]", "body"],
       ["{not json", "body"],

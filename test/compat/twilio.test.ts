@@ -99,6 +99,17 @@ describe("Twilio Verify v2 with the twilio client", () => {
     expect(await messagesTo(to)).toHaveLength(0);
   });
 
+  it("a CustomFriendlyName that reads as a link is Twilio's 400 (60200), and nothing is sent", async () => {
+    const to = uniqueNumber();
+    const service = client();
+    for (const name of ["(evil.com)", "evil.com!", "ｅｖｉｌ．ｃｏｍ", "evil。com", "evil\u200b.com"]) {
+      const error = await failure(service.verifications.create({ to, channel: "sms", customFriendlyName: name }));
+      expect(error, name).toMatchObject({ status: 400, code: 60200 });
+      expect(error.message).toBe("Invalid parameter `CustomFriendlyName`: must not contain a URL or domain name");
+    }
+    expect(await messagesTo(to)).toHaveLength(0);
+  });
+
   it("maps abuse rules to Twilio's codes", async () => {
     const service = client();
     // A London landline: SMS cannot reach it (60205).

@@ -90,6 +90,16 @@ describe("template preview", () => {
     expect((await json(saved)).message).toBe(body.error.message);
   });
 
+  it("reports a template with a link as saving would refuse it", async () => {
+    const { service } = await newService();
+    const { status, body } = await preview(service.id, { locale: "en", template: "{{code}} is your code (evil.com)" });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ body: "", error: { field: "templates.en", message: "templates.en: must not contain a URL or domain name" } });
+    const saved = await admin("PATCH", `/v1/services/${service.id}`, { templates: { en: "{{code}} is your code (evil.com)" } });
+    expect(saved.status).toBe(400);
+    expect((await json(saved)).message).toBe(body.error.message);
+  });
+
   it("measures UCS-2 and reports a two-segment template as refused, still rendered", async () => {
     const { service } = await newService();
     const ru = await preview(service.id, { locale: "ru", template: "Ваш код {{code}}" });

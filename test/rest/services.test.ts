@@ -56,6 +56,31 @@ describe("admin API", () => {
       expect((await json(response)).details[0].field).toBe(field);
     }
   });
+
+  // Issue 17, item 3: a service's name and templates reach its messages, so they are held to the
+  // same rule as a request's serviceName.
+  it("refuses a friendly name or template that reads as a link, on create and update", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ friendlyName: "(evil.com)" }, "friendlyName"],
+      [{ friendlyName: "ｅｖｉｌ．ｃｏｍ Rewards" }, "friendlyName"],
+      [{ friendlyName: "Shop", templates: { en: "{{code}} is your code (evil.com)" } }, "templates.en"],
+      [{ friendlyName: "Shop", templates: { ja: "{{code}}です。evil。com" } }, "templates.ja"],
+      [{ friendlyName: "Shop", templates: { en: "{{serviceName}}.com: {{code}}" } }, "templates.en"],
+    ];
+    for (const [body, field] of cases) {
+      const response = await admin("POST", "/v1/services", body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(await json(response)).toMatchObject({
+        code: "invalid_argument",
+        message: `${field}: must not contain a URL or domain name`,
+        details: [{ field }],
+      });
+    }
+    const { service } = await newService();
+    const update = await admin("PATCH", `/v1/services/${service.id}`, { friendlyName: "evil\u200b.com" });
+    expect(update.status).toBe(400);
+    expect((await json(update)).details[0].field).toBe("friendlyName");
+  });
 });
 
 describe("service isolation", () => {

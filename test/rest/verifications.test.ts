@@ -178,6 +178,12 @@ describe("REST bad input: 4xx naming the field, nothing sent", () => {
     ["timeout too long", { to: "+14155550100", timeoutSeconds: 3601 }, "timeoutSeconds"],
     ["service name too long", { to: "+14155550100", serviceName: "x".repeat(31) }, "serviceName"],
     ["service name with URL", { to: "+14155550100", serviceName: "go to evil.com now" }, "serviceName"],
+    // Issue 17, item 3: these were sent ("060909 is your (evil.com) verification code…").
+    ["service name with a bracketed domain", { to: "+14155550100", serviceName: "(evil.com)" }, "serviceName"],
+    ["service name with a domain before punctuation", { to: "+14155550100", serviceName: "Visit evil.com." }, "serviceName"],
+    ["service name with a fullwidth domain", { to: "+14155550100", serviceName: "ｅｖｉｌ．ｃｏｍ" }, "serviceName"],
+    ["service name with an ideographic dot", { to: "+14155550100", serviceName: "evil。com" }, "serviceName"],
+    ["service name split by a zero-width space", { to: "+14155550100", serviceName: "evil\u200b.com" }, "serviceName"],
     ["service name with control char", { to: "+14155550100", serviceName: "Acme\nBank" }, "serviceName"],
     ["tags not strings", { to: "+14155550100", tags: { a: 1 } }, "tags"],
     ["locale not a tag", { to: "+14155550100", locale: "english please" }, "locale"],

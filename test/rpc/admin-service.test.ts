@@ -69,4 +69,15 @@ describe("AdminService", () => {
       expect(e.rawMessage).toMatch(/^codeLength: /);
     }
   });
+
+  it("a friendly name that reads as a link is InvalidArgument naming friendlyName", async () => {
+    try {
+      await admin.createService({ settings: { friendlyName: "(evil.com)" } }, asAdmin);
+      throw new Error("accepted");
+    } catch (error) {
+      const e = ConnectError.from(error);
+      expect(e.code).toBe(Code.InvalidArgument);
+      expect(e.rawMessage).toBe("friendlyName: must not contain a URL or domain name");
+    }
+  });
 });

@@ -95,6 +95,8 @@ for (const [name, transport] of transports) {
         [{ to, timeoutSeconds: 30 }, "timeoutSeconds"],
         [{ to, timeoutSeconds: 7200 }, "timeoutSeconds"],
         [{ to, serviceName: "see https://x.io" }, "serviceName"],
+        [{ to, serviceName: "(evil.com)" }, "serviceName"],
+        [{ to, serviceName: "ｅｖｉｌ．ｃｏｍ" }, "serviceName"],
       ];
       for (const [request, field] of cases) {
         const error = await connectError(client.startVerification(request, auth()));
