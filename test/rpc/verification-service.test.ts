@@ -95,6 +95,9 @@ for (const [name, transport] of transports) {
         [{ to, timeoutSeconds: 30 }, "timeoutSeconds"],
         [{ to, timeoutSeconds: 7200 }, "timeoutSeconds"],
         [{ to, serviceName: "see https://x.io" }, "serviceName"],
+        [{ to, clientIp: "fe80::1%eth0" }, "clientIp"],
+        [{ to, clientIp: "[::1]" }, "clientIp"],
+        [{ to, clientIp: "::ffff:192.0.2.01" }, "clientIp"],
       ];
       for (const [request, field] of cases) {
         const error = await connectError(client.startVerification(request, auth()));
