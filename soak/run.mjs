@@ -77,6 +77,8 @@ const LIMITS = {
 const SERVICE_B_DAILY = QUICK ? 40 : 200;
 const vars = (twilioUrl) => ({
   ENVIRONMENT: "production",
+  // Production refuses webhooks to internal addresses; the soak's receiver is on loopback.
+  WEBHOOK_INTERNAL_HOSTS: "127.0.0.1",
   API_KEYS: API_KEY,
   ADMIN_TOKEN,
   CODE_SECRET,

@@ -95,7 +95,7 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
     },
     async createService(body) {
       known = await ids();
-      const parsed = parseServiceSettings(body, { partial: false, development: config.development });
+      const parsed = parseServiceSettings(body, { partial: false, webhookUrls: config.webhookUrls });
       const { cleared: _cleared, ...settings } = parsed;
       return view(await registry.createService({ id: newServiceId(), settings: settings as ServiceSettings }));
     },
@@ -104,7 +104,7 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
     },
     async updateService(id, body) {
       const current = await existing(id);
-      const update = parseServiceSettings(body, { partial: true, development: config.development });
+      const update = parseServiceSettings(body, { partial: true, webhookUrls: config.webhookUrls });
       const updated = await registry.updateService({ id, settings: mergeSettings(current.settings, update) });
       forgetCachedKeys();
       return view(updated ?? current);

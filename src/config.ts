@@ -5,7 +5,7 @@ import { DEFAULT_NUMBER_LIMITS, RULE_NAMES, type NumberLimits, type RuleMode, ty
 import { createTemplateCatalog, DEFAULT_LOCALE, parseCustomTemplates, type TemplateCatalog } from "./core/locales.ts";
 import { validateServiceName } from "./core/template.ts";
 import { validateWebOtpDomain } from "./core/webotp.ts";
-import { parseTestNumbers } from "./core/service.ts";
+import { parseTestNumbers, parseWebhookInternalHosts, type WebhookUrlRules } from "./core/service.ts";
 import { isSmsProviderChoice, parseSmsConfig, SMS_PROVIDER_NAMES, type ProviderName, type SmsConfig, type SmsProviderChoice } from "./sms/config.ts";
 import { parsePublicBaseUrl, parseReceiptConfig, type ReceiptConfig } from "./sms/receipts/config.ts";
 
@@ -52,6 +52,8 @@ export interface Config {
   templates: TemplateCatalog;
   /** Hosts a request may bind codes to with `webOtpDomain`; null accepts any valid host. */
   webOtpDomains: ReadonlySet<string> | null;
+  /** Where service webhooks may point (https; internal addresses only in development or WEBHOOK_INTERNAL_HOSTS). */
+  webhookUrls: WebhookUrlRules;
   numberLimits: NumberLimits;
   limits: CrossNumberLimits;
   /** ISO region codes accepted; null accepts every region. */
@@ -197,6 +199,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
   let templates: TemplateCatalog;
   let webOtpDomains: ReadonlySet<string> | null;
   let defaultServiceName: string;
+  let webhookInternalHosts: ReadonlySet<string>;
   try {
     const defaultLocale = text("DEFAULT_LOCALE", DEFAULT_LOCALE);
     const custom = parseCustomTemplates(text("MESSAGE_TEMPLATES", "{}"), "MESSAGE_TEMPLATES");
@@ -212,6 +215,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     const domains = text("WEBOTP_DOMAINS");
     webOtpDomains = domains ? new Set(domains.split(",").map((d) => validateWebOtpDomain(d.trim(), "WEBOTP_DOMAINS"))) : null;
     defaultServiceName = validateServiceName(text("DEFAULT_SERVICE_NAME", "edge-verify"), "DEFAULT_SERVICE_NAME");
+    webhookInternalHosts = parseWebhookInternalHosts(text("WEBHOOK_INTERNAL_HOSTS"), "WEBHOOK_INTERNAL_HOSTS");
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -250,6 +254,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     },
     templates,
     webOtpDomains,
+    webhookUrls: { development, internalHosts: webhookInternalHosts },
     numberLimits: {
       resendCooldownSeconds,
       sendsPer10Minutes: int("SENDS_PER_10_MINUTES", DEFAULT_NUMBER_LIMITS.sendsPer10Minutes, 1, 1000),

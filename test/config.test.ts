@@ -24,6 +24,7 @@ describe("configuration fails closed", () => {
       smsProvider: "twilio",
     });
     expect(config.twilio.apiBase).toBe("https://api.twilio.com");
+    expect(config.webhookUrls).toEqual({ development: false, internalHosts: new Set() });
   });
 
   it.each([
@@ -42,6 +43,8 @@ describe("configuration fails closed", () => {
     ["a default service name with a link", { DEFAULT_SERVICE_NAME: "ｅｖｉｌ．ｃｏｍ" }, /DEFAULT_SERVICE_NAME: must not contain a URL or domain name/],
     ["a bad code length", { DEFAULT_CODE_LENGTH: "12" }, /DEFAULT_CODE_LENGTH must be an integer from 4 to 10/],
     ["an environment typo is production", { ENVIRONMENT: "dev", API_KEYS: "" }, /API_KEYS is not set/],
+    ["a public host as an internal webhook host", { WEBHOOK_INTERNAL_HOSTS: "hooks.example.com" }, /WEBHOOK_INTERNAL_HOSTS: "hooks.example.com" is not an internal address/],
+    ["a port in an internal webhook host", { WEBHOOK_INTERNAL_HOSTS: "10.0.0.5:8443" }, /WEBHOOK_INTERNAL_HOSTS: "10.0.0.5:8443" must be a host name or IP address/],
   ])("refuses %s", (_name, override, message) => {
     expect(() => parseConfig({ ...production, ...override })).toThrow(ConfigError);
     expect(() => parseConfig({ ...production, ...override })).toThrow(message);

@@ -53,3 +53,6 @@ export class VerifyError extends Error {
 export function invalidArgument(field: string, message: string): VerifyError {
   return new VerifyError("invalid_argument", `${field}: ${message}`, { field });
 }
+
+/** What a number's object answers: the value, or the refusal (an outcome, never a failure). */
+export type DoResult<T> = { ok: true; value: T; replayed?: boolean } | { ok: false; refusal: Refusal };

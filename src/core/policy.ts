@@ -247,38 +247,6 @@ export function rangeOf(e164: string): string {
   return e164.slice(0, -4);
 }
 
-/**
- * The scope key for a client IP: IPv4 as is, IPv6 by its /64 (one host usually owns a whole /64).
- * Returns null for anything that is not an IP address.
- */
-export function ipScope(ip: string): string | null {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (v4) return v4.slice(1).every((p) => Number(p) <= 255 && String(Number(p)) === p) ? ip : null;
-  if (!/^[0-9a-fA-F:.]+$/.test(ip) || !ip.includes(":") || ip.length > 45) return null;
-  const groups = expandIpv6(ip);
-  return groups ? `${groups.slice(0, 4).join(":")}::/64` : null;
-}
-
-function expandIpv6(ip: string): string[] | null {
-  const halves = ip.toLowerCase().split("::");
-  if (halves.length > 2) return null;
-  const parse = (part: string) => (part === "" ? [] : part.split(":"));
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
-  // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups.
-  const last = tail.length ? tail : head;
-  if (last.length && last[last.length - 1]!.includes(".")) {
-    const v4 = last.pop()!.split(".").map(Number);
-    if (v4.length !== 4 || v4.some((n) => !(n >= 0 && n <= 255))) return null;
-    last.push(((v4[0]! << 8) | v4[1]!).toString(16), ((v4[2]! << 8) | v4[3]!).toString(16));
-  }
-  const missing = 8 - head.length - tail.length;
-  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) return null;
-  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
-  if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => g.replace(/^0+(?=.)/, ""));
-}
-
 /** Splits a deployment-wide limit over `shards` counters so the sum never exceeds it. */
 export function shardLimit(limit: number, shards: number, shard: number): number {
   return Math.floor(limit / shards) + (shard < limit % shards ? 1 : 0);

@@ -3,7 +3,7 @@
 import { invalidArgument } from "./errors.ts";
 import { validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
-import { ipScope } from "./policy.ts";
+import { ipScope } from "./ip.ts";
 import { validateAppHash, validateWebOtpDomain } from "./webotp.ts";
 
 export interface StartRequest {
@@ -134,9 +134,12 @@ function stringField(body: Fields, field: string): string {
   return value;
 }
 
+/** Kept as given: the verifier counts it under ipScope's key, which folds the spellings of one address. */
 function parseClientIp(value: unknown): string {
   if (value === undefined || value === null || value === "") return "";
-  if (typeof value !== "string" || ipScope(value) === null) throw invalidArgument("clientIp", "must be an IPv4 or IPv6 address");
+  if (typeof value !== "string" || ipScope(value) === null) {
+    throw invalidArgument("clientIp", "must be an IPv4 or IPv6 address, without port, brackets or zone");
+  }
   return value;
 }
 

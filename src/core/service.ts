@@ -6,6 +6,7 @@ import { parsePhoneNumber } from "./phone.ts";
 import { RULE_NAMES, type NumberLimits, type RuleMode, type RuleName } from "./policy.ts";
 import { isWellFormedCode } from "./codes.ts";
 import { LINK_REFUSAL, readsAsLink } from "./template.ts";
+import { internalRangeOf, parseIp } from "./ip.ts";
 
 export const WEBHOOK_EVENTS = [
   "verification.started",
@@ -65,7 +66,7 @@ function int(body: Fields, field: string, min: number, max: number, path = field
  * Validates settings from an admin request. `partial` (an update) lets every field be absent;
  * `null` on an optional field clears it. Unknown fields are refused so a typo is not ignored.
  */
-export function parseServiceSettings(raw: unknown, options: { partial: boolean; development: boolean }): Partial<ServiceSettings> & { cleared: string[] } {
+export function parseServiceSettings(raw: unknown, options: { partial: boolean; webhookUrls: WebhookUrlRules }): Partial<ServiceSettings> & { cleared: string[] } {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidArgument("body", "must be a JSON object");
   const body = raw as Fields;
   const known = new Set([
@@ -133,7 +134,7 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
     out.ruleModes = modes;
   }
   if (body.webhookUrl !== undefined && body.webhookUrl !== null) {
-    out.webhookUrl = parseWebhookUrl(body.webhookUrl, options.development);
+    out.webhookUrl = parseWebhookUrl(body.webhookUrl, options.webhookUrls);
   }
   if (body.webhookEvents !== undefined && body.webhookEvents !== null) {
     const events = body.webhookEvents;
@@ -157,8 +158,20 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
   return out;
 }
 
-/** Webhook targets must be https (http to localhost in development); never our own credentials in them. */
-export function parseWebhookUrl(value: unknown, development: boolean, field = "webhookUrl"): string {
+/** Where this deployment lets a service's webhooks go. */
+export interface WebhookUrlRules {
+  /** Local development: http to localhost, and https anywhere (receivers on the developer's machine). */
+  development: boolean;
+  /** WEBHOOK_INTERNAL_HOSTS: internal hosts the operator allows anyway, as URL hostnames. */
+  internalHosts: ReadonlySet<string>;
+}
+
+/**
+ * Webhook targets must be https (http to localhost in development), never carry credentials, and
+ * outside development never point into the network the Worker runs in (see internalHostOf)
+ * unless the operator listed that host.
+ */
+export function parseWebhookUrl(value: unknown, rules: WebhookUrlRules, field = "webhookUrl"): string {
   if (typeof value !== "string") throw invalidArgument(field, "must be a URL");
   let url: URL;
   try {
@@ -166,12 +179,52 @@ export function parseWebhookUrl(value: unknown, development: boolean, field = "w
   } catch {
     throw invalidArgument(field, "must be an absolute URL");
   }
+  const { development } = rules;
   const local = url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
   if (url.protocol !== "https:" && !(development && url.protocol === "http:" && local)) {
     throw invalidArgument(field, development ? "must be https (or http to localhost in development)" : "must be https");
   }
   if (url.username || url.password) throw invalidArgument(field, "must not contain credentials");
+  // Whoever holds the admin token must not be able to make the Worker call into its own network
+  // or a cloud metadata service (SSRF). The exemption list is the operator's, set in the
+  // deployment's environment, not something the admin API can widen.
+  const internal = development || rules.internalHosts.has(url.hostname) ? null : internalHostOf(url.hostname);
+  if (internal) throw invalidArgument(field, `must be a public address: ${internal}`);
   return url.toString();
+}
+
+/**
+ * Why a URL's host (as WHATWG URL serialises it: IPv4 dotted whatever the input spelling, IPv6 in
+ * brackets, names lower-cased) is internal, or null. Only literals and `localhost` are judged: a
+ * name that resolves to an internal address is not caught here, as DNS is not ours to ask.
+ */
+function internalHostOf(hostname: string): string | null {
+  const name = hostname.replace(/\.$/, "");
+  // RFC 6761 §6.3: localhost and everything under it is loopback, whatever DNS says.
+  if (name === "localhost" || name.endsWith(".localhost")) return `${hostname} is loopback`;
+  const literal = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  const ip = parseIp(literal);
+  const range = ip ? internalRangeOf(ip) : null;
+  return range ? `${literal} is ${range}` : null;
+}
+
+/**
+ * WEBHOOK_INTERNAL_HOSTS: comma-separated internal hosts (`10.0.0.5`, `[fd00::5]`, `localhost`)
+ * that webhooks may reach anyway, e.g. a receiver beside a self-hosted workerd. Each is kept as
+ * WHATWG URL writes it, so `0x7f.1` exempts 127.0.0.1 and nothing else. A public host is refused:
+ * it needs no exemption, and listing one usually means a mistyped internal one.
+ */
+export function parseWebhookInternalHosts(raw: string, field: string): Set<string> {
+  const hosts = new Set<string>();
+  for (const entry of raw.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const url = URL.canParse(`https://${entry}/`) ? new URL(`https://${entry}/`) : null;
+    if (!url || url.port || url.username || url.password || url.pathname !== "/" || url.search || url.hash) {
+      throw invalidArgument(field, `"${entry}" must be a host name or IP address (IPv6 in brackets), without scheme, port or path`);
+    }
+    if (!internalHostOf(url.hostname)) throw invalidArgument(field, `"${entry}" is not an internal address; only those need listing`);
+    hosts.add(url.hostname);
+  }
+  return hosts;
 }
 
 /** `{"+15005550100": "123456"}`: E.164 numbers to fixed codes of 4 to 10 digits. */

@@ -27,13 +27,13 @@ export function serviceRoutes(): Hono<AppEnv> {
   routes.get("/", async (c) => c.json({ services: await admin(c).listServices() }));
   routes.post("/", async (c) => {
     const body = await readJson(c);
-    checkBody("CreateServiceRequest", body, (b) => parseServiceSettings(b, { partial: false, development: c.var.config.development }));
+    checkBody("CreateServiceRequest", body, (b) => parseServiceSettings(b, { partial: false, webhookUrls: c.var.config.webhookUrls }));
     return c.json(await admin(c).createService(body), 201);
   });
   routes.get("/:id", async (c) => c.json(await admin(c).getService(c.req.param("id"))));
   routes.patch("/:id", async (c) => {
     const body = await readJson(c);
-    checkBody("UpdateServiceRequest", body, (b) => parseServiceSettings(b, { partial: true, development: c.var.config.development }));
+    checkBody("UpdateServiceRequest", body, (b) => parseServiceSettings(b, { partial: true, webhookUrls: c.var.config.webhookUrls }));
     return c.json(await admin(c).updateService(c.req.param("id"), body));
   });
   routes.delete("/:id", async (c) => {

@@ -89,6 +89,9 @@ describe("Twilio Verify v2 with the twilio client", () => {
       [{ to, channel: "sms", riskCheck: "disable" }, "RiskCheck"],
       [{ to: "+1555", channel: "sms" }, "To"],
       [{ to, channel: "sms", locale: "not a locale" }, "Locale"],
+      [{ to, channel: "sms", deviceIp: "fe80::1%eth0" }, "DeviceIp"],
+      [{ to, channel: "sms", deviceIp: "192.0.2.1:443" }, "DeviceIp"],
+      [{ to, channel: "sms", deviceIp: "::ffff:192.0.2.01" }, "DeviceIp"],
     ];
     for (const [params, parameter] of cases) {
       const error = await failure(service.verifications.create(params as never));

@@ -4,7 +4,6 @@ import {
   DEFAULT_NUMBER_LIMITS,
   EMPTY_COUNTERS,
   evaluateSend,
-  ipScope,
   numberRuleHits,
   rangeOf,
   recordApproval,
@@ -103,19 +102,6 @@ describe("stateless rules", () => {
 describe("scopes", () => {
   it("ranges drop the last 4 digits", () => {
     expect(rangeOf("+14155552671")).toBe("+1415555");
-  });
-
-  it.each([
-    ["203.0.113.7", "203.0.113.7"],
-    ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
-    ["2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
-    ["::ffff:192.0.2.1", "0:0:0:0::/64"],
-    ["256.1.1.1", null],
-    ["01.2.3.4", null],
-    ["1:2:3", null],
-    ["hello", null],
-  ])("ipScope(%s) = %s", (ip, scope) => {
-    expect(ipScope(ip)).toBe(scope);
   });
 
   it("shard limits add up to the limit exactly", () => {

@@ -35,9 +35,32 @@ describe("velocity rules (enforced)", () => {
     expect(codes(answers)).toEqual(["ok", "ok", "ok", "resource_exhausted"]);
     expect(answers[3]).toMatchObject({ rule: "velocity_ip" });
     expect(answers[3]!.retryAfterSeconds).toBeGreaterThan(0);
-    const bad = await call("POST", "/v1/verifications", { to: de(9), clientIp: "not-an-ip" });
-    expect(bad.status).toBe(400);
-    expect(await json(bad)).toMatchObject({ details: [{ field: "clientIp" }] });
+    for (const clientIp of ["not-an-ip", "fe80::1%eth0", "[2001:db8::1]", "203.0.113.7:443", "203.0.113.07", "::ffff:203.0.113.07"]) {
+      const bad = await call("POST", "/v1/verifications", { to: de(9), clientIp });
+      expect(bad.status, clientIp).toBe(400);
+      expect(await json(bad)).toMatchObject({ code: "invalid_argument", details: [{ field: "clientIp" }] });
+    }
+  });
+
+  // Issue 17 item 2: every IPv4-mapped address used to fall into the one /64 ::ffff:0:0/64 counter.
+  it("IPv4-mapped clients are counted as their IPv4 address, not as one shared IPv6 /64", async () => {
+    const be = (i: number) => `+3247${i}123456`; // distinct ranges
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await rest.start({ to: be(i), clientIp: "::ffff:198.51.100.218" }));
+    // A different user behind another IPv4 address is not held back by the first one's starts.
+    answers.push(await rest.start({ to: be(3), clientIp: "::ffff:203.0.113.219" }));
+    expect(codes(answers)).toEqual(["ok", "ok", "ok", "ok"]);
+  });
+
+  it("one IPv4 address is one counter however it is written", async () => {
+    const fr = (i: number) => `+3361${i}005678`; // distinct ranges
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await rest.start({ to: fr(i), clientIp: "192.0.2.177" }));
+    for (const [i, clientIp] of ["::ffff:192.0.2.177", "::FFFF:C000:02B1", "0:0:0:0:0:ffff:192.0.2.177", "::192.0.2.177"].entries()) {
+      answers.push(await rest.start({ to: fr(3 + i), clientIp }));
+    }
+    expect(codes(answers)).toEqual(["ok", "ok", "ok", "resource_exhausted", "resource_exhausted", "resource_exhausted", "resource_exhausted"]);
+    expect(answers.slice(3).map((a) => a.rule)).toEqual(Array(4).fill("velocity_ip"));
   });
 
   it("IPv6 clients are counted per /64", async () => {

@@ -331,8 +331,8 @@ describe("schema gate", () => {
     ["StartVerificationRequest", { to: "+14155552671", locale: "not a locale" }, parseStartRequest, "locale: must be a BCP 47 language tag, e.g. en or pt-BR"],
     ["CheckVerificationRequest", { to: "+14155552671" }, parseCheckRequest, "code: is required"],
     ["CheckVerificationRequest", { to: "+14155552671", code: "12ab" }, parseCheckRequest, "code: must be 4 to 10 digits"],
-    ["CreateServiceRequest", { friendlyName: "" }, (b) => parseServiceSettings(b, { partial: false, development: true }), "friendlyName: is required: 1 to 64 characters"],
-    ["UpdateServiceRequest", { limits: { perFortnight: 3 } }, (b) => parseServiceSettings(b, { partial: true, development: true }), "limits.perFortnight: is not a limit"],
+    ["CreateServiceRequest", { friendlyName: "" }, (b) => parseServiceSettings(b, { partial: false, webhookUrls: { development: true, internalHosts: new Set() } }), "friendlyName: is required: 1 to 64 characters"],
+    ["UpdateServiceRequest", { limits: { perFortnight: 3 } }, (b) => parseServiceSettings(b, { partial: true, webhookUrls: { development: true, internalHosts: new Set() } }), "limits.perFortnight: is not a limit"],
   ];
   it.each(refused)("%s refuses %j in the semantic validator's words", (name, body, semantic, message) => {
     expect(validatorFor(name).validate(body).valid).toBe(false);

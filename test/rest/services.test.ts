@@ -1,5 +1,7 @@
 // Services and API keys through the admin API: isolation, key lifecycle, settings that apply.
+import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.ts";
 import { call, json, latestCode, messagesTo, uniqueNumber, wrongCode } from "../helpers.ts";
 
 const ADMIN = { authorization: "Bearer ev_dev_admin_token" };
@@ -80,6 +82,68 @@ describe("admin API", () => {
     const update = await admin("PATCH", `/v1/services/${service.id}`, { friendlyName: "evil\u200b.com" });
     expect(update.status).toBe(400);
     expect((await json(update)).details[0].field).toBe("friendlyName");
+  });
+});
+
+describe("webhook URLs in production", () => {
+  // The tests run as development, which posts webhooks to the developer's own machine; the Worker
+  // as deployed refuses internal addresses (issue 17 item 4). A complete production configuration:
+  const token = "a-production-admin-token-for-tests";
+  const production = {
+    ...env,
+    ENVIRONMENT: "production",
+    API_KEYS: "ev_live_0123456789abcdef",
+    CODE_SECRET: "a-real-secret-of-at-least-32-characters!",
+    ADMIN_TOKEN: token,
+  };
+  const app = createApp();
+  const deployed = async (method: string, path: string, body?: unknown) =>
+    app.fetch(
+      new Request(`https://verify.example.test${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+      production,
+      createExecutionContext(),
+    );
+  const internal = ["https://169.254.169.254/latest/meta-data/", "https://127.0.0.1/", "https://[::1]/", "https://10.0.0.1/", "https://[::ffff:a9fe:a9fe]/", "https://2130706433/", "https://0x7f.1/", "https://localhost./"];
+
+  it("create and update refuse an internal address with 400 naming webhookUrl, and keep the old URL", async () => {
+    for (const webhookUrl of internal) {
+      const created = await deployed("POST", "/v1/services", { friendlyName: "Hooks", webhookUrl });
+      expect(created.status, webhookUrl).toBe(400);
+      expect(await json(created)).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/^webhookUrl: must be a public address: /), details: [{ field: "webhookUrl" }] });
+    }
+    const created = await deployed("POST", "/v1/services", { friendlyName: "Hooks", webhookUrl: "https://hooks.example.com/edge-verify" });
+    expect(created.status).toBe(201);
+    const service = await json(created);
+    for (const webhookUrl of internal) {
+      const updated = await deployed("PATCH", `/v1/services/${service.id}`, { webhookUrl });
+      expect(updated.status, webhookUrl).toBe(400);
+      expect(await json(updated)).toMatchObject({ code: "invalid_argument", details: [{ field: "webhookUrl" }] });
+    }
+    expect((await json(await deployed("GET", `/v1/services/${service.id}`))).settings.webhookUrl).toBe("https://hooks.example.com/edge-verify");
+    expect((await deployed("DELETE", `/v1/services/${service.id}`)).status).toBe(204);
+  });
+
+  it("WEBHOOK_INTERNAL_HOSTS lets the operator allow one internal receiver, and only that one", async () => {
+    const withReceiver = { ...production, WEBHOOK_INTERNAL_HOSTS: "10.0.0.5" };
+    const send = (webhookUrl: string) =>
+      app.fetch(
+        new Request("https://verify.example.test/v1/services", {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ friendlyName: "Hooks", webhookUrl }),
+        }),
+        withReceiver,
+        createExecutionContext(),
+      );
+    const allowed = await send("https://10.0.0.5:8443/hooks");
+    expect(allowed.status).toBe(201);
+    expect((await json(allowed)).settings.webhookUrl).toBe("https://10.0.0.5:8443/hooks");
+    expect((await send("https://10.0.0.6/hooks")).status).toBe(400);
+    expect((await send("https://169.254.169.254/")).status).toBe(400);
   });
 });
 

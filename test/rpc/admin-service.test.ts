@@ -1,8 +1,10 @@
 // AdminService over Connect: the same admin operations as REST, guarded by the admin token.
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import { createExecutionContext, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.ts";
 import { AdminService } from "../../src/gen/verify/v1/admin_pb.ts";
 import { VerificationService } from "../../src/gen/verify/v1/verification_pb.ts";
 import { latestCode, uniqueNumber } from "../helpers.ts";
@@ -79,5 +81,49 @@ describe("AdminService", () => {
       expect(e.code).toBe(Code.InvalidArgument);
       expect(e.rawMessage).toBe("friendlyName: must not contain a URL or domain name");
     }
+  });
+});
+
+describe("AdminService in production", () => {
+  // The tests run as development; the Worker as deployed refuses webhook URLs to internal
+  // addresses (issue 17 item 4), through the same rule as REST. A complete production configuration:
+  const token = "a-production-admin-token-for-tests";
+  const production = {
+    ...env,
+    ENVIRONMENT: "production",
+    API_KEYS: "ev_live_0123456789abcdef",
+    CODE_SECRET: "a-real-secret-of-at-least-32-characters!",
+    ADMIN_TOKEN: token,
+  };
+  const app = createApp();
+  const deployedFetch: typeof fetch = async (input, init) =>
+    app.fetch(new Request(input as RequestInfo, { ...init, redirect: "manual" }), production, createExecutionContext());
+  const deployed = createClient(AdminService, createConnectTransport({ baseUrl: "https://verify.example.test", fetch: deployedFetch, useBinaryFormat: true }));
+  const asDeployedAdmin = { headers: { authorization: `Bearer ${token}` } };
+  const refusal = async (call: Promise<unknown>) => {
+    try {
+      await call;
+    } catch (error) {
+      return ConnectError.from(error);
+    }
+    throw new Error("accepted");
+  };
+
+  it("CreateService and UpdateService refuse an internal webhookUrl as InvalidArgument", async () => {
+    const internal = ["https://169.254.169.254/", "https://[::1]/", "https://10.0.0.1/", "https://[fd00:ec2::254]/", "https://api.localhost/"];
+    for (const webhookUrl of internal) {
+      const error = await refusal(deployed.createService({ settings: { friendlyName: "Hooks", webhookUrl } }, asDeployedAdmin));
+      expect(error.code, webhookUrl).toBe(Code.InvalidArgument);
+      expect(error.rawMessage).toMatch(/^webhookUrl: must be a public address: /);
+    }
+    const { service } = await deployed.createService({ settings: { friendlyName: "Hooks", webhookUrl: "https://hooks.example.com/ev" } }, asDeployedAdmin);
+    for (const webhookUrl of internal) {
+      const update = deployed.updateService({ serviceId: service!.id, settings: { friendlyName: "Hooks", webhookUrl }, updateMask: { paths: ["webhook_url"] } }, asDeployedAdmin);
+      const error = await refusal(update);
+      expect(error.code, webhookUrl).toBe(Code.InvalidArgument);
+      expect(error.rawMessage).toMatch(/^webhookUrl: /);
+    }
+    expect((await deployed.getService({ serviceId: service!.id }, asDeployedAdmin)).service!.settings!.webhookUrl).toBe("https://hooks.example.com/ev");
+    await deployed.deleteService({ serviceId: service!.id }, asDeployedAdmin);
   });
 });

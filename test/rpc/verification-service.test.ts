@@ -97,6 +97,9 @@ for (const [name, transport] of transports) {
         [{ to, serviceName: "see https://x.io" }, "serviceName"],
         [{ to, serviceName: "(evil.com)" }, "serviceName"],
         [{ to, serviceName: "ｅｖｉｌ．ｃｏｍ" }, "serviceName"],
+        [{ to, clientIp: "fe80::1%eth0" }, "clientIp"],
+        [{ to, clientIp: "[::1]" }, "clientIp"],
+        [{ to, clientIp: "::ffff:192.0.2.01" }, "clientIp"],
       ];
       for (const [request, field] of cases) {
         const error = await connectError(client.startVerification(request, auth()));

@@ -1,6 +1,6 @@
 // Idempotency keys in the number's object: a request runs once per key; a duplicate replays the
 // stored result, or waits for the original while it is still running in this object.
-import type { Refusal } from "../../core/errors.ts";
+import type { DoResult, Refusal } from "../../core/errors.ts";
 import { DAY_MS } from "../../core/policy.ts";
 import type { NumberStore } from "./storage.ts";
 
@@ -11,7 +11,7 @@ export interface IdempotencyInput {
   requestHash: string;
 }
 
-export type DoResult<T> = { ok: true; value: T; replayed?: boolean } | { ok: false; refusal: Refusal };
+export type { DoResult };
 
 export const IDEMPOTENCY_TTL_MS = DAY_MS;
 /** Margin past the send deadline after which an in-progress idempotent request counts as dead. */

@@ -5,7 +5,7 @@ import type { Refusal } from "../../core/errors.ts";
 import type { Risk } from "../../core/policy.ts";
 import { namespaceOf } from "../namespaces.ts";
 import type { CounterTake, ScopeCounter, TakeInput, TakeResult } from "../scope-counter.ts";
-import type { DoResult } from "./idempotency.ts";
+import type { DoResult } from "../../core/errors.ts";
 
 /** A limit that spans numbers: a counter in a ScopeCounter object. */
 export interface ScopeRequest {
