@@ -15,6 +15,10 @@
 //   - Commits: a synchronous step with writes to an object's database is one commit. A step ends
 //     at an RPC method's entry or settlement, an alarm's, or a fetch's settlement: every such
 //     moment closes every open step, so the count is an upper bound (cost.test.ts's definition).
+//   - Rows written: one per synchronous KV put or delete, an SQL write statement's cursor's
+//     rowsWritten (read when its step ends), one per key of an async put/delete, and the rows a
+//     deleteAll() removes (KV keys + user-table rows just before it). The bench's own ageing and
+//     row counts (benchAge, benchRows) run uncounted.
 //   - Alarm runs per class and per object id; objects constructed per class (new or woken).
 //   - Off the request path, counted apart in `offPath` (same fields): the reports a call leaves
 //     behind after it answered (the number's object reports insights and guard approvals right
@@ -49,22 +53,50 @@ function newCounters() {
   return {
     rpcs: {}, // "Class.method" → { worker, object }
     ran: {}, // "Class.method" → RPC methods run (callee side)
-    storage: { kvGets: 0, kvLists: 0, kvPuts: 0, kvDeletes: 0, sqlReads: 0, sqlWrites: 0, sqlDdl: 0, asyncReads: 0, asyncWrites: 0, alarmGets: 0, alarmSets: 0, alarmDeletes: 0, deleteAlls: 0 },
+    storage: { kvGets: 0, kvLists: 0, kvPuts: 0, kvDeletes: 0, sqlReads: 0, sqlWrites: 0, sqlDdl: 0, asyncReads: 0, asyncWrites: 0, alarmGets: 0, alarmSets: 0, alarmDeletes: 0, deleteAlls: 0, ...newRowCounters() },
     reads: 0,
     writes: 0,
     ddl: 0,
     commits: 0,
-    byClass: {}, // class → { reads, writes, commits }
+    byClass: {}, // class → { reads, writes, commits, rows }
     constructed: {}, // class → objects constructed (a new object, or one woken after eviction)
     alarmRuns: {}, // class → alarm() runs
   };
 }
+/**
+ * Rows written, by kind: one per synchronous KV put or delete; an SQL statement's cursor's
+ * rowsWritten (what workerd reports for billing), read once its synchronous step has ended; one per
+ * key of an async put/delete; and what a deleteAll() removes (KV keys + user-table rows before it).
+ */
+function newRowCounters() {
+  return { sqlRowsWritten: 0, asyncRowsWritten: 0, deleteAllRows: 0 };
+}
+/** Cursors of write statements whose rowsWritten is not read yet, with where they are counted. */
+const openCursors = [];
+function flushCursors() {
+  for (const [cursor, c, cls] of openCursors) {
+    const n = cursor.rowsWritten ?? 0;
+    c.storage.sqlRowsWritten += n;
+    bump(c.byClass, cls, "rows", n);
+  }
+  openCursors.length = 0;
+}
+/** Rows written by a storage API call of `api`'s object (`field`: the kind, null for KV puts/deletes). */
+function rowsWritten(api, field, n) {
+  const owner = ownerOf(api);
+  const c = sink(owner);
+  if (field) c.storage[field] += n;
+  bump(c.byClass, classOfStorage.get(owner) ?? "unknown", "rows", n);
+}
+/** The bench's own storage work (benchAge's ageing, benchRows) is not the product's: not counted. */
+let benchQuiet = false;
+
 /** Object id (hex) → alarm() runs, for PhoneVerification's lifetime count. */
 const alarmRunsById = new Map();
 
-const bump = (map, key, field) => {
+const bump = (map, key, field, n = 1) => {
   const entry = (map[key] ??= {});
-  entry[field] = (entry[field] ?? 0) + 1;
+  entry[field] = (entry[field] ?? 0) + n;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -99,6 +131,7 @@ function wrote(api, ddl = false) {
 }
 function boundary() {
   dirty.clear();
+  flushCursors();
 }
 
 let storagePatched = false;
@@ -112,16 +145,26 @@ function patchStorage(storage) {
   storagePatched = true;
   // Each operation's tally goes where its owner's work goes (request path or offPath).
   const ops = (api) => sink(ownerOf(api)).storage;
+  // While the bench itself reads or writes (benchQuiet), the original method runs uncounted.
+  const counted = (o, count) =>
+    function (...a) {
+      if (!benchQuiet) count(this, a);
+      return o.apply(this, a);
+    };
   const kv = Object.getPrototypeOf(storage.kv);
-  patchMethod(kv, "get", (o) => function (...a) { ops(this).kvGets++; read(this); return o.apply(this, a); });
-  patchMethod(kv, "list", (o) => function (...a) { ops(this).kvLists++; read(this); return o.apply(this, a); });
-  patchMethod(kv, "put", (o) => function (...a) { ops(this).kvPuts++; wrote(this); return o.apply(this, a); });
-  patchMethod(kv, "delete", (o) => function (...a) { ops(this).kvDeletes++; wrote(this); return o.apply(this, a); });
+  const kvList = kv.list;
+  patchMethod(kv, "get", (o) => counted(o, (api) => { ops(api).kvGets++; read(api); }));
+  patchMethod(kv, "list", (o) => counted(o, (api) => { ops(api).kvLists++; read(api); }));
+  patchMethod(kv, "put", (o) => counted(o, (api) => { ops(api).kvPuts++; rowsWritten(api, null, 1); wrote(api); }));
+  patchMethod(kv, "delete", (o) => counted(o, (api) => { ops(api).kvDeletes++; rowsWritten(api, null, 1); wrote(api); }));
   const sql = Object.getPrototypeOf(storage.sql);
+  const sqlExec = sql.exec;
   patchMethod(sql, "exec", (o) =>
     function (query, ...a) {
+      if (benchQuiet) return o.apply(this, [query, ...a]);
       const verb = String(query).trim().split(/\s+/)[0].toUpperCase();
       const s = ops(this);
+      let write = false;
       if (verb === "CREATE" || verb === "ALTER" || verb === "DROP") {
         s.sqlDdl++;
         wrote(this, true);
@@ -131,17 +174,29 @@ function patchStorage(storage) {
       } else {
         s.sqlWrites++;
         wrote(this);
+        write = true;
       }
-      return o.apply(this, [query, ...a]);
+      const cursor = o.apply(this, [query, ...a]);
+      if (write) openCursors.push([cursor, sink(ownerOf(this)), classOfStorage.get(ownerOf(this)) ?? "unknown"]);
+      return cursor;
     },
   );
+  /** Rows a deleteAll() removes: every KV key and every user-table row (read uncounted). */
+  const rowsHeld = (st) => {
+    let rows = 0;
+    for (const _ of kvList.call(st.kv)) rows++;
+    const tables = sqlExec.call(st.sql, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray();
+    for (const { name } of tables) rows += sqlExec.call(st.sql, `SELECT COUNT(*) AS n FROM "${name}"`).one().n;
+    return rows;
+  };
+  const keysOf = (a) => (Array.isArray(a[0]) ? a[0].length : a[0] !== null && typeof a[0] === "object" ? Object.keys(a[0]).length : 1);
   const st = Object.getPrototypeOf(storage);
-  for (const name of ["get", "list"]) patchMethod(st, name, (o) => function (...a) { ops(this).asyncReads++; read(this); return o.apply(this, a); });
-  for (const name of ["put", "delete"]) patchMethod(st, name, (o) => function (...a) { ops(this).asyncWrites++; wrote(this); return o.apply(this, a); });
-  patchMethod(st, "getAlarm", (o) => function (...a) { ops(this).alarmGets++; return o.apply(this, a); });
-  patchMethod(st, "setAlarm", (o) => function (...a) { ops(this).alarmSets++; wrote(this); return o.apply(this, a); });
-  patchMethod(st, "deleteAlarm", (o) => function (...a) { ops(this).alarmDeletes++; wrote(this); return o.apply(this, a); });
-  patchMethod(st, "deleteAll", (o) => function (...a) { ops(this).deleteAlls++; wrote(this); return o.apply(this, a); });
+  for (const name of ["get", "list"]) patchMethod(st, name, (o) => counted(o, (api) => { ops(api).asyncReads++; read(api); }));
+  for (const name of ["put", "delete"]) patchMethod(st, name, (o) => counted(o, (api, a) => { ops(api).asyncWrites++; rowsWritten(api, "asyncRowsWritten", keysOf(a)); wrote(api); }));
+  patchMethod(st, "getAlarm", (o) => counted(o, (api) => { ops(api).alarmGets++; }));
+  patchMethod(st, "setAlarm", (o) => counted(o, (api) => { ops(api).alarmSets++; wrote(api); }));
+  patchMethod(st, "deleteAlarm", (o) => counted(o, (api) => { ops(api).alarmDeletes++; wrote(api); }));
+  patchMethod(st, "deleteAll", (o) => counted(o, (api) => { ops(api).deleteAlls++; rowsWritten(api, "deleteAllRows", rowsHeld(api)); wrote(api); }));
 }
 
 // A fetch (the provider, webhooks) is I/O: the step before it has ended when it settles.
@@ -269,29 +324,39 @@ export function instrument(name, Base) {
   return Instrumented;
 }
 
+/** Shifts every timestamp of the number's records back by `ms` (as if that much time passed). */
+function age(kv, ms) {
+  for (const [key, v] of [...kv.list({ prefix: "v:" })]) {
+    kv.put(key, { ...v, createdAt: v.createdAt - ms, updatedAt: v.updatedAt - ms, expiresAt: v.expiresAt - ms });
+  }
+  for (const [key, record] of [...kv.list({ prefix: "i:" })]) kv.put(key, { ...record, expiresAt: record.expiresAt - ms });
+  const state = kv.get("state");
+  if (state) {
+    const c = state.counters;
+    kv.put("state", {
+      ...state,
+      counters: {
+        ...c,
+        sendTimes: c.sendTimes.map((t) => t - ms),
+        failedCheckTimes: c.failedCheckTimes.map((t) => t - ms),
+        lockedUntil: c.lockedUntil ? c.lockedUntil - ms : 0,
+        lastApprovalAt: c.lastApprovalAt ? c.lastApprovalAt - ms : 0,
+      },
+    });
+  }
+}
+
 /** Bench methods of the number's object (copied onto its subclass; never counted as the product's). */
 class PhoneVerificationBench {
   /** Shifts every timestamp back by `ms` (as if that much time passed), then runs alarm(). */
   async benchAge(ms) {
     // The number's storage is KV (src/objects/phone-verification/storage.ts): records, state, keys.
-    const kv = this.ctx.storage.kv;
-    for (const [key, v] of [...kv.list({ prefix: "v:" })]) {
-      kv.put(key, { ...v, createdAt: v.createdAt - ms, updatedAt: v.updatedAt - ms, expiresAt: v.expiresAt - ms });
-    }
-    for (const [key, record] of [...kv.list({ prefix: "i:" })]) kv.put(key, { ...record, expiresAt: record.expiresAt - ms });
-    const state = kv.get("state");
-    if (state) {
-      const c = state.counters;
-      kv.put("state", {
-        ...state,
-        counters: {
-          ...c,
-          sendTimes: c.sendTimes.map((t) => t - ms),
-          failedCheckTimes: c.failedCheckTimes.map((t) => t - ms),
-          lockedUntil: c.lockedUntil ? c.lockedUntil - ms : 0,
-          lastApprovalAt: c.lastApprovalAt ? c.lastApprovalAt - ms : 0,
-        },
-      });
+    // The ageing is the bench's, not the product's: its reads and writes are not counted.
+    benchQuiet = true;
+    try {
+      age(this.ctx.storage.kv, ms);
+    } finally {
+      benchQuiet = false;
     }
     await this.alarm();
     return this.benchRows();
@@ -299,19 +364,28 @@ class PhoneVerificationBench {
 
   /** Keys and rows left in this object (SQLite internals and the runtime's _cf_ tables aside), and its alarm. */
   async benchRows() {
-    const sql = this.ctx.storage.sql;
-    const tables = sql
-      .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE '__miniflare%'")
-      .toArray()
-      .map((row) => row.name);
+    // The bench's look, not the product's: not counted.
+    benchQuiet = true;
+    let tables;
     let rows = 0;
     const statuses = {};
-    for (const table of tables) rows += sql.exec(`SELECT COUNT(*) AS n FROM "${table}"`).one().n;
-    for (const [key, value] of this.ctx.storage.kv.list()) {
-      rows++;
-      if (key.startsWith("v:")) statuses[value.status] = (statuses[value.status] ?? 0) + 1;
+    let alarm;
+    try {
+      const sql = this.ctx.storage.sql;
+      tables = sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE '__miniflare%'")
+        .toArray()
+        .map((row) => row.name);
+      for (const table of tables) rows += sql.exec(`SELECT COUNT(*) AS n FROM "${table}"`).one().n;
+      for (const [key, value] of this.ctx.storage.kv.list()) {
+        rows++;
+        if (key.startsWith("v:")) statuses[value.status] = (statuses[value.status] ?? 0) + 1;
+      }
+      alarm = this.ctx.storage.getAlarm();
+    } finally {
+      benchQuiet = false;
     }
-    return { tables, rows, statuses, alarm: await this.ctx.storage.getAlarm() };
+    return { tables, rows, statuses, alarm: await alarm };
   }
 
   /** alarm() runs of this object so far (real ones and benchAge's). */
@@ -323,7 +397,10 @@ class PhoneVerificationBench {
 export const handler = {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (url.pathname === "/__bench/counters") return Response.json(counters);
+    if (url.pathname === "/__bench/counters") {
+      flushCursors(); // rowsWritten of the statements of steps that have ended
+      return Response.json(counters);
+    }
     // A number's object's alarm runs, read here rather than through a stub from Node: a stub held
     // from outside keeps the object referenced, and Miniflare then refuses to evict it.
     if (url.pathname === "/__bench/alarm-runs") {

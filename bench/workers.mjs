@@ -1,4 +1,5 @@
-// Builds the Worker as it deploys and runs it (and the baseline) in workerd through Miniflare's API.
+// Builds the Worker as it deploys and runs it (and the baseline and the flow's floor) in workerd
+// through Miniflare's API.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
@@ -182,6 +183,11 @@ export function productModules(outdir, { instrumented = false, devOutboxNoop = f
 
 export function baselineModules() {
   return { "worker.js": readFileSync(join(here, "baseline", "worker.js"), "utf8") };
+}
+
+/** The flow's floor (bench/floor/worker.js): the least a verification flow costs in this architecture. */
+export function floorModules() {
+  return { "worker.js": readFileSync(join(here, "floor", "worker.js"), "utf8") };
 }
 
 /** workerd processes this process spawned (Miniflare starts one per instance). */
