@@ -1,11 +1,12 @@
-// GET /console: the admin console, a static page whose script calls the admin API with the admin
-// token the operator types (kept in the tab's sessionStorage, never in a URL or a cookie). The page
-// itself holds no data and needs no credential; every action is an admin API call scripts can make.
+// GET /console: the admin console, a static page whose script (src/browser/console.ts, a static
+// asset) calls the admin API with the admin token the operator types (kept in the tab's
+// sessionStorage, never in a URL or a cookie). The page itself holds no data and needs no
+// credential; every action is an admin API call scripts can make.
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { BUILT_IN_TEMPLATES } from "../core/locales.ts";
 import { RULE_NAMES } from "../core/policy.ts";
-import { CONSOLE_JS } from "./client.ts";
+import { fromAssets } from "../static-assets.ts";
 import { CONSOLE_CSS } from "./styles.ts";
 
 // Everything the page loads comes from this Worker; inline script and style are not allowed.
@@ -38,6 +39,35 @@ const LIMITS = [
 
 const STATUSES = ["pending", "approved", "canceled", "expired", "max_attempts_reached", "failed"];
 
+/** A header cell; `{ hidden }` is read by screen readers only (a column of buttons). */
+type Column = string | { hidden: string };
+
+interface DataTableProps {
+  id: string;
+  /** The table's name: a label, or the id of the heading that names it. */
+  name: { label: string } | { labelledBy: string };
+  columns: readonly Column[];
+}
+
+/** A scrollable table whose body the script fills (src/browser/table.ts, fillTable). */
+function DataTable({ id, name, columns }: DataTableProps) {
+  const naming = "label" in name ? { "aria-label": name.label } : { "aria-labelledby": name.labelledBy };
+  return (
+    <div class="table-wrap" tabindex={0} role="region" {...naming}>
+      <table id={id}>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col">{typeof column === "string" ? column : <span class="sr-only">{column.hidden}</span>}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  );
+}
+
 function Page() {
   return (
     <html lang="en">
@@ -47,7 +77,7 @@ function Page() {
         <meta name="robots" content="noindex" />
         <title>edge-verify console</title>
         <link rel="stylesheet" href="/console/console.css" />
-        <script src="/console/console.js" defer></script>
+        <script type="module" src="/console/console.js"></script>
       </head>
       <body>
         <main id="app" data-locales={Object.keys(BUILT_IN_TEMPLATES).sort().join(",")} data-rules={RULE_NAMES.join(",")}>
@@ -127,20 +157,11 @@ function Page() {
                 <figure id="chart-lookups" class="chart"></figure>
               </div>
               <h3 id="h-blocked-scopes">Scopes blocked now (conversion guard)</h3>
-              <div class="table-wrap" tabindex={0} role="region" aria-labelledby="h-blocked-scopes">
-                <table id="blocked-scopes">
-                  <thead>
-                    <tr>
-                      <th scope="col">Scope</th>
-                      <th scope="col">Mode</th>
-                      <th scope="col">Starts in the hour</th>
-                      <th scope="col">Approvals</th>
-                      <th scope="col">Until</th>
-                    </tr>
-                  </thead>
-                  <tbody></tbody>
-                </table>
-              </div>
+              <DataTable
+                id="blocked-scopes"
+                name={{ labelledBy: "h-blocked-scopes" }}
+                columns={["Scope", "Mode", "Starts in the hour", "Approvals", "Until"]}
+              />
               <p class="hint">
                 Aggregated as events happen, by the day each verification started; kept for <code>RETENTION_DAYS</code>. Numbers
                 are masked; codes are never recorded.
@@ -165,22 +186,11 @@ function Page() {
                 </div>
                 <button type="submit">Filter</button>
               </form>
-              <div class="table-wrap" tabindex={0} role="region" aria-label="Recent verifications">
-                <table id="verifications">
-                  <thead>
-                    <tr>
-                      <th scope="col">Number</th>
-                      <th scope="col">Country</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Delivery</th>
-                      <th scope="col">Provider</th>
-                      <th scope="col">Attempts</th>
-                      <th scope="col">Updated</th>
-                    </tr>
-                  </thead>
-                  <tbody></tbody>
-                </table>
-              </div>
+              <DataTable
+                id="verifications"
+                name={{ label: "Recent verifications" }}
+                columns={["Number", "Country", "Status", "Delivery", "Provider", "Attempts", "Updated"]}
+              />
             </section>
 
             <section id="panel-keys" aria-labelledby="h-keys" class="panel" hidden>
@@ -207,23 +217,11 @@ function Page() {
                   I have copied it
                 </button>
               </div>
-              <div class="table-wrap" tabindex={0} role="region" aria-label="API keys">
-                <table id="keys">
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Key</th>
-                      <th scope="col">Created</th>
-                      <th scope="col">Last used</th>
-                      <th scope="col">State</th>
-                      <th scope="col">
-                        <span class="sr-only">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody></tbody>
-                </table>
-              </div>
+              <DataTable
+                id="keys"
+                name={{ label: "API keys" }}
+                columns={["Name", "Key", "Created", "Last used", "State", { hidden: "Actions" }]}
+              />
             </section>
 
             <section id="panel-templates" aria-labelledby="h-templates" class="panel" hidden>
@@ -292,22 +290,11 @@ function Page() {
                 </div>
                 <button type="submit">Add</button>
               </form>
-              <div class="table-wrap" tabindex={0} role="region" aria-label="Deny and allow lists">
-                <table id="lists">
-                  <thead>
-                    <tr>
-                      <th scope="col">List</th>
-                      <th scope="col">Number</th>
-                      <th scope="col">Note</th>
-                      <th scope="col">Added</th>
-                      <th scope="col">
-                        <span class="sr-only">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody></tbody>
-                </table>
-              </div>
+              <DataTable
+                id="lists"
+                name={{ label: "Deny and allow lists" }}
+                columns={["List", "Number", "Note", "Added", { hidden: "Actions" }]}
+              />
             </section>
 
             <section id="panel-settings" aria-labelledby="h-settings" class="panel" hidden>
@@ -339,7 +326,7 @@ function Page() {
 export function consoleRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.get("/console", (c) => c.html(`<!doctype html>${<Page />}`, 200, SECURITY_HEADERS));
-  routes.get("/console/console.js", (c) => c.body(CONSOLE_JS, 200, { ...SECURITY_HEADERS, "content-type": "text/javascript; charset=utf-8" }));
+  routes.get("/console/console.js", fromAssets);
   routes.get("/console/console.css", (c) => c.body(CONSOLE_CSS, 200, { ...SECURITY_HEADERS, "content-type": "text/css; charset=utf-8" }));
   return routes;
 }

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { DEV_API_KEY, loadConfig } from "../config.ts";
 import { devOutboxEnabled } from "../rest/dev-outbox.ts";
-import { PLAYGROUND_JS } from "./client.ts";
+import { fromAssets } from "../static-assets.ts";
 import { PLAYGROUND_CSS } from "./styles.ts";
 
 // Everything the page loads comes from this Worker; inline script and style are not allowed.
@@ -31,7 +31,7 @@ function Page({ apiKey, outbox, maxCheckAttempts }: PageProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>edge-verify playground</title>
         <link rel="stylesheet" href="/playground/playground.css" />
-        <script src="/playground/playground.js" defer></script>
+        <script type="module" src="/playground/playground.js"></script>
       </head>
       <body>
         <main id="app" data-outbox={outbox ? "on" : "off"} data-max-attempts={String(maxCheckAttempts)}>
@@ -130,9 +130,9 @@ export function playgroundRoutes(): Hono<AppEnv> {
     const page = <Page apiKey={apiKey} outbox={devOutboxEnabled(config)} maxCheckAttempts={config.maxCheckAttempts} />;
     return c.html(`<!doctype html>${page}`, 200, SECURITY_HEADERS);
   });
-  routes.get("/playground/playground.js", (c) =>
-    c.body(PLAYGROUND_JS, 200, { ...SECURITY_HEADERS, "content-type": "text/javascript; charset=utf-8" }),
-  );
+  // src/browser/playground.ts as built into dist/assets: wrangler.toml's run_worker_first sends
+  // /playground/* here first, so the guard above hides it in production like the page.
+  routes.get("/playground/playground.js", fromAssets);
   routes.get("/playground/playground.css", (c) => c.body(PLAYGROUND_CSS, 200, { ...SECURITY_HEADERS, "content-type": "text/css; charset=utf-8" }));
   return routes;
 }

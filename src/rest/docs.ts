@@ -2,6 +2,7 @@
 // from Workers Static Assets under /docs/swagger-ui/, so it works offline and outside the bundle).
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
+import { fromAssets } from "../static-assets.ts";
 import { openApiDocument } from "./openapi.ts";
 
 /** Where scripts/build-assets.mjs puts swagger-ui-dist's files. */
@@ -48,11 +49,6 @@ export function docsRoutes(): Hono<AppEnv> {
   routes.get("/openapi.json", (c) => c.json(openApiDocument(), 200, { "access-control-allow-origin": "*", "cache-control": "public, max-age=300" }));
   routes.get("/docs", (c) => c.html(PAGE, 200, DOCS_HEADERS));
   routes.get("/docs/init.js", (c) => c.body(INIT, 200, { ...DOCS_HEADERS, "content-type": "text/javascript; charset=utf-8" }));
-  // Deployed, the asset router answers these before the Worker runs; this serves the same files
-  // where it is not in front (the vitest plugin's exports.default.fetch).
-  routes.get(`${RENDERER_PATH}/*`, async (c) => {
-    const response = await c.env.ASSETS.fetch(c.req.raw);
-    return response.status === 404 ? c.notFound() : response;
-  });
+  routes.get(`${RENDERER_PATH}/*`, fromAssets);
   return routes;
 }

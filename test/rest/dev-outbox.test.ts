@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { DevOutbox, devOutbox, OUTBOX_SIZE } from "../../src/objects/dev-outbox.ts";
 import { DEV_KEY, json } from "../helpers.ts";
+import wranglerToml from "../../wrangler.toml?raw";
 
 const app = createApp();
 const consoleDev = { ...env, SMS_PROVIDER: "console" };
@@ -108,5 +109,14 @@ describe("GET /playground", () => {
       expect((await get(path, production, null)).status).toBe(404);
       expect((await get(path, { ...env, ENVIRONMENT: "production", API_KEYS: undefined }, null)).status).toBe(404);
     }
+  });
+
+  it("reaches the Worker's guard before the asset router, in every environment of wrangler.toml", () => {
+    // The script is a static asset (dist/assets/playground/playground.js): without run_worker_first
+    // the asset router would serve it in production without running the guard above.
+    const assetDirectories = wranglerToml.match(/directory = "\.\/dist\/assets"/g) ?? [];
+    const workerFirst = wranglerToml.match(/run_worker_first = \["\/playground\/\*"\]/g) ?? [];
+    expect(assetDirectories.length).toBeGreaterThan(0);
+    expect(workerFirst.length).toBe(assetDirectories.length);
   });
 });
