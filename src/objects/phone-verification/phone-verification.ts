@@ -1,172 +1,60 @@
-// Durable Object per (service, phone number): the only place that decides anything about that
-// number. Orchestration only: load (storage.ts) → pure core transition (src/core) → persist in one
-// synchronous step → only then the provider fetch → record its outcome. Webhooks, insights and
-// expiry leave through the object's alarm. Helpers are #private: every public method is an RPC.
+// Durable Object per (service, phone number): an interpreter of the number's functional core
+// (src/core/number/). Each command reads the clock once, loads what it needs (storage.ts), asks the
+// core, applies the writes in one synchronous step, then runs the effects: scope counters and
+// vendors (io.ts) are called between decisions, never during one. Reservations are written before
+// the provider call. Helpers are #private: every public method is an RPC.
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../../config.ts";
 import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from "../../core/codes.ts";
-import { applyDelivery, type DeliveryReceipt, type DeliveryStatus } from "../../core/delivery.ts";
-import type { Refusal } from "../../core/errors.ts";
+import type { DoResult, Refusal } from "../../core/errors.ts";
 import { newVerificationId } from "../../core/ids.ts";
-import { insightEvent, type InsightEvent, type InsightKind, type LookupOutcome } from "../../core/insights.ts";
+import { insightEvent, type InsightEvent, type LookupOutcome } from "../../core/insights.ts";
 import { catalogForTemplates } from "../../core/locales.ts";
+import type { NormalisedLookup } from "../../core/lookup.ts";
 import { renderMessage } from "../../core/message.ts";
+import { checkableByNumber, decideCancel, decideCheck, type CheckAnswer } from "../../core/number/check.ts";
+import { admitFallback, decideListed, fallbackRefused, nextAlarm, reserveFallback, sweep } from "../../core/number/lifecycle.ts";
+import { decideReceipt, sendOutcome } from "../../core/number/send.ts";
+import { admitStart, judgeLookup, liveFor, reserveStart } from "../../core/number/start.ts";
+import type { Decision, Effect, NumberSettings, Write } from "../../core/number/types.ts";
 import { maskPhoneNumber } from "../../core/phone.ts";
-import {
-  DAY_MS,
-  evaluateCheck,
-  evaluateSend,
-  pruneCounters,
-  recordApproval,
-  recordFailedCheck,
-  recordSend,
-  refundSend,
-  type NumberCounters,
-  type NumberLimits,
-  type Risk,
-  type RuleMode,
-  type RuleName,
-  applyModes,
-} from "../../core/policy.ts";
-import { GUARD_HOUR_MS } from "../../core/conversion-guard.ts";
-import { isFresh, lookupRuleHits, type NormalisedLookup } from "../../core/lookup.ts";
-import { classifyReceipt, classifySendFailure, EMPTY_DELIVERABILITY, recordUndeliverable, type DeliverabilityReason } from "../../core/deliverability.ts";
-import { namespaceOf } from "../namespaces.ts";
-import { createLookupProvider, LookupError, type LookupProvider } from "../../lookup/index.ts";
-import type { WebhookEvent } from "../../core/service.ts";
+import { effectiveStatus, isLive, type Channel, type CheckStatus, type VerificationRecord } from "../../core/verification.ts";
 import { verificationJson, type VerificationView } from "../../core/verification-json.ts";
-import {
-  applyCancel,
-  applyChannelFallback,
-  applyCheck,
-  applySendFailure,
-  applySendSuccess,
-  applyStart,
-  dueFallbackChannel,
-  effectiveStatus,
-  endChannelWorkflow,
-  expireIfDue,
-  isLive,
-  type Channel,
-  type CheckStatus,
-  type StartParams,
-  type VerificationRecord,
-} from "../../core/verification.ts";
 import { renderVoiceTwiml } from "../../core/voice.ts";
 import type { CodeBindings } from "../../core/webotp.ts";
 import { log } from "../../log.ts";
-import { createChannelSenders } from "../../sms/index.ts";
-import { callbackUrlsFor } from "../../sms/receipts/index.ts";
-import { DeliveryFailedError, sendWithRetry } from "../../sms/retry.ts";
-import type { SmsSender } from "../../sms/sender.ts";
 import { devOutbox } from "../dev-outbox.ts";
 import { insightsFor } from "../insights.ts";
-import { reports } from "../reports.ts";
 import { migrateSqlSchema, takeLegacyReports } from "../migrations/phone-verification.ts";
-import { idempotent, type DoResult, type IdempotencyInput } from "./idempotency.ts";
+import { namespaceOf } from "../namespaces.ts";
+import { reports } from "../reports.ts";
+import { idempotent, type IdempotencyInput } from "./idempotency.ts";
+import type { DeliveryRecordOutcome, DoCheckInput, DoDeliveryInput, DoLookupInput, DoPolicy, DoStartInput, NumberList } from "./inputs.ts";
+import { CarrierLookups, Sends } from "./io.ts";
 import { deliverDueEvents, enqueueEvent } from "./outbox.ts";
-import { guardRef, releaseScopes, takeScopes, type ScopeRequest, type TakenUnit } from "./scopes.ts";
+import { releaseScopes, takeScopes, type ScopeRequest } from "./scopes.ts";
 import { NumberStore, type StoredPolicy } from "./storage.ts";
 
 export type { DoResult, IdempotencyInput, ScopeRequest, VerificationView };
+export type * from "./inputs.ts";
 
-/** The calling service's settings that the object applies (resolved by the Worker per request). */
-export interface DoPolicy {
-  maxCheckAttempts: number;
-  numberLimits: NumberLimits;
-  /** The service's own per-locale templates; null uses the deployment's catalog (a check sends none). */
-  templates: Record<string, string> | null;
-  /** The events the service subscribes to; null when it has no webhook. */
-  webhook: { serviceId: string; events: WebhookEvent[] } | null;
-}
-
-export interface DoStartInput extends Omit<StartParams, "messageEncoding" | "messageSegments"> {
-  policy: DoPolicy;
-  /** A test number's fixed code: no SMS is sent and no budget used; everything else applies. */
-  testCode: string | null;
-  serviceName: string;
-  /** WebOTP / app-hash lines appended to the message. */
-  bindings: CodeBindings;
-  scopes: ScopeRequest[];
-  denyListMode: RuleMode;
-  /**
-   * Set when this start asks the carrier (LOOKUP_MODE, or the request's `lookup`): the rule modes
-   * its answer is judged by. The Worker has already judged the metadata's type and the country.
-   */
-  lookupPlan: { modes: Readonly<Record<RuleName, RuleMode>> } | null;
-  idempotency?: IdempotencyInput;
-  /**
-   * Set by the Worker when it repeats a start because this object was reset under the first try
-   * (epoch ms of that try): a verification that try made or sent is the answer, with no second send.
-   */
-  resumeSince?: number;
-}
-
-export interface DoCheckInput {
-  service: string;
-  policy: DoPolicy;
-  verificationId: string;
-  /** E.164; when given with an id it must match, alone it selects the latest pending verification. */
-  to: string;
-  code: string;
-  idempotency?: IdempotencyInput;
-}
-
-export interface DoLookupInput {
-  service: string;
-  verificationId: string;
-  idempotency?: IdempotencyInput;
-  /** Needed by cancel (webhooks); a get does without. */
-  policy?: DoPolicy;
-}
-
-export type NumberList = "deny" | "allow";
-
-export interface DoDeliveryInput extends DeliveryReceipt {
-  verificationId: string;
-  /** Epoch ms the receipt arrived. */
-  at: number;
-}
-
-export type DeliveryRecordOutcome =
-  | { outcome: "applied"; status: DeliveryStatus }
-  | { outcome: "ignored"; reason: string }
-  | { outcome: "not_found" };
-
-/** A carrier lookup's outcome for one start: an answer (fresh or cached) or why there is none. */
-type LookupAttempt = { ok: true; result: NormalisedLookup; cached: boolean } | { ok: false; reason: string };
-
-/** Receipts that arrived while their message's send was still in flight (the id was not yet known). */
-interface InflightSend {
-  sends: number;
-  early: DoDeliveryInput[];
-}
-const MAX_EARLY_RECEIPTS = 20;
-
-const STATUS_EVENTS: Partial<Record<VerificationRecord["status"], WebhookEvent>> = {
-  approved: "verification.approved",
-  expired: "verification.expired",
-  canceled: "verification.canceled",
-  max_attempts_reached: "verification.max_attempts_reached",
-  failed: "verification.failed",
-};
+type Webhook = DoPolicy["webhook"];
 
 export class PhoneVerification extends DurableObject<Env> {
   readonly #store: NumberStore;
-  // Serialises state transitions: input gates only hold across storage calls, and scope calls are
-  // async, so without this two starts could both see "no live verification".
+  // Serialises decisions: input gates hold only across storage calls, and scope calls are async,
+  // so without this two starts could both see "no live verification".
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #senders = new Map<Channel, SmsSender[]>();
   /** Requests under way per idempotency key, so concurrent duplicates wait for the original. */
   readonly #inflight = new Map<string, Promise<DoResult<unknown>>>();
-  // A vendor can report on a message before its send call has returned the message id to us; such
-  // receipts wait here (in memory: the window exists only while this object awaits the send).
-  readonly #sending = new Map<string, InflightSend>();
-  /** The carrier lookup under way, shared by concurrent starts so the vendor is asked once. */
-  #lookupInflight: Promise<LookupAttempt> | null = null;
-  #lookupProvider: LookupProvider | null | undefined = undefined;
   /** The alarm this object last set (undefined: not known, ask storage; null: none). */
   #alarmAt: number | null | undefined = undefined;
+  #config: Config | undefined;
+  #io: { lookups: CarrierLookups; sends: Sends } | undefined;
+  /** Insight events and guard approvals noted since the last hand-over, and the number they are about. */
+  #events: InsightEvent[] = [];
+  #eventsOf: { service: string; to: string } | null = null;
+  #approvals: string[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -176,45 +64,35 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async start(input: DoStartInput): Promise<DoResult<VerificationView>> {
-    try {
-      return await this.#idempotent(input.idempotency, () => this.#start(input), input.resumeSince);
-    } finally {
-      this.#flushSoon();
-    }
+    return this.#afterCall(this.#idempotent(input.idempotency, () => this.#start(input, Date.now()), input.resumeSince));
   }
 
   async check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
-    try {
-      return await this.#idempotent(input.idempotency, () => this.#check(input));
-    } finally {
-      this.#flushSoon();
-    }
+    return this.#afterCall(this.#idempotent(input.idempotency, () => this.#check(input, Date.now())));
   }
 
   /**
    * A standalone carrier lookup (POST /v1/lookups): the cached answer while fresh, else one vendor
-   * call within the service's daily lookup budget (`budget`, a ScopeCounter unit given back if the
-   * vendor gives no answer). The answer fills the same cache a start reads.
+   * call within the service's daily lookup budget (`budget`, given back if the vendor gives no answer).
    */
   async lookupNumber(input: { service: string; to: string; budget: ScopeRequest | null }): Promise<DoResult<{ lookup: NormalisedLookup; cached: boolean }>> {
-    const config = loadConfig(this.env);
-    const cached = this.#store.lookup();
-    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) {
-      this.#noteLookup(input.service, input.to, cached.source, "cached");
-      this.#flushSoon();
-      return { ok: true, value: { lookup: cached, cached: true } };
-    }
-    const taken = await takeScopes(this.env, input.budget ? [input.budget] : []);
-    if (!taken.ok) return taken;
-    const attempt = await this.#lookUp(config, input.service, input.to);
-    this.#flushSoon();
-    if (!attempt.ok) {
-      await releaseScopes(this.env, taken.value.units);
-      return { ok: false, refusal: { reason: "unavailable", message: "phoneNumber: the carrier lookup is unavailable; retry shortly", field: "phoneNumber", retryAfterSeconds: 30 } };
-    }
-    // The cache must not outlive its window: the alarm deletes it then (with everything else, if nothing else is left).
-    await this.#exclusive(() => this.#alarmNoLaterThan(attempt.result.fetchedAt + config.lookup.cacheHours * 3_600_000));
-    return { ok: true, value: { lookup: attempt.result, cached: attempt.cached } };
+    const now = Date.now();
+    return this.#afterCall(
+      (async (): Promise<DoResult<{ lookup: NormalisedLookup; cached: boolean }>> => {
+        const cached = this.#store.lookup();
+        const fresh = cached && cached.fetchedAt <= now && now - cached.fetchedAt < this.#settings.lookupCacheMs;
+        const taken = fresh ? { ok: true as const, value: { units: [] } } : await takeScopes(this.env, input.budget ? [input.budget] : []);
+        if (!taken.ok) return taken;
+        const attempt = await this.#vendors.lookups.answer(input.service, input.to, now);
+        if (!attempt.ok) {
+          await releaseScopes(this.env, taken.value.units);
+          return { ok: false, refusal: { reason: "unavailable", message: "phoneNumber: the carrier lookup is unavailable; retry shortly", field: "phoneNumber", retryAfterSeconds: 30 } };
+        }
+        // The cache must not outlive its window: the alarm deletes it then.
+        if (!attempt.cached) await this.#exclusive(() => this.#alarmNoLaterThan(attempt.result.fetchedAt + this.#settings.lookupCacheMs));
+        return { ok: true, value: { lookup: attempt.result, cached: attempt.cached } };
+      })(),
+    );
   }
 
   async get(input: DoLookupInput): Promise<DoResult<VerificationView>> {
@@ -224,69 +102,39 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async cancel(input: DoLookupInput): Promise<DoResult<VerificationView>> {
-    const result = this.#idempotent(input.idempotency, () =>
-      this.#exclusive(async () => {
+    const run = () =>
+      this.#exclusive(async (): Promise<DoResult<VerificationView>> => {
         const record = this.#store.verification(input.verificationId);
         if (!record || record.service !== input.service) return notFound("verificationId: no such verification");
-        const now = Date.now();
-        const outcome = applyCancel(record, now);
-        if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
-        if (outcome.changed) {
-          this.#store.saveVerification(outcome.record);
-          this.#emit(input.policy?.webhook ?? this.#store.policy()?.webhook ?? null, "verification.canceled", outcome.record, now);
-          this.#report("canceled", outcome.record, now);
-          await this.#alarmNoLaterThan(this.#dueOf(outcome.record));
-        }
-        return { ok: true, value: view(outcome.record) } as const;
-      }),
-    );
-    return result.finally(() => this.#flushSoon());
+        const webhook = input.policy?.webhook ?? this.#store.policy()?.webhook ?? null;
+        const { answer } = await this.#apply(decideCancel(record, Date.now(), webhook, this.#settings.retentionMs), webhook);
+        return answer.ok ? { ok: true, value: view(answer.record) } : { ok: false, refusal: answer.refusal };
+      });
+    return this.#afterCall(this.#idempotent(input.idempotency, run));
   }
 
   /**
    * Records a verified delivery receipt. Not scoped by service: the caller proved the receipt came
-   * from the provider, and the verification id it names is unguessable. Only the latest message's
-   * receipts count, and a final state is never replaced (core/delivery.ts).
+   * from the provider, and the verification id it names is unguessable.
    */
   async recordDelivery(input: DoDeliveryInput): Promise<DeliveryRecordOutcome> {
-    return this.#recordDelivery(input).finally(() => this.#flushSoon());
-  }
-
-  #recordDelivery(input: DoDeliveryInput): Promise<DeliveryRecordOutcome> {
-    return this.#exclusive(async () => {
-      const record = this.#store.verification(input.verificationId);
-      if (!record) return { outcome: "not_found" } as const;
-      const result = applyDelivery(record, input, input.at);
-      if (result.kind === "applied") {
-        const now = Date.now();
-        const updated = { ...record, delivery: result.delivery };
-        this.#store.saveVerification(updated);
-        this.#noteUndeliverable(loadConfig(this.env), record, classifyReceipt({ provider: record.provider, status: result.delivery.status, errorCode: result.delivery.errorCode }), now);
-        this.#emit(this.#store.policy()?.webhook ?? null, "delivery.updated", updated, now);
-        this.#report("delivery", updated, now);
-        await this.#alarmNoLaterThan(this.#dueOf(updated));
-        return { outcome: "applied", status: result.delivery.status } as const;
-      }
-      const inflight = this.#sending.get(record.id);
-      if (result.reason === "other_message" && inflight && inflight.early.length < MAX_EARLY_RECEIPTS) {
-        inflight.early.push(input);
-        return { outcome: "ignored", reason: "send_in_flight" } as const;
-      }
-      return { outcome: "ignored", reason: result.reason } as const;
+    const run = this.#exclusive(async (): Promise<DeliveryRecordOutcome> => {
+      const webhook = this.#store.policy()?.webhook ?? null;
+      const made = decideReceipt(this.#store.state(), this.#store.verification(input.verificationId), input, Date.now(), { ...this.#settings, webhook });
+      const { answer } = await this.#apply(made, webhook);
+      // A receipt for a message whose send has not returned yet waits for that send.
+      if (answer.outcome === "ignored" && answer.otherMessage && this.#vendors.sends.holdEarly(input)) return { outcome: "ignored", reason: "send_in_flight" };
+      return answer.outcome === "applied" ? { outcome: "applied", status: answer.status } : answer.outcome === "ignored" ? { outcome: "ignored", reason: answer.reason } : answer;
     });
+    return this.#afterCall(run);
   }
 
   /** Puts the number on (or takes it off) the service's deny or allow list. */
   async setListed(input: { list: NumberList; listed: boolean }): Promise<void> {
     await this.#exclusive(async () => {
-      const state = this.#store.state();
-      const key = input.list === "deny" ? "denied" : "allowed";
-      if (state[key] === input.listed) return;
-      // Taking a number off the deny list forgets the delivery failures that put it there.
-      const forget = input.list === "deny" && !input.listed ? { denyReason: null, deliverability: EMPTY_DELIVERABILITY } : {};
-      this.#store.saveState({ ...state, [key]: input.listed, ...forget });
-      // Taking a number off a list may leave nothing: the alarm then frees the object.
-      if (!input.listed) await this.#alarmNoLaterThan(Date.now());
+      const made = decideListed(this.#store.state(), input.list, input.listed, Date.now());
+      if (made.state) this.#store.saveState(made.state);
+      if (made.alarmAt !== null) await this.#alarmNoLaterThan(made.alarmAt);
     });
   }
 
@@ -305,492 +153,219 @@ export class PhoneVerification extends DurableObject<Env> {
     });
   }
 
-  /**
-   * Expires due verifications, runs due channel fallbacks, posts due webhooks, reports insights,
-   * deletes what is past retention, and frees an empty object. Then sets the next alarm.
-   */
+  /** Expiries, due fallbacks, due webhooks, retention, the next alarm, and freeing an empty object. */
   override async alarm(): Promise<void> {
-    const config = loadConfig(this.env);
     this.#alarmAt = null; // this run consumed it
-    const fallbacks = await this.#exclusive(async (): Promise<string[]> => {
+    const fallbacks = await this.#exclusive(async () => {
       const now = Date.now();
       const webhook = this.#store.policy()?.webhook ?? null;
-      const due: string[] = [];
-      for (const record of this.#store.verifications()) {
-        if (record.status !== "pending" && record.updatedAt <= now - config.retentionDays * DAY_MS) {
-          this.#store.deleteVerification(record.id);
-          continue;
-        }
-        const expired = expireIfDue(record, now);
-        if (expired) {
-          this.#store.saveVerification(expired);
-          this.#emit(webhook, "verification.expired", expired, now);
-          this.#report("expired", expired, now);
-        } else if (record.status === "pending" && record.nextChannelAt > 0 && record.nextChannelAt <= now) {
-          due.push(record.id);
-        }
-      }
-      for (const [key, record] of this.#store.idempotencyRecords()) if (record.expiresAt <= now) this.#store.deleteIdempotency(key);
+      const swept = sweep(this.#store.verifications(), this.#store.idempotencyRecords(), now, this.#settings.retentionMs, webhook);
+      for (const id of swept.deleteVerifications) this.#store.deleteVerification(id);
+      for (const key of swept.deleteIdempotency) this.#store.deleteIdempotency(key);
+      await this.#apply({ writes: swept.writes, effects: swept.effects.filter((e) => e.kind !== "alarm"), answer: null }, webhook);
       const legacy = takeLegacyReports(this.ctx.storage.kv);
-      if (legacy.insights) {
-        this.#events.push(...legacy.insights.events);
-        this.#eventsOf = { service: legacy.insights.service, to: legacy.insights.to };
-      }
+      if (legacy.insights) this.#note(legacy.insights.service, legacy.insights.to, ...legacy.insights.events);
       this.#approvals.push(...legacy.approvals);
-      this.#flushWanted ||= legacy.insights !== null || legacy.approvals.length > 0;
-      return due;
+      return swept.dueFallbacks;
     });
-    // Outside the exclusive section: each step takes it itself, and releases it for the send.
-    for (const id of fallbacks) await this.#channelFallback(config, id);
+    // Each fallback takes the queue itself, and releases it for the send.
+    for (const id of fallbacks) await this.#channelFallback(id);
     // Webhook posts run outside it too: a slow receiver must not hold the number.
     await deliverDueEvents(this.#store, this.env, this.ctx);
-    this.#flushSoon();
-    await this.#exclusive(() => this.#scheduleNext(config));
+    this.#handOverReports();
+    await this.#exclusive(async () => {
+      const now = Date.now();
+      // A send's outcome still held in memory is written now, with the alarm's own step.
+      this.#store.writeStaged();
+      const next = nextAlarm(
+        { records: this.#store.verifications(), outboxDue: this.#store.outbox().map((e) => e.nextAttemptAt), state: this.#store.state(), idempotencyExpiries: this.#store.idempotencyRecords().map(([, r]) => r.expiresAt), lookup: this.#store.lookup() },
+        now,
+        { ...this.#settings, deliverabilityWindowMs: this.#settings.deliverability.windowMs },
+      );
+      if (next.kind === "erase") {
+        await this.ctx.storage.deleteAll();
+        this.#store.reset();
+        this.#alarmAt = undefined;
+        return;
+      }
+      if (next.deleteLookup) this.#store.deleteLookup();
+      if (next.state) this.#store.saveState(next.state);
+      if (next.at !== null) await this.ctx.storage.setAlarm(next.at);
+      this.#alarmAt = next.at;
+    });
   }
 
-  async #start(input: DoStartInput): Promise<DoResult<VerificationView>> {
-    const config = loadConfig(this.env);
+  async #start(input: DoStartInput, now: number): Promise<DoResult<VerificationView>> {
     if (input.resumeSince !== undefined) {
-      // The first try reserved (and maybe sent) before the reset: answer with what it made, so
-      // the client holds the id of the code the user may already have, and nothing is sent twice.
-      const live = this.#latestPending(input.service);
-      if (live && isLive(live, Date.now()) && live.updatedAt >= input.resumeSince) return { ok: true, value: view(live) };
+      // The first try reserved (and maybe sent) before the reset: answer with what it made, so the
+      // client holds the id of the code the user may already have, and nothing is sent twice.
+      const live = liveFor(this.#latest(), input.service, now).reuse;
+      if (live && isLive(live, now) && live.updatedAt >= input.resumeSince) return { ok: true, value: view(live) };
     }
-    // The carrier's answer first (cached, or one vendor call outside the state queue): it can
-    // refuse the start before anything is counted.
-    const lookupRisks: Risk[] = [];
+    // The carrier's answer first (cached, or one vendor call outside the queue): it can refuse the start before anything is counted.
     let lookup: NormalisedLookup | null = null;
+    const risks = [...input.risks];
     if (input.lookupPlan) {
-      const attempt = await this.#lookUp(config, input.service, input.to);
-      if (attempt.ok) {
-        lookup = attempt.result;
-        const verdict = applyModes(lookupRuleHits({ lineType: input.lineType, countryCode: input.countryCode }, lookup, null), input.lookupPlan.modes);
-        if (verdict.refusal) return refusal("rule_refused", verdict.refusal.message, verdict.refusal.rule);
-        lookupRisks.push(...verdict.monitored);
-      } else if (config.lookup.failClosed) {
-        return { ok: false, refusal: { reason: "unavailable", message: "to: the carrier lookup is unavailable; retry shortly", field: "to", rule: "lookup_unavailable", retryAfterSeconds: 30 } };
-      } else {
-        lookupRisks.push("lookup_unavailable");
-      }
+      const attempt = await this.#vendors.lookups.answer(input.service, input.to, now);
+      lookup = attempt.ok ? attempt.result : null;
+      const judged = judgeLookup(input, lookup, input.lookupPlan.modes, this.#cfg.lookup.failClosed);
+      if (!judged.ok) return { ok: false, refusal: judged.refusal };
+      risks.push(...judged.risks);
     }
     let body = "";
-    const reservation = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] }>> => {
+    const reserved = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; taken: { name: string; counter: string; bucket: number; guarded?: boolean }[] }>> => {
       const state = this.#store.state();
-      const risks: Risk[] = [...input.risks, ...lookupRisks];
-      if (state.denied && input.denyListMode !== "off") {
-        // An entry made from delivery reports says why, in MTA's risk words (unsubscribed, deactivated).
-        const why = state.denyReason ?? null;
-        if (input.denyListMode === "enforce") {
-          return refusal("rule_refused", `to: this number is on the deny list${why ? ` (${why}, from delivery reports)` : ""}`, "deny_list");
-        }
-        if (why === "unsubscribed" || why === "deactivated") risks.push(why);
-        risks.push("deny_list");
-      }
-      const counters = pruneCounters(state.counters, Date.now());
-      const refused = evaluateSend(counters, Date.now(), input.policy.numberLimits);
-      if (refused) return { ok: false, refusal: refused };
-
-      // Cross-number limits, counted in parallel. The allow list skips velocity (and the conversion
-      // guard with it), never the budget. The guard counts a number once an hour: a scope's rate is
-      // numbers approved over numbers started, so one user's resends and retries do not dilute it.
-      const guardCounted = (state.guardCountedAt ?? 0) > Date.now() - GUARD_HOUR_MS;
-      const scopes = (state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes).map((s) =>
-        guardCounted && s.take.guard ? { ...s, take: { ...s.take, guard: { ...s.take.guard, count: false } } } : s,
-      );
-      const taken = await takeScopes(this.env, scopes);
+      const admitted = admitStart(state, { scopes: input.scopes, denyListMode: input.denyListMode, numberLimits: input.policy.numberLimits }, now);
+      if (!admitted.ok) return admitted;
+      const taken = await takeScopes(this.env, admitted.scopes);
       if (!taken.ok) return taken;
-      risks.push(...taken.value.monitored);
-
       // Everything below is synchronous but the MAC (no I/O): the writes land in one commit.
-      const now = Date.now();
-      const live = this.#latestPending(input.service);
-      const reuse = live && isLive(live, now) ? live : null;
-      const expiredLive = live && !reuse ? expireIfDue(live, now) : null;
-      const id = reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
+      const latest = this.#latest();
+      const id = liveFor(latest, input.service, now).reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
       const code = input.testCode ?? generateCode(input.codeLength, cryptoRandom);
-      const codeHash = await hashCode(await importCodeKey(config.codeSecret), id, code);
-      const message = this.#render(input.policy.templates, input.channels[0]!, {
-        code,
-        locale: input.locale,
-        serviceName: input.serviceName,
-        ttlSeconds: input.ttlSeconds,
-        bindings: input.bindings,
-      });
+      const codeHash = await hashCode(await importCodeKey(this.#cfg.codeSecret), id, code);
+      const message = this.#render(input.policy.templates, input.channels[0]!, { code, locale: input.locale, serviceName: input.serviceName, ttlSeconds: input.ttlSeconds, bindings: input.bindings });
       // From here the code exists only inside `body`, which goes to the provider and nowhere else.
-      body = message.body;
-      const params = { ...input, lookup, risks: [...new Set(risks)], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
-      let record = applyStart(reuse, params, now, id, codeHash);
-      // The scopes an approval of this verification is reported to: those that counted its number.
-      const guarded = taken.value.units.filter((u) => u.guarded).map(guardRef);
-      const guardScopes = guarded.length > 0 ? guarded : (reuse?.guardScopes ?? []);
-      if (guardScopes.length > 0 || record.guardScopes) record = { ...record, guardScopes };
-      if (input.testCode !== null) {
-        // A test number: nothing is sent on any channel, so the outcome is known now and no
-        // fallback follows (it would send a real message past the budget and the number rules).
-        record = { ...applySendSuccess(record, `test_${record.sendAttempts}`, "test", now), test: true, nextChannelAt: 0 };
-        body = "";
-      }
-      // Persisted before the provider call: a concurrent start sees this send and its cooldown.
-      if (expiredLive) this.#store.saveVerification(expiredLive);
-      this.#store.saveVerification(record);
-      this.#store.saveState({ ...state, counters: recordSend(counters, now), latestId: record.id, ...(guarded.length > 0 ? { guardCountedAt: now } : {}) });
-      // What the alarm needs without a request: the webhook for expiries; limits, templates and
-      // this start's counters for a fallback (its message takes them as this start did).
-      this.#store.rememberPolicy(storedPolicy(input.policy, record.nextChannelAt > 0 ? { scopes: input.scopes, denyListMode: input.denyListMode } : null));
-      this.#emit(input.policy.webhook, "verification.started", record, now);
-      this.#report("started", record, now);
-      await this.#alarmNoLaterThan(this.#dueOf(record));
-      return { ok: true, value: { record, sentAt: now, taken: taken.value.units } };
+      body = input.testCode === null ? message.body : "";
+      const params = { ...input, lookup, risks: [...new Set([...risks, ...admitted.risks, ...taken.value.monitored])], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
+      const made = reserveStart({ state, latest, params, now, id, codeHash, test: input.testCode !== null, taken: taken.value.units, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
+      // What the alarm needs without a request: the webhook; limits, templates and this start's counters for a fallback.
+      this.#store.rememberPolicy(storedPolicy(input.policy, made.answer.nextChannelAt > 0 ? { scopes: input.scopes, denyListMode: input.denyListMode } : null));
+      const { answer } = await this.#apply(made, input.policy.webhook);
+      return { ok: true, value: { record: answer, taken: taken.value.units } };
     });
-    if (!reservation.ok) return reservation;
-    const { record: reserved, sentAt, taken } = reservation.value;
-    if (input.testCode !== null) return { ok: true, value: view(reserved) };
-    return { ok: true, value: view(await this.#deliver(config, reserved, body, sentAt, taken, input.policy.webhook)) };
+    if (!reserved.ok || input.testCode !== null) return reserved.ok ? { ok: true, value: view(reserved.value.record) } : reserved;
+    return { ok: true, value: view(await this.#send(reserved.value.record, body, now, reserved.value.taken, input.policy.webhook)) };
   }
 
-  /**
-   * Counts a provider answer or receipt saying this number cannot receive. At UNDELIVERABLE_AFTER
-   * within 30 days the number goes on its service's deny list with the reason; the service's list
-   * index (lists API, console) is told off the request path.
-   */
-  #noteUndeliverable(config: Config, record: VerificationRecord, reason: DeliverabilityReason | null, now: number): void {
-    if (!reason || record.test) return;
-    const state = this.#store.state();
-    const result = recordUndeliverable(state.deliverability ?? EMPTY_DELIVERABILITY, reason, now, config.intelligence.deliverability);
-    const newlyDenied = result.denyList !== null && !state.denied;
-    this.#store.saveState({
-      ...state,
-      deliverability: result.state,
-      ...(newlyDenied ? { denied: true, denyReason: result.denyList!.reason } : {}),
+  async #check(input: DoCheckInput, now: number): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
+    const key = await importCodeKey(this.#cfg.codeSecret);
+    return this.#exclusive(async () => {
+      const record = input.verificationId ? this.#store.verification(input.verificationId) : checkableByNumber(this.#latest(), input.service, now);
+      if (!record || record.service !== input.service) return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
+      if (input.to && input.to !== record.to) return refusal("invalid_argument", "to: does not match the verification's number", "to");
+      // Always compute the MAC, even for finished verifications, so timing says nothing about state;
+      // every code of the channel workflow is compared, with no early exit.
+      const candidate = await hashCode(key, record.id, input.code);
+      let matched = false;
+      for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) if (macEqual(candidate, hash)) matched = true;
+      const made = decideCheck({ state: this.#store.state(), record, matched, now, maxCheckAttempts: input.policy.maxCheckAttempts, numberLimits: input.policy.numberLimits, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
+      const { answer } = await this.#apply<CheckAnswer>(made, input.policy.webhook);
+      if (!answer.ok) return { ok: false, refusal: answer.refusal };
+      log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: answer.status });
+      return { ok: true, value: { status: answer.status, verification: view(answer.record) } };
     });
-    log("info", "deliverability.failure", { to: maskPhoneNumber(record.to), reason, counted: result.state.failures.length, denied: newlyDenied });
-    if (!newlyDenied) return;
-    const lists = namespaceOf(this.env, "NUMBER_LISTS");
-    const note = `${result.denyList!.reason}: ${result.state.failures.length} delivery failures within 30 days`;
-    this.ctx.waitUntil(
-      lists
-        .get(lists.idFromName(record.service))
-        .add({ list: "deny", phoneNumber: record.to, note, createdAt: now, reason: result.denyList!.reason })
-        .catch((error: unknown) => log("warn", "deliverability.list_failed", { to: maskPhoneNumber(record.to), error: error instanceof Error ? error.message : String(error) })),
-    );
   }
 
-  /**
-   * The carrier's answer about `e164`: the cached one while fresh, else one vendor call (shared by
-   * concurrent starts) whose answer is stored. Failures are logged and never stored.
-   */
-  async #lookUp(config: Config, service: string, e164: string): Promise<LookupAttempt> {
-    const cached = this.#store.lookup();
-    if (isFresh(cached, Date.now(), config.lookup.cacheHours)) {
-      this.#noteLookup(service, e164, cached.source, "cached");
-      return { ok: true, result: cached, cached: true };
-    }
-    if (this.#lookupProvider === undefined) this.#lookupProvider = createLookupProvider(config.lookup, Date.now);
-    const provider = this.#lookupProvider;
-    if (!provider) return { ok: false, reason: "unavailable" };
-    if (!this.#lookupInflight) {
-      // Counted once per vendor call, however many starts share it.
-      this.#lookupInflight = provider
-        .lookup(e164)
-        .then(
-          (result): LookupAttempt => {
-            this.#store.saveLookup(result);
-            this.#noteLookup(service, e164, provider.name, "fetched");
-            return { ok: true, result, cached: false };
-          },
-          (error: unknown): LookupAttempt => {
-            const reason = error instanceof LookupError ? error.reason : "unavailable";
-            log("warn", "lookup.failed", { to: maskPhoneNumber(e164), provider: provider.name, reason, providerCode: error instanceof LookupError ? error.providerCode : "" });
-            this.#noteLookup(service, e164, provider.name, "failed");
-            return { ok: false, reason };
-          },
-        )
-        .finally(() => {
-          this.#lookupInflight = null;
-        });
-    }
-    return this.#lookupInflight;
-  }
-
-  /**
-   * Sends `body` on the record's current channel (retries, failover), then records the outcome:
-   * a definite failure gives back the send allowance and scope units; only the outcome of the
-   * record's latest send is written (a newer start may have replaced it meanwhile).
-   */
-  async #deliver(
-    config: Config,
-    reserved: VerificationRecord,
-    body: string,
-    sentAt: number,
-    taken: TakenUnit[],
-    webhook: DoPolicy["webhook"],
-  ): Promise<VerificationRecord> {
-    const inflight = this.#sending.get(reserved.id) ?? { sends: 0, early: [] };
-    inflight.sends++;
-    this.#sending.set(reserved.id, inflight);
-    let outcome: { messageId: string; provider: string } | DeliveryFailedError;
-    try {
-      const callbackUrls = await callbackUrlsFor(config, reserved.id);
-      outcome = await sendWithRetry(this.#sendersFor(config, reserved.channel), { to: reserved.to, body, reference: reserved.id, callbackUrls }, {
-        attemptsPerProvider: config.delivery.attemptsPerProvider,
-        retryBackoffMs: config.delivery.retryBackoffMs,
-        sendDeadlineMs: config.delivery.sendDeadlineMs,
-        now: Date.now,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      });
-    } catch (error) {
-      if (!(error instanceof DeliveryFailedError)) {
-        if (--inflight.sends === 0) this.#sending.delete(reserved.id);
-        throw error;
+  /** The channel workflow's next step, driven by the alarm: a new code on the next channel, if the core admits it. */
+  async #channelFallback(id: string): Promise<void> {
+    let body = "";
+    const policy = this.#store.policy();
+    const reserved = await this.#exclusive(async () => {
+      const record = this.#store.verification(id);
+      if (!record) return null;
+      const state = this.#store.state();
+      const admitted = admitFallback(record, state, policy?.fallback ?? null, policy?.numberLimits ?? this.#settings.numberLimits, Date.now());
+      if (admitted.kind === "none") return null;
+      if (admitted.kind !== "go") {
+        this.#store.saveVerification(admitted.record);
+        if (admitted.kind === "stop") log("info", "verification.fallback_refused", { to: maskPhoneNumber(record.to), rule: admitted.rule });
+        return null;
       }
-      outcome = error;
-    }
-
-    const record = await this.#exclusive(async () => {
+      const taken = await takeScopes(this.env, admitted.scopes);
+      if (!taken.ok) {
+        this.#store.saveVerification(fallbackRefused(record, taken.refusal, Date.now()));
+        log("info", "verification.fallback_refused", { to: maskPhoneNumber(record.to), rule: taken.refusal.rule ?? taken.refusal.reason });
+        return null;
+      }
+      const code = generateCode(record.codeLength, cryptoRandom);
+      const codeHash = await hashCode(await importCodeKey(this.#cfg.codeSecret), record.id, code);
       const now = Date.now();
-      if (outcome instanceof DeliveryFailedError && outcome.definite) {
-        // Nothing went out: the user's allowance, the range and the budget get their unit back.
-        const state = this.#store.state();
-        // The guard's count is given back too, so the number's next start counts again.
-        const uncounted = taken.some((u) => u.guarded) ? { guardCountedAt: 0 } : {};
-        this.#store.saveState({ ...state, counters: refundSend(state.counters, sentAt), ...uncounted });
-        this.ctx.waitUntil(releaseScopes(this.env, taken));
-        // The provider may have said the number itself cannot receive (STOP, not a mobile, gone).
-        this.#noteUndeliverable(config, reserved, classifySendFailure(outcome), now);
-      }
-      const current = this.#store.verification(reserved.id);
-      if (!current || current.sendAttempts !== reserved.sendAttempts) return current ?? reserved;
-      if (!(outcome instanceof DeliveryFailedError)) {
-        // Sent: the outcome is written right after this call answers (#flushSoon), so the start
-        // commits once on its request path. See NumberStore.
-        const sent = this.#withEarlyReceipts(applySendSuccess(current, outcome.messageId, outcome.provider, now), inflight.early);
-        this.#store.stageVerification(sent);
-        this.#events.push(insightEvent("sent", sent, now));
-        this.#eventsOf = { service: sent.service, to: sent.to };
-        this.#flushWanted = true;
-        return sent;
-      }
-      const next = current.status === "pending" ? applySendFailure(current, outcome.reason, outcome.provider, now) : current;
-      this.#store.saveVerification(next);
-      if (next.status === "failed" && current.status !== "failed") this.#emit(webhook, "verification.failed", next, now);
-      this.#report("send_failed", next, now);
-      if (next.status === "failed" && current.status !== "failed") this.#report("failed", next, now);
-      return next;
-    }).finally(() => {
-      if (--inflight.sends === 0) this.#sending.delete(reserved.id);
+      const message = this.#render(policy?.templates ?? null, admitted.channel, { code, locale: record.locale, serviceName: record.serviceName, ttlSeconds: Math.max(60, Math.round((record.expiresAt - now) / 1000)), bindings: {} });
+      body = message.body;
+      const made = reserveFallback(record, state, codeHash, message, [...admitted.risks, ...taken.value.monitored], now);
+      await this.#apply({ writes: made.writes, effects: [], answer: null }, policy?.webhook ?? null);
+      return { record: made.record, sentAt: now, taken: taken.value.units };
     });
-    if (outcome instanceof DeliveryFailedError) {
-      log("warn", "sms.send_failed", {
-        to: maskPhoneNumber(reserved.to),
-        channel: reserved.channel,
-        provider: outcome.provider,
-        reason: outcome.reason,
-        providerCode: outcome.providerCode,
-        definite: outcome.definite,
-        attempts: outcome.attempts,
-      });
-    } else {
-      log("info", "verification.sent", { to: maskPhoneNumber(reserved.to), channel: reserved.channel, provider: outcome.provider, sendAttempts: record.sendAttempts });
-    }
+    if (reserved) await this.#send(reserved.record, body, reserved.sentAt, reserved.taken, policy?.webhook ?? null);
+  }
+
+  /** Sends the reserved message, then feeds its outcome back through the core. */
+  async #send(reserved: VerificationRecord, body: string, sentAt: number, taken: { name: string; counter: string; bucket: number; guarded?: boolean }[], webhook: Webhook): Promise<VerificationRecord> {
+    const { result, early, attempts } = await this.#vendors.sends.send({ id: reserved.id, to: reserved.to, channel: reserved.channel, body });
+    const record = await this.#exclusive(async () => {
+      const made = sendOutcome({ state: this.#store.state(), reserved, current: this.#store.verification(reserved.id), result, sentAt, taken, early, now: Date.now(), webhook, deliverability: this.#settings.deliverability });
+      const { answer } = await this.#apply(made, webhook);
+      // Sent: the outcome is written right after this call answers (#afterCall), so the start commits once on its request path.
+      if (answer.staged) this.#store.stageVerification(answer.record);
+      return answer.record;
+    });
+    const to = maskPhoneNumber(reserved.to);
+    if (result.ok) log("info", "verification.sent", { to, channel: reserved.channel, provider: result.provider, sendAttempts: record.sendAttempts });
+    else log("warn", "sms.send_failed", { to, channel: reserved.channel, provider: result.provider, reason: result.reason, providerCode: result.providerCode, definite: result.definite, attempts });
     return record;
   }
 
-  /** The message for a channel: the locale's template for SMS and WhatsApp, TwiML for a call. */
-  #render(
-    templates: Record<string, string> | null,
-    channel: Channel,
-    values: { code: string; locale: string; serviceName: string; ttlSeconds: number; bindings: CodeBindings },
-  ): { body: string; encoding: string; segments: number } {
-    if (channel === "call") {
-      return { body: renderVoiceTwiml({ locale: values.locale, code: values.code, serviceName: values.serviceName }).twiml, encoding: "", segments: 0 };
+  /** Applies a decision: its writes in one synchronous step, then its effects in order. */
+  async #apply<A>(made: Decision<A>, webhook: Webhook): Promise<Decision<A>> {
+    let webhookQueued = false;
+    for (const write of made.writes) this.#write(write, webhook) && (webhookQueued = true);
+    for (const effect of made.effects) await this.#effect(effect);
+    // A queued webhook is posted by the alarm, now.
+    if (webhookQueued) await this.#alarmNoLaterThan(Date.now());
+    return made;
+  }
+
+  /** One write; true when it queued a webhook event. */
+  #write(write: Write, webhook: Webhook): boolean {
+    if (write.kind === "verification") this.#store.saveVerification(write.record);
+    else if (write.kind === "state") this.#store.saveState(write.state);
+    else if (webhook) {
+      enqueueEvent(this.#store, { type: write.event, serviceId: webhook.serviceId, data: verificationJson(view(write.record)), now: write.at });
+      return true;
     }
-    // WebOTP and app-hash lines are for SMS autofill; WhatsApp gets the plain text.
-    const catalog = templates ? catalogForTemplates(templates) : loadConfig(this.env).templates;
-    return renderMessage(
-      catalog.lookup(values.locale).template,
-      { code: values.code, serviceName: values.serviceName, ttlMinutes: Math.ceil(values.ttlSeconds / 60) },
-      channel === "sms" ? values.bindings : {},
-    );
+    return false;
   }
 
-  /**
-   * The channel workflow's next step, driven by the alarm: if still pending, a new code goes out on
-   * the next channel, counted against the same per-number limits as any send.
-   */
-  async #channelFallback(config: Config, id: string): Promise<void> {
-    let body = "";
-    const policy = this.#store.policy();
-    const reserved = await this.#exclusive(async (): Promise<{ record: VerificationRecord; sentAt: number; taken: TakenUnit[] } | null> => {
-      const record = this.#store.verification(id);
-      if (!record) return null;
-      const channel = dueFallbackChannel(record, Date.now());
-      if (!channel) return null;
-      const state = this.#store.state();
-      const stop = (rule: string) => {
-        this.#store.saveVerification(endChannelWorkflow(record, Date.now(), rule));
-        log("info", "verification.fallback_refused", { to: maskPhoneNumber(record.to), rule });
-        return null;
-      };
-      // A test number sends nothing on any channel; a start written before fallbacks kept their
-      // counters cannot take them, so it is not sent either (the budget is never overshot).
-      if (record.test) return stop("test_number");
-      const fallback = policy?.fallback;
-      if (!fallback) return stop("caps_unknown");
-      const risks: Risk[] = [];
-      if (state.denied && fallback.denyListMode !== "off") {
-        // Deny-listed since the start (by the operator, or by delivery reports): no further message.
-        if (fallback.denyListMode === "enforce") return stop("deny_list");
-        risks.push("deny_list");
+  async #effect(effect: Effect): Promise<void> {
+    switch (effect.kind) {
+      case "insight":
+        this.#note(effect.record.service, effect.record.to, insightEvent(effect.insight, effect.record, effect.at));
+        return;
+      case "approvals":
+        this.#approvals.push(...effect.refs);
+        return;
+      case "release":
+        this.ctx.waitUntil(releaseScopes(this.env, effect.units));
+        return;
+      case "deny_listed": {
+        // The service's list index (lists API, console) is told off the request path.
+        const lists = namespaceOf(this.env, "NUMBER_LISTS");
+        const add = lists.get(lists.idFromName(effect.service)).add({ list: "deny", phoneNumber: effect.to, note: effect.note, createdAt: Date.now(), reason: effect.reason });
+        this.ctx.waitUntil(add.catch((error: unknown) => log("warn", "deliverability.list_failed", { to: maskPhoneNumber(effect.to), error: error instanceof Error ? error.message : String(error) })));
+        return;
       }
-      const counters = pruneCounters(state.counters, Date.now());
-      const refused = evaluateSend(counters, Date.now(), policy?.numberLimits ?? config.numberLimits);
-      if (refused) {
-        // A cooldown that ends before expiry only delays the step; any other limit ends the workflow.
-        const retryAt = Date.now() + (refused.retryAfterSeconds ?? 0) * 1000;
-        if (refused.reason === "resend_too_soon" && retryAt < record.expiresAt) {
-          this.#store.saveVerification({ ...record, nextChannelAt: retryAt });
-          return null;
-        }
-        return stop(refused.rule ?? refused.reason);
-      }
-      // The message takes the start's cross-number counters (IP, range, country, budget),
-      // all-or-none, before it is sent: a fallback is a message like any other.
-      const taken = await takeScopes(this.env, state.allowed ? fallback.scopes.filter((s) => s.rule === "budget") : fallback.scopes);
-      if (!taken.ok) return stop(taken.refusal.rule ?? taken.refusal.reason);
-      risks.push(...taken.value.monitored);
-      const code = generateCode(record.codeLength, cryptoRandom);
-      const codeHash = await hashCode(await importCodeKey(config.codeSecret), record.id, code);
-      const now = Date.now();
-      const message = this.#render(policy?.templates ?? null, channel, {
-        code,
-        locale: record.locale,
-        serviceName: record.serviceName,
-        ttlSeconds: Math.max(60, Math.round((record.expiresAt - now) / 1000)),
-        bindings: {},
-      });
-      body = message.body;
-      const moved = applyChannelFallback(record, codeHash, now, message);
-      const next = risks.length > 0 ? { ...moved, risks: [...new Set([...moved.risks, ...risks])] } : moved;
-      this.#store.saveVerification(next);
-      this.#store.saveState({ ...state, counters: recordSend(counters, now) });
-      return { record: next, sentAt: now, taken: taken.value.units };
-    });
-    if (reserved) await this.#deliver(config, reserved.record, body, reserved.sentAt, reserved.taken, policy?.webhook ?? null);
+      case "alarm":
+        await this.#alarmNoLaterThan(effect.at);
+        return;
+    }
   }
 
-  async #check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
-    const config = loadConfig(this.env);
-    return this.#exclusive(async () => {
-      // By number: the pending verification, else one whose attempts are used up and that has not
-      // expired, so a further check by number answers max_attempts_reached as a check by id does.
-      const record = input.verificationId ? this.#store.verification(input.verificationId) : this.#latestCheckable(input.service, Date.now());
-      if (!record || record.service !== input.service) {
-        return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
-      }
-      if (input.to && input.to !== record.to) {
-        return refusal("invalid_argument", "to: does not match the verification's number", undefined, "to");
-      }
-      // Always compute the MAC, even for finished verifications, so timing says nothing about state.
-      const candidate = await hashCode(await importCodeKey(config.codeSecret), record.id, input.code);
-      const now = Date.now();
-      const state = this.#store.state();
-      const locked = evaluateCheck(state.counters, now);
-      if (locked && record.status === "pending") return { ok: false, refusal: locked } as const;
-      // Every code of the channel workflow is tried; all comparisons run (no early exit).
-      let matched = false;
-      for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) {
-        if (macEqual(candidate, hash)) matched = true;
-      }
-      const outcome = applyCheck(record, matched, now, input.policy.maxCheckAttempts);
-      if (outcome.kind === "refused") return { ok: false, refusal: outcome.refusal } as const;
-      if (outcome.changed) {
-        this.#store.saveVerification(outcome.record);
-        const counters: NumberCounters | null =
-          outcome.status === "invalid"
-            ? recordFailedCheck(state.counters, now, input.policy.numberLimits)
-            : outcome.status === "approved"
-              ? recordApproval(state.counters, now)
-              : null;
-        // An approval proves the number receives: its count of delivery failures starts over.
-        if (counters) this.#store.saveState({ ...state, counters, ...(outcome.status === "approved" && state.deliverability ? { deliverability: EMPTY_DELIVERABILITY } : {}) });
-        if (record.status !== outcome.record.status) {
-          const event = STATUS_EVENTS[outcome.record.status];
-          if (event) this.#emit(input.policy.webhook, event, outcome.record, now);
-          if (event) this.#report(outcome.record.status as InsightKind, outcome.record, now);
-          // The conversion guard hears of the approval with the insights, right after this check.
-          if (outcome.record.status === "approved" && outcome.record.guardScopes?.length) {
-            this.#approvals.push(...outcome.record.guardScopes);
-            this.#flushWanted = true;
-          }
-        }
-        // The alarm already comes by the record's due moment; a check only moves it earlier when a
-        // webhook is queued (a wrong code keeps the expiry, an approval moves the due moment later).
-        const due = this.#dueOf(outcome.record);
-        if (due < this.#dueOf(record) || Number.isFinite(this.#dueSoon)) await this.#alarmNoLaterThan(due);
-      }
-      log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: outcome.status });
-      return { ok: true, value: { status: outcome.status, verification: view(outcome.record) } } as const;
-    });
-  }
-
-  #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>, resumeSince?: number): Promise<DoResult<T>> {
-    if (!idem) return run();
-    return idempotent(this.#store, this.#inflight, idem, { now: Date.now(), sendDeadlineMs: loadConfig(this.env).delivery.sendDeadlineMs, resumeSince }, run);
-  }
-
-  /** The newest verification, if still pending: at most one is live per number (a start reuses it). */
-  #latestPending(service: string): VerificationRecord | null {
-    const id = this.#store.state().latestId;
-    const record = id ? this.#store.verification(id) : null;
-    return record && record.status === "pending" && record.service === service ? record : null;
-  }
-
-  /** The newest verification if a check by number can reach it: pending, or used up and not yet expired. */
-  #latestCheckable(service: string, now: number): VerificationRecord | null {
-    const id = this.#store.state().latestId;
-    const record = id ? this.#store.verification(id) : null;
-    if (!record || record.service !== service) return null;
-    return record.status === "pending" || (record.status === "max_attempts_reached" && record.expiresAt > now) ? record : null;
-  }
-
-  /** Queues a webhook event if the service subscribes to it (same synchronous step as the change). */
-  #emit(webhook: DoPolicy["webhook"], type: WebhookEvent, record: VerificationRecord, now: number): void {
-    if (!webhook || !webhook.events.includes(type)) return;
-    enqueueEvent(this.#store, { type, serviceId: webhook.serviceId, data: verificationJson(view(record)), now });
-    this.#dueSoon = Math.min(this.#dueSoon, now);
-  }
-
-  /**
-   * Notes a change for the service's insights; the call that made it hands its notes to the
-   * isolate's report batches when it ends (#flushSoon), so a flow pays no report of its own.
-   */
-  #report(kind: InsightKind, record: VerificationRecord, now: number): void {
-    this.#events.push(insightEvent(kind, record, now));
-    this.#eventsOf = { service: record.service, to: record.to };
-    this.#flushWanted = true;
-  }
-
-  /** Counts a carrier lookup (paid, cached or failed) with the next report; it writes nothing itself. */
-  #noteLookup(service: string, to: string, source: string, outcome: LookupOutcome): void {
-    this.#events.push({ kind: "lookup", at: Date.now(), source, outcome });
+  #note(service: string, to: string, ...events: InsightEvent[]): void {
+    this.#events.push(...events);
     this.#eventsOf = { service, to };
-    this.#flushWanted = true;
   }
 
   /**
-   * After a call (or an alarm run): its insight events and guard approvals go to the isolate's
-   * report batches (src/objects/reports.ts), and a send's outcome held in memory is written in a
-   * step of its own once the answer has left, off the request path.
+   * After a call: its insight events and guard approvals go to the isolate's report batches
+   * (src/objects/reports.ts), and a send's outcome held in memory is written in a step of its
+   * own once the answer has left, off the request path.
    */
-  #flushSoon(): void {
-    if (!this.#flushWanted) return;
-    this.#flushWanted = false;
-    this.#handOverReports();
-    if (this.#store.hasStaged()) {
-      this.ctx.waitUntil(
-        new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#exclusive(async () => this.#store.writeStaged())),
-      );
-    }
+  #afterCall<T>(call: Promise<T>): Promise<T> {
+    return call.finally(() => {
+      this.#handOverReports();
+      if (this.#store.hasStaged()) this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#exclusive(async () => this.#store.writeStaged())));
+    });
   }
 
   #handOverReports(): void {
@@ -801,30 +376,9 @@ export class PhoneVerification extends DurableObject<Env> {
     this.#approvals = [];
   }
 
-  /** A call noted something to report or to write after it answers (#flushSoon). */
-  #flushWanted = false;
-  /** Insight events and guard approvals noted since the last hand-over, and the number they are about. */
-  #events: InsightEvent[] = [];
-  #eventsOf: { service: string; to: string } | null = null;
-  #approvals: string[] = [];
-
-  /** Something queued in this step that the alarm must handle soon (a webhook now). */
-  #dueSoon = Number.POSITIVE_INFINITY;
-
-  /** When this record next needs the alarm: its expiry or fallback while pending, else its retention end. */
-  #dueOf(record: VerificationRecord): number {
-    if (record.status === "pending") return record.nextChannelAt > 0 ? Math.min(record.expiresAt, record.nextChannelAt) : record.expiresAt;
-    return record.updatedAt + loadConfig(this.env).retentionDays * DAY_MS;
-  }
-
-  /**
-   * Moves the alarm earlier if `due` (or something queued in this step) needs it sooner. Never
-   * later: an early alarm finds nothing due and sets the next one (#scheduleNext), so a transition
-   * need not scan every record to know the earliest moment.
-   */
+  /** Moves the alarm earlier if `due` needs it sooner, never later: an early alarm finds nothing due and sets the next one. */
   async #alarmNoLaterThan(due: number): Promise<void> {
-    const at = Math.max(Math.min(due, this.#dueSoon), Date.now());
-    this.#dueSoon = Number.POSITIVE_INFINITY;
+    const at = Math.max(due, Date.now());
     const current = this.#alarmAt === undefined ? await this.ctx.storage.getAlarm() : this.#alarmAt;
     this.#alarmAt = current;
     if (current === null || current > at) {
@@ -833,59 +387,23 @@ export class PhoneVerification extends DurableObject<Env> {
     }
   }
 
-  /** After an alarm run: the earliest moment anything is due, or, with nothing left, every byte goes. */
-  async #scheduleNext(config: Config): Promise<void> {
-    const now = Date.now();
-    let due = Number.POSITIVE_INFINITY;
-    const records = this.#store.verifications();
-    for (const record of records) due = Math.min(due, this.#dueOf(record));
-    for (const event of this.#store.outbox()) due = Math.min(due, event.nextAttemptAt);
-    // A send's outcome still held in memory is written now, with the alarm's own step.
-    this.#store.writeStaged();
-    this.#dueSoon = Number.POSITIVE_INFINITY;
-    if (!Number.isFinite(due)) {
-      // No verification left: only idempotency records, counters or list flags can remain.
-      const state = this.#store.state();
-      const counters = pruneCounters(state.counters, now);
-      const keys = this.#store.idempotencyRecords();
-      // A carrier answer is kept while it may be reused, and deleted once it may not.
-      const lookup = this.#store.lookup();
-      const lookupUntil = lookup ? lookup.fetchedAt + config.lookup.cacheHours * 3_600_000 : 0;
-      if (lookup && lookupUntil <= now) this.#store.deleteLookup();
-      if (lookupUntil > now) due = Math.min(due, lookupUntil);
-      // Delivery failures count for 30 days; the object stays while one does.
-      const window = config.intelligence.deliverability.windowMs;
-      const failures = (state.deliverability?.failures ?? []).filter((f) => f.at > now - window);
-      if (failures.length > 0) due = Math.min(due, failures[failures.length - 1]!.at + window);
-      if (keys.length === 0 && !state.denied && !state.allowed && isEmpty(counters) && lookupUntil <= now && failures.length === 0) {
-        await this.ctx.storage.deleteAll();
-        this.#store.reset();
-        this.#alarmAt = undefined;
-        return;
-      }
-      for (const [, record] of keys) due = Math.min(due, record.expiresAt);
-      const ends = [...counters.sendTimes, ...counters.failedCheckTimes].map((t) => t + DAY_MS);
-      if (counters.lockedUntil > 0) ends.push(counters.lockedUntil);
-      if (ends.length > 0) due = Math.min(due, Math.max(...ends));
-      if (state.latestId !== null || counters !== state.counters) this.#store.saveState({ ...state, counters, latestId: null });
-      if (!Number.isFinite(due)) {
-        // Only list flags: they stay without an alarm.
-        this.#alarmAt = null;
-        return;
-      }
-    }
-    await this.ctx.storage.setAlarm(Math.max(due, now));
-    this.#alarmAt = Math.max(due, now);
+  #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>, resumeSince?: number): Promise<DoResult<T>> {
+    if (!idem) return run();
+    return idempotent(this.#store, this.#inflight, idem, { now: Date.now(), sendDeadlineMs: this.#cfg.delivery.sendDeadlineMs, resumeSince }, run);
   }
 
-  /** Applies receipts that arrived before the send returned, in arrival order. */
-  #withEarlyReceipts(record: VerificationRecord, early: readonly DoDeliveryInput[]): VerificationRecord {
-    let next = record;
-    for (const receipt of early) {
-      const result = applyDelivery(next, receipt, receipt.at);
-      if (result.kind === "applied") next = { ...next, delivery: result.delivery };
-    }
-    return next;
+  #latest(): VerificationRecord | null {
+    const id = this.#store.state().latestId;
+    return id ? this.#store.verification(id) : null;
+  }
+
+  /** The message for a channel: the locale's template for SMS and WhatsApp, TwiML for a call. */
+  #render(templates: Record<string, string> | null, channel: Channel, values: { code: string; locale: string; serviceName: string; ttlSeconds: number; bindings: CodeBindings }): { body: string; encoding: string; segments: number } {
+    if (channel === "call") return { body: renderVoiceTwiml({ locale: values.locale, code: values.code, serviceName: values.serviceName }).twiml, encoding: "", segments: 0 };
+    // WebOTP and app-hash lines are for SMS autofill; WhatsApp gets the plain text.
+    const catalog = templates ? catalogForTemplates(templates) : this.#cfg.templates;
+    const rendered = renderMessage(catalog.lookup(values.locale).template, { code: values.code, serviceName: values.serviceName, ttlMinutes: Math.ceil(values.ttlSeconds / 60) }, channel === "sms" ? values.bindings : {});
+    return rendered;
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -894,45 +412,36 @@ export class PhoneVerification extends DurableObject<Env> {
     return run;
   }
 
-  #sendersFor(config: Config, channel: Channel): SmsSender[] {
-    let senders = this.#senders.get(channel);
-    if (!senders) {
-      senders = createChannelSenders(config, channel, fetch, {
-        devOutbox: config.development ? (message) => devOutbox(this.env).add(message) : undefined,
-      });
-      this.#senders.set(channel, senders);
-    }
-    return senders;
+  /** The configuration, read once per object. */
+  get #cfg(): Config {
+    return (this.#config ??= loadConfig(this.env));
+  }
+
+  get #settings(): NumberSettings {
+    const c = this.#cfg;
+    return { retentionMs: c.retentionDays * 86_400_000, numberLimits: c.numberLimits, deliverability: c.intelligence.deliverability, lookupCacheMs: c.lookup.cacheHours * 3_600_000 };
+  }
+
+  get #vendors(): { lookups: CarrierLookups; sends: Sends } {
+    return (this.#io ??= {
+      lookups: new CarrierLookups(this.#store, this.#cfg, (service, to, source, outcome: LookupOutcome) => this.#note(service, to, { kind: "lookup", at: Date.now(), source, outcome })),
+      sends: new Sends(this.#cfg, this.#cfg.development ? (message) => devOutbox(this.env).add(message) : undefined),
+    });
   }
 }
 
-/**
- * What the alarm keeps of the service's settings: the webhook (expiries, receipts) and, when a
- * fallback may follow, templates and counters. null when it needs none of them.
- */
+/** What the alarm keeps of the service's settings: the webhook and, when a fallback may follow, templates and counters. */
 function storedPolicy(policy: DoPolicy, fallback: StoredPolicy["fallback"] | null): StoredPolicy | null {
   if (!policy.webhook && !fallback) return null;
-  const noGuardCount = (scope: ScopeRequest): ScopeRequest =>
-    // The number was counted by the start; the fallback is judged by the guard but not counted again.
-    scope.take.guard ? { ...scope, take: { ...scope.take, guard: { ...scope.take.guard, count: false } } } : scope;
-  return {
-    numberLimits: policy.numberLimits,
-    templates: fallback ? policy.templates : null,
-    webhook: policy.webhook,
-    ...(fallback ? { fallback: { scopes: fallback.scopes.map(noGuardCount), denyListMode: fallback.denyListMode } } : {}),
-  };
+  return { numberLimits: policy.numberLimits, templates: fallback ? policy.templates : null, webhook: policy.webhook, ...(fallback ? { fallback } : {}) };
 }
 
-function isEmpty(counters: NumberCounters): boolean {
-  return counters.sendTimes.length === 0 && counters.failedCheckTimes.length === 0 && counters.lockedUntil === 0;
-}
-
-function refusal(reason: Refusal["reason"], message: string, rule?: string, field = "to"): { ok: false; refusal: Refusal } {
-  return { ok: false, refusal: { reason, message, field, ...(rule ? { rule } : {}) } };
+function refusal(reason: Refusal["reason"], message: string, field: string): { ok: false; refusal: Refusal } {
+  return { ok: false, refusal: { reason, message, field } };
 }
 
 function notFound(message: string): { ok: false; refusal: Refusal } {
-  return { ok: false, refusal: { reason: "not_found", message, field: message.startsWith("to:") ? "to" : "verificationId" } };
+  return refusal("not_found", message, message.startsWith("to:") ? "to" : "verificationId");
 }
 
 function view(record: VerificationRecord): VerificationView {

@@ -10,27 +10,13 @@
 //   w:<id>       OutboxEvent (webhooks, delivered by the alarm)
 //   lookup       NormalisedLookup: the carrier's last answer, reused for LOOKUP_CACHE_HOURS
 import type { NormalisedLookup } from "../../core/lookup.ts";
-import { EMPTY_COUNTERS, type NumberCounters, type NumberLimits, type RuleMode } from "../../core/policy.ts";
+import { EMPTY_STATE, type NumberState } from "../../core/number/types.ts";
+import type { NumberLimits, RuleMode } from "../../core/policy.ts";
 import type { WebhookEvent } from "../../core/service.ts";
 import type { VerificationRecord } from "../../core/verification.ts";
-import type { DeliverabilityReason, DeliverabilityState } from "../../core/deliverability.ts";
 import type { ScopeRequest } from "./scopes.ts";
 
-export interface NumberState {
-  counters: NumberCounters;
-  denied: boolean;
-  allowed: boolean;
-  /** The newest verification of this number: the only one a start can reuse or a check by number finds. */
-  latestId: string | null;
-  /** Provider answers and receipts saying the number cannot receive, within 30 days (absent: none). */
-  deliverability?: DeliverabilityState;
-  /** Why the number was deny-listed from delivery reports; absent or null for an operator's entry. */
-  denyReason?: DeliverabilityReason | null;
-  /** Epoch ms the conversion guard last counted a start of this number (absent: never). */
-  guardCountedAt?: number;
-}
-
-export const EMPTY_STATE: NumberState = { counters: EMPTY_COUNTERS, denied: false, allowed: false, latestId: null };
+export type { NumberState };
 
 /** What the alarm needs of the service's settings: webhooks for expiries, limits and templates for fallbacks. */
 export interface StoredPolicy {

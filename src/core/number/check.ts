@@ -1,0 +1,96 @@
+// A check and a cancel. The code's MAC and its constant-time comparison are made by the caller
+// (crypto is async) and arrive as `matched`; everything that follows from it is decided here.
+import { EMPTY_DELIVERABILITY } from "../deliverability.ts";
+import type { Refusal } from "../errors.ts";
+import type { InsightKind } from "../insights.ts";
+import { evaluateCheck, recordApproval, recordFailedCheck, type NumberLimits } from "../policy.ts";
+import type { WebhookEvent } from "../service.ts";
+import { applyCancel, applyCheck, type CheckStatus, type VerificationRecord } from "../verification.ts";
+import { decision, dueOf, type Decision, type Effect, type NumberState, type Write } from "./types.ts";
+
+const STATUS_EVENTS: Partial<Record<VerificationRecord["status"], WebhookEvent>> = {
+  approved: "verification.approved",
+  expired: "verification.expired",
+  canceled: "verification.canceled",
+  max_attempts_reached: "verification.max_attempts_reached",
+  failed: "verification.failed",
+};
+
+/** The webhook event (if subscribed) and insight a status change makes. */
+export function statusChange(record: VerificationRecord, webhook: { events: readonly WebhookEvent[] } | null, at: number): { writes: Write[]; effects: Effect[] } {
+  const event = STATUS_EVENTS[record.status];
+  if (!event) return { writes: [], effects: [] };
+  return {
+    writes: webhook?.events.includes(event) ? [{ kind: "webhook", event, record, at }] : [],
+    effects: [{ kind: "insight", insight: record.status as InsightKind, record, at }],
+  };
+}
+
+/**
+ * What a check by number reaches: the newest verification if pending, or used up and not yet
+ * expired (so a further check by number answers max_attempts_reached as a check by id does).
+ */
+export function checkableByNumber(latest: VerificationRecord | null, service: string, now: number): VerificationRecord | null {
+  if (!latest || latest.service !== service) return null;
+  return latest.status === "pending" || (latest.status === "max_attempts_reached" && latest.expiresAt > now) ? latest : null;
+}
+
+export interface CheckInput {
+  state: NumberState;
+  record: VerificationRecord;
+  /** The MAC of the candidate equals one of the workflow's codes (compared in constant time). */
+  matched: boolean;
+  now: number;
+  maxCheckAttempts: number;
+  numberLimits: NumberLimits;
+  webhook: { events: readonly WebhookEvent[] } | null;
+  retentionMs: number;
+}
+
+export type CheckAnswer = { ok: false; refusal: Refusal } | { ok: true; status: CheckStatus; record: VerificationRecord };
+
+export function decideCheck(c: CheckInput): Decision<CheckAnswer> {
+  const locked = evaluateCheck(c.state.counters, c.now);
+  if (locked && c.record.status === "pending") return decision({ ok: false, refusal: locked });
+  const outcome = applyCheck(c.record, c.matched, c.now, c.maxCheckAttempts);
+  if (outcome.kind === "refused") return decision({ ok: false, refusal: outcome.refusal });
+  const answer: CheckAnswer = { ok: true, status: outcome.status, record: outcome.record };
+  if (!outcome.changed) return decision(answer);
+  const writes: Write[] = [{ kind: "verification", record: outcome.record }];
+  const effects: Effect[] = [];
+  const counters =
+    outcome.status === "invalid"
+      ? recordFailedCheck(c.state.counters, c.now, c.numberLimits)
+      : outcome.status === "approved"
+        ? recordApproval(c.state.counters, c.now)
+        : null;
+  // An approval proves the number receives: its count of delivery failures starts over.
+  const forgetFailures = outcome.status === "approved" && c.state.deliverability ? { deliverability: EMPTY_DELIVERABILITY } : {};
+  if (counters) writes.push({ kind: "state", state: { ...c.state, counters, ...forgetFailures } });
+  if (c.record.status !== outcome.record.status) {
+    const change = statusChange(outcome.record, c.webhook, c.now);
+    writes.push(...change.writes);
+    effects.push(...change.effects);
+    // The conversion guard hears of the approval (with the insights, off the request path).
+    if (outcome.record.status === "approved" && outcome.record.guardScopes?.length) effects.push({ kind: "approvals", refs: outcome.record.guardScopes });
+  }
+  // The alarm comes by the record's due moment already: a wrong code keeps the expiry and an
+  // approval moves it later, so the alarm is asked for only when it must come earlier (a queued
+  // webhook asks for it by itself).
+  const due = dueOf(outcome.record, c.retentionMs);
+  if (due < dueOf(c.record, c.retentionMs)) effects.push({ kind: "alarm", at: due });
+  return decision(answer, writes, effects);
+}
+
+export type CancelAnswer = { ok: false; refusal: Refusal } | { ok: true; record: VerificationRecord };
+
+export function decideCancel(record: VerificationRecord, now: number, webhook: { events: readonly WebhookEvent[] } | null, retentionMs: number): Decision<CancelAnswer> {
+  const outcome = applyCancel(record, now);
+  if (outcome.kind === "refused") return decision({ ok: false, refusal: outcome.refusal });
+  if (!outcome.changed) return decision({ ok: true, record: outcome.record });
+  const change = statusChange(outcome.record, webhook, now);
+  return decision({ ok: true, record: outcome.record }, [{ kind: "verification", record: outcome.record }, ...change.writes], [
+    ...change.effects,
+    { kind: "alarm", at: dueOf(outcome.record, retentionMs) },
+  ]);
+}
