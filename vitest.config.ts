@@ -58,8 +58,10 @@ export default defineConfig({
         "main",
         ["test/**/*.test.ts"],
         { COUNTRY_SENDS_PER_HOUR: "1000000", SMS_DAILY_LIMIT: "1000000", ...RECEIPTS },
-        ["test/limits/**", "test/lookup/e2e/**"],
+        ["test/limits/**", "test/lookup/e2e/**", "test/core/number/**"],
       ),
+      // The number's functional core runs in plain Node: proof that it needs no workerd, no I/O.
+      { test: { name: "core", include: ["test/core/number/**/*.test.ts"], environment: "node" } },
       // Carrier lookups against the fake Twilio's Lookup v2 (the same fake server as SMS).
       workerProject("lookups", ["test/lookup/e2e/**/*.test.ts"], {
         COUNTRY_SENDS_PER_HOUR: "1000000",

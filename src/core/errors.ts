@@ -56,3 +56,13 @@ export function invalidArgument(field: string, message: string): VerifyError {
 
 /** What a number's object answers: the value, or the refusal (an outcome, never a failure). */
 export type DoResult<T> = { ok: true; value: T; replayed?: boolean } | { ok: false; refusal: Refusal };
+
+/** A refusal as a number's object answers it. */
+export function refused(reason: Refusal["reason"], message: string, field: string): { ok: false; refusal: Refusal } {
+  return { ok: false, refusal: { reason, message, field } };
+}
+
+/** An unknown verification (or none pending for a number): the same answer for forged and unknown ids. */
+export function notFound(message: string): { ok: false; refusal: Refusal } {
+  return refused("not_found", message, message.startsWith("to:") ? "to" : "verificationId");
+}

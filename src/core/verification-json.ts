@@ -6,6 +6,12 @@ import type { VerificationRecord } from "./verification.ts";
 /** What leaves the number's object: a verification without its code hash. */
 export type VerificationView = Omit<VerificationRecord, "codeHash">;
 
+/** The record as it may leave the number's object: without its code hash. */
+export function viewOf(record: VerificationRecord): VerificationView {
+  const { codeHash: _omit, ...rest } = record;
+  return rest;
+}
+
 export interface VerificationJson {
   id: string;
   to: string;

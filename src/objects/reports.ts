@@ -170,3 +170,35 @@ export class ReportBatcher {
 
 /** The isolate's batcher: every number's object in this isolate reports through it. */
 export const reports = new ReportBatcher();
+
+/**
+ * What one number's object noted during a call (insight events, guard approvals), handed to the
+ * isolate's batches when the call ends.
+ */
+export class CallReports {
+  #events: InsightEvent[] = [];
+  #of: { service: string; to: string } | null = null;
+  #approvals: string[] = [];
+
+  note(service: string, to: string, ...events: InsightEvent[]): void {
+    this.#events.push(...events);
+    this.#of = { service, to };
+  }
+
+  /** What an object of the previous release still held in its storage (src/objects/migrations/). */
+  adopt(legacy: { insights: { service: string; to: string; events: InsightEvent[] } | null; approvals: string[] }): void {
+    if (legacy.insights) this.note(legacy.insights.service, legacy.insights.to, ...legacy.insights.events);
+    this.approve(legacy.approvals);
+  }
+
+  approve(refs: readonly string[]): void {
+    this.#approvals.push(...refs);
+  }
+
+  handOver(env: Env, keepAlive: KeepAlive): void {
+    if (this.#events.length > 0 && this.#of) reports.insights(env, keepAlive, this.#of.service, this.#of.to, this.#events);
+    if (this.#approvals.length > 0) reports.approvals(env, keepAlive, this.#approvals);
+    this.#events = [];
+    this.#approvals = [];
+  }
+}

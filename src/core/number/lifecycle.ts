@@ -147,7 +147,9 @@ export function nextAlarm(r: Remains, now: number, settings: { retentionMs: numb
   const ends = [...counters.sendTimes, ...counters.failedCheckTimes].map((t) => t + DAY_MS);
   if (counters.lockedUntil > 0) ends.push(counters.lockedUntil);
   if (ends.length > 0) due = Math.min(due, Math.max(...ends));
-  const state = r.state.latestId !== null || counters !== r.state.counters ? { ...r.state, counters, latestId: null } : null;
+  // Rewritten only when something changed: an alarm that finds nothing to prune writes nothing.
+  const pruned = JSON.stringify(counters) !== JSON.stringify(r.state.counters);
+  const state = r.state.latestId !== null || pruned ? { ...r.state, counters, latestId: null } : null;
   // Only list flags left: they stay without an alarm.
   return { kind: "alarm", at: Number.isFinite(due) ? Math.max(due, now) : null, state, deleteLookup };
 }

@@ -77,6 +77,17 @@ export function liveFor(latest: VerificationRecord | null, service: string, now:
   return { reuse, expired: pending && !reuse ? expireIfDue(pending, now) : null };
 }
 
+/**
+ * A start the Worker repeats because the object was reset under its first try (`resumeSince`, when
+ * that try began): the verification that try made is the answer, so the client holds the id of the
+ * code the user may already have and nothing is sent twice. null: run the start.
+ */
+export function resumedStart(latest: VerificationRecord | null, service: string, now: number, resumeSince: number | undefined): VerificationRecord | null {
+  if (resumeSince === undefined) return null;
+  const live = liveFor(latest, service, now).reuse;
+  return live && live.updatedAt >= resumeSince ? live : null;
+}
+
 export interface Reservation {
   state: NumberState;
   latest: VerificationRecord | null;

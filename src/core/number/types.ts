@@ -33,6 +33,16 @@ export interface NumberSettings {
   lookupCacheMs: number;
 }
 
+/** The settings, from the deployment's configuration (read once per object). */
+export function numberSettingsOf(config: {
+  retentionDays: number;
+  numberLimits: NumberLimits;
+  intelligence: { deliverability: DeliverabilitySettings };
+  lookup: { cacheHours: number };
+}): NumberSettings {
+  return { retentionMs: config.retentionDays * 86_400_000, numberLimits: config.numberLimits, deliverability: config.intelligence.deliverability, lookupCacheMs: config.lookup.cacheHours * 3_600_000 };
+}
+
 /** A scope-counter unit a send took (the shape ScopeCounter answers with), given back if nothing went out. */
 export interface TakenScope {
   name: string;

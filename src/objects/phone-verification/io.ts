@@ -14,6 +14,8 @@ import { callbackUrlsFor } from "../../sms/receipts/index.ts";
 import { DeliveryFailedError, sendWithRetry } from "../../sms/retry.ts";
 import type { SmsSender } from "../../sms/sender.ts";
 import type { DoDeliveryInput } from "./inputs.ts";
+import type { Effect } from "../../core/number/types.ts";
+import { namespaceOf } from "../namespaces.ts";
 import type { NumberStore } from "./storage.ts";
 
 /** A carrier lookup's outcome for one start: an answer (fresh or cached) or why there is none. */
@@ -123,4 +125,13 @@ export class Sends {
     }
     return senders;
   }
+}
+
+/** A number deny-listed from delivery reports: its service's list index (lists API, console) hears of it, off the request path. */
+export function tellListIndex(env: Env, entry: Extract<Effect, { kind: "deny_listed" }>): Promise<unknown> {
+  const lists = namespaceOf(env, "NUMBER_LISTS");
+  return lists
+    .get(lists.idFromName(entry.service))
+    .add({ list: "deny", phoneNumber: entry.to, note: entry.note, createdAt: Date.now(), reason: entry.reason })
+    .catch((error: unknown) => log("warn", "deliverability.list_failed", { to: maskPhoneNumber(entry.to), error: error instanceof Error ? error.message : String(error) }));
 }

@@ -6,34 +6,31 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../../config.ts";
 import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from "../../core/codes.ts";
-import type { DoResult, Refusal } from "../../core/errors.ts";
+import { notFound, refused, type DoResult } from "../../core/errors.ts";
 import { newVerificationId } from "../../core/ids.ts";
-import { insightEvent, type InsightEvent, type LookupOutcome } from "../../core/insights.ts";
-import { catalogForTemplates } from "../../core/locales.ts";
-import type { NormalisedLookup } from "../../core/lookup.ts";
-import { renderMessage } from "../../core/message.ts";
+import { insightEvent, type LookupOutcome } from "../../core/insights.ts";
+import { catalogForTemplates, type TemplateCatalog } from "../../core/locales.ts";
+import { isFresh, type NormalisedLookup } from "../../core/lookup.ts";
+import { renderForChannel } from "../../core/number/message.ts";
 import { checkableByNumber, decideCancel, decideCheck, type CheckAnswer } from "../../core/number/check.ts";
 import { admitFallback, decideListed, fallbackRefused, nextAlarm, reserveFallback, sweep } from "../../core/number/lifecycle.ts";
 import { decideReceipt, sendOutcome } from "../../core/number/send.ts";
-import { admitStart, judgeLookup, liveFor, reserveStart } from "../../core/number/start.ts";
-import type { Decision, Effect, NumberSettings, Write } from "../../core/number/types.ts";
+import { admitStart, judgeLookup, liveFor, reserveStart, resumedStart } from "../../core/number/start.ts";
+import { numberSettingsOf, type Decision, type Effect, type NumberSettings, type Write } from "../../core/number/types.ts";
 import { maskPhoneNumber } from "../../core/phone.ts";
-import { effectiveStatus, isLive, type Channel, type CheckStatus, type VerificationRecord } from "../../core/verification.ts";
-import { verificationJson, type VerificationView } from "../../core/verification-json.ts";
-import { renderVoiceTwiml } from "../../core/voice.ts";
-import type { CodeBindings } from "../../core/webotp.ts";
+import { effectiveStatus, type CheckStatus, type VerificationRecord } from "../../core/verification.ts";
+import { verificationJson, viewOf as view, type VerificationView } from "../../core/verification-json.ts";
 import { log } from "../../log.ts";
 import { devOutbox } from "../dev-outbox.ts";
 import { insightsFor } from "../insights.ts";
 import { migrateSqlSchema, takeLegacyReports } from "../migrations/phone-verification.ts";
-import { namespaceOf } from "../namespaces.ts";
-import { reports } from "../reports.ts";
+import { CallReports, reports } from "../reports.ts";
 import { idempotent, type IdempotencyInput } from "./idempotency.ts";
 import type { DeliveryRecordOutcome, DoCheckInput, DoDeliveryInput, DoLookupInput, DoPolicy, DoStartInput, NumberList } from "./inputs.ts";
-import { CarrierLookups, Sends } from "./io.ts";
+import { CarrierLookups, Sends, tellListIndex } from "./io.ts";
 import { deliverDueEvents, enqueueEvent } from "./outbox.ts";
 import { releaseScopes, takeScopes, type ScopeRequest } from "./scopes.ts";
-import { NumberStore, type StoredPolicy } from "./storage.ts";
+import { NumberStore, policyToKeep } from "./storage.ts";
 
 export type { DoResult, IdempotencyInput, ScopeRequest, VerificationView };
 export type * from "./inputs.ts";
@@ -51,10 +48,8 @@ export class PhoneVerification extends DurableObject<Env> {
   #alarmAt: number | null | undefined = undefined;
   #config: Config | undefined;
   #io: { lookups: CarrierLookups; sends: Sends } | undefined;
-  /** Insight events and guard approvals noted since the last hand-over, and the number they are about. */
-  #events: InsightEvent[] = [];
-  #eventsOf: { service: string; to: string } | null = null;
-  #approvals: string[] = [];
+  /** Insight events and guard approvals noted since the last hand-over. */
+  readonly #reports = new CallReports();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,8 +74,7 @@ export class PhoneVerification extends DurableObject<Env> {
     const now = Date.now();
     return this.#afterCall(
       (async (): Promise<DoResult<{ lookup: NormalisedLookup; cached: boolean }>> => {
-        const cached = this.#store.lookup();
-        const fresh = cached && cached.fetchedAt <= now && now - cached.fetchedAt < this.#settings.lookupCacheMs;
+        const fresh = isFresh(this.#store.lookup(), now, this.#cfg.lookup.cacheHours);
         const taken = fresh ? { ok: true as const, value: { units: [] } } : await takeScopes(this.env, input.budget ? [input.budget] : []);
         if (!taken.ok) return taken;
         const attempt = await this.#vendors.lookups.answer(input.service, input.to, now);
@@ -146,9 +140,7 @@ export class PhoneVerification extends DurableObject<Env> {
       this.#handOverReports();
       await reports.flush(this.env);
       if (records.length > 0) await insightsFor(this.env, records[0]!.service, records[0]!.to).forget(records.map((r) => r.id));
-      await this.ctx.storage.deleteAll();
-      this.#store.reset();
-      this.#alarmAt = undefined;
+      await this.#wipe();
       return { verifications: records.length };
     });
   }
@@ -163,9 +155,7 @@ export class PhoneVerification extends DurableObject<Env> {
       for (const id of swept.deleteVerifications) this.#store.deleteVerification(id);
       for (const key of swept.deleteIdempotency) this.#store.deleteIdempotency(key);
       await this.#apply({ writes: swept.writes, effects: swept.effects.filter((e) => e.kind !== "alarm"), answer: null }, webhook);
-      const legacy = takeLegacyReports(this.ctx.storage.kv);
-      if (legacy.insights) this.#note(legacy.insights.service, legacy.insights.to, ...legacy.insights.events);
-      this.#approvals.push(...legacy.approvals);
+      this.#reports.adopt(takeLegacyReports(this.ctx.storage.kv));
       return swept.dueFallbacks;
     });
     // Each fallback takes the queue itself, and releases it for the send.
@@ -177,17 +167,8 @@ export class PhoneVerification extends DurableObject<Env> {
       const now = Date.now();
       // A send's outcome still held in memory is written now, with the alarm's own step.
       this.#store.writeStaged();
-      const next = nextAlarm(
-        { records: this.#store.verifications(), outboxDue: this.#store.outbox().map((e) => e.nextAttemptAt), state: this.#store.state(), idempotencyExpiries: this.#store.idempotencyRecords().map(([, r]) => r.expiresAt), lookup: this.#store.lookup() },
-        now,
-        { ...this.#settings, deliverabilityWindowMs: this.#settings.deliverability.windowMs },
-      );
-      if (next.kind === "erase") {
-        await this.ctx.storage.deleteAll();
-        this.#store.reset();
-        this.#alarmAt = undefined;
-        return;
-      }
+      const next = nextAlarm(this.#store.remains(), now, { ...this.#settings, deliverabilityWindowMs: this.#settings.deliverability.windowMs });
+      if (next.kind === "erase") return this.#wipe();
       if (next.deleteLookup) this.#store.deleteLookup();
       if (next.state) this.#store.saveState(next.state);
       if (next.at !== null) await this.ctx.storage.setAlarm(next.at);
@@ -196,12 +177,8 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async #start(input: DoStartInput, now: number): Promise<DoResult<VerificationView>> {
-    if (input.resumeSince !== undefined) {
-      // The first try reserved (and maybe sent) before the reset: answer with what it made, so the
-      // client holds the id of the code the user may already have, and nothing is sent twice.
-      const live = liveFor(this.#latest(), input.service, now).reuse;
-      if (live && isLive(live, now) && live.updatedAt >= input.resumeSince) return { ok: true, value: view(live) };
-    }
+    const resumed = resumedStart(this.#latest(), input.service, now, input.resumeSince);
+    if (resumed) return { ok: true, value: view(resumed) };
     // The carrier's answer first (cached, or one vendor call outside the queue): it can refuse the start before anything is counted.
     let lookup: NormalisedLookup | null = null;
     const risks = [...input.risks];
@@ -224,13 +201,13 @@ export class PhoneVerification extends DurableObject<Env> {
       const id = liveFor(latest, input.service, now).reuse?.id ?? newVerificationId(this.ctx.id.toString(), cryptoRandom);
       const code = input.testCode ?? generateCode(input.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(this.#cfg.codeSecret), id, code);
-      const message = this.#render(input.policy.templates, input.channels[0]!, { code, locale: input.locale, serviceName: input.serviceName, ttlSeconds: input.ttlSeconds, bindings: input.bindings });
+      const message = renderForChannel(this.#catalog(input.policy.templates), input.channels[0]!, { code, locale: input.locale, serviceName: input.serviceName, ttlSeconds: input.ttlSeconds, bindings: input.bindings });
       // From here the code exists only inside `body`, which goes to the provider and nowhere else.
       body = input.testCode === null ? message.body : "";
       const params = { ...input, lookup, risks: [...new Set([...risks, ...admitted.risks, ...taken.value.monitored])], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
       const made = reserveStart({ state, latest, params, now, id, codeHash, test: input.testCode !== null, taken: taken.value.units, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
       // What the alarm needs without a request: the webhook; limits, templates and this start's counters for a fallback.
-      this.#store.rememberPolicy(storedPolicy(input.policy, made.answer.nextChannelAt > 0 ? { scopes: input.scopes, denyListMode: input.denyListMode } : null));
+      this.#store.rememberPolicy(policyToKeep(input.policy, made.answer.nextChannelAt > 0 ? { scopes: input.scopes, denyListMode: input.denyListMode } : null));
       const { answer } = await this.#apply(made, input.policy.webhook);
       return { ok: true, value: { record: answer, taken: taken.value.units } };
     });
@@ -243,7 +220,7 @@ export class PhoneVerification extends DurableObject<Env> {
     return this.#exclusive(async () => {
       const record = input.verificationId ? this.#store.verification(input.verificationId) : checkableByNumber(this.#latest(), input.service, now);
       if (!record || record.service !== input.service) return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
-      if (input.to && input.to !== record.to) return refusal("invalid_argument", "to: does not match the verification's number", "to");
+      if (input.to && input.to !== record.to) return refused("invalid_argument", "to: does not match the verification's number", "to");
       // Always compute the MAC, even for finished verifications, so timing says nothing about state;
       // every code of the channel workflow is compared, with no early exit.
       const candidate = await hashCode(key, record.id, input.code);
@@ -281,7 +258,7 @@ export class PhoneVerification extends DurableObject<Env> {
       const code = generateCode(record.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(this.#cfg.codeSecret), record.id, code);
       const now = Date.now();
-      const message = this.#render(policy?.templates ?? null, admitted.channel, { code, locale: record.locale, serviceName: record.serviceName, ttlSeconds: Math.max(60, Math.round((record.expiresAt - now) / 1000)), bindings: {} });
+      const message = renderForChannel(this.#catalog(policy?.templates ?? null), admitted.channel, { code, locale: record.locale, serviceName: record.serviceName, ttlSeconds: Math.max(60, Math.round((record.expiresAt - now) / 1000)), bindings: {} });
       body = message.body;
       const made = reserveFallback(record, state, codeHash, message, [...admitted.risks, ...taken.value.monitored], now);
       await this.#apply({ writes: made.writes, effects: [], answer: null }, policy?.webhook ?? null);
@@ -330,30 +307,21 @@ export class PhoneVerification extends DurableObject<Env> {
   async #effect(effect: Effect): Promise<void> {
     switch (effect.kind) {
       case "insight":
-        this.#note(effect.record.service, effect.record.to, insightEvent(effect.insight, effect.record, effect.at));
+        this.#reports.note(effect.record.service, effect.record.to, insightEvent(effect.insight, effect.record, effect.at));
         return;
       case "approvals":
-        this.#approvals.push(...effect.refs);
+        this.#reports.approve(effect.refs);
         return;
       case "release":
         this.ctx.waitUntil(releaseScopes(this.env, effect.units));
         return;
-      case "deny_listed": {
-        // The service's list index (lists API, console) is told off the request path.
-        const lists = namespaceOf(this.env, "NUMBER_LISTS");
-        const add = lists.get(lists.idFromName(effect.service)).add({ list: "deny", phoneNumber: effect.to, note: effect.note, createdAt: Date.now(), reason: effect.reason });
-        this.ctx.waitUntil(add.catch((error: unknown) => log("warn", "deliverability.list_failed", { to: maskPhoneNumber(effect.to), error: error instanceof Error ? error.message : String(error) })));
+      case "deny_listed":
+        this.ctx.waitUntil(tellListIndex(this.env, effect));
         return;
-      }
       case "alarm":
         await this.#alarmNoLaterThan(effect.at);
         return;
     }
-  }
-
-  #note(service: string, to: string, ...events: InsightEvent[]): void {
-    this.#events.push(...events);
-    this.#eventsOf = { service, to };
   }
 
   /**
@@ -369,11 +337,7 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   #handOverReports(): void {
-    const keepAlive = (promise: Promise<unknown>) => this.ctx.waitUntil(promise);
-    if (this.#events.length > 0 && this.#eventsOf) reports.insights(this.env, keepAlive, this.#eventsOf.service, this.#eventsOf.to, this.#events);
-    if (this.#approvals.length > 0) reports.approvals(this.env, keepAlive, this.#approvals);
-    this.#events = [];
-    this.#approvals = [];
+    this.#reports.handOver(this.env, (promise) => this.ctx.waitUntil(promise));
   }
 
   /** Moves the alarm earlier if `due` needs it sooner, never later: an early alarm finds nothing due and sets the next one. */
@@ -392,18 +356,20 @@ export class PhoneVerification extends DurableObject<Env> {
     return idempotent(this.#store, this.#inflight, idem, { now: Date.now(), sendDeadlineMs: this.#cfg.delivery.sendDeadlineMs, resumeSince }, run);
   }
 
+  /** Every byte of the object goes (erasure, or nothing left after retention). */
+  async #wipe(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    this.#store.reset();
+    this.#alarmAt = undefined;
+  }
+
   #latest(): VerificationRecord | null {
     const id = this.#store.state().latestId;
     return id ? this.#store.verification(id) : null;
   }
 
-  /** The message for a channel: the locale's template for SMS and WhatsApp, TwiML for a call. */
-  #render(templates: Record<string, string> | null, channel: Channel, values: { code: string; locale: string; serviceName: string; ttlSeconds: number; bindings: CodeBindings }): { body: string; encoding: string; segments: number } {
-    if (channel === "call") return { body: renderVoiceTwiml({ locale: values.locale, code: values.code, serviceName: values.serviceName }).twiml, encoding: "", segments: 0 };
-    // WebOTP and app-hash lines are for SMS autofill; WhatsApp gets the plain text.
-    const catalog = templates ? catalogForTemplates(templates) : this.#cfg.templates;
-    const rendered = renderMessage(catalog.lookup(values.locale).template, { code: values.code, serviceName: values.serviceName, ttlMinutes: Math.ceil(values.ttlSeconds / 60) }, channel === "sms" ? values.bindings : {});
-    return rendered;
+  #catalog(templates: Record<string, string> | null): TemplateCatalog {
+    return templates ? catalogForTemplates(templates) : this.#cfg.templates;
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -418,33 +384,13 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   get #settings(): NumberSettings {
-    const c = this.#cfg;
-    return { retentionMs: c.retentionDays * 86_400_000, numberLimits: c.numberLimits, deliverability: c.intelligence.deliverability, lookupCacheMs: c.lookup.cacheHours * 3_600_000 };
+    return numberSettingsOf(this.#cfg);
   }
 
   get #vendors(): { lookups: CarrierLookups; sends: Sends } {
     return (this.#io ??= {
-      lookups: new CarrierLookups(this.#store, this.#cfg, (service, to, source, outcome: LookupOutcome) => this.#note(service, to, { kind: "lookup", at: Date.now(), source, outcome })),
+      lookups: new CarrierLookups(this.#store, this.#cfg, (service, to, source, outcome: LookupOutcome) => this.#reports.note(service, to, { kind: "lookup", at: Date.now(), source, outcome })),
       sends: new Sends(this.#cfg, this.#cfg.development ? (message) => devOutbox(this.env).add(message) : undefined),
     });
   }
-}
-
-/** What the alarm keeps of the service's settings: the webhook and, when a fallback may follow, templates and counters. */
-function storedPolicy(policy: DoPolicy, fallback: StoredPolicy["fallback"] | null): StoredPolicy | null {
-  if (!policy.webhook && !fallback) return null;
-  return { numberLimits: policy.numberLimits, templates: fallback ? policy.templates : null, webhook: policy.webhook, ...(fallback ? { fallback } : {}) };
-}
-
-function refusal(reason: Refusal["reason"], message: string, field: string): { ok: false; refusal: Refusal } {
-  return { ok: false, refusal: { reason, message, field } };
-}
-
-function notFound(message: string): { ok: false; refusal: Refusal } {
-  return refusal("not_found", message, message.startsWith("to:") ? "to" : "verificationId");
-}
-
-function view(record: VerificationRecord): VerificationView {
-  const { codeHash: _omit, ...rest } = record;
-  return rest;
 }

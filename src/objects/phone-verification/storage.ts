@@ -10,6 +10,7 @@
 //   w:<id>       OutboxEvent (webhooks, delivered by the alarm)
 //   lookup       NormalisedLookup: the carrier's last answer, reused for LOOKUP_CACHE_HOURS
 import type { NormalisedLookup } from "../../core/lookup.ts";
+import type { Remains } from "../../core/number/lifecycle.ts";
 import { EMPTY_STATE, type NumberState } from "../../core/number/types.ts";
 import type { NumberLimits, RuleMode } from "../../core/policy.ts";
 import type { WebhookEvent } from "../../core/service.ts";
@@ -109,6 +110,17 @@ export class NumberStore {
     return this.#policyJson;
   }
 
+  /** What is left after an alarm's sweep, for the core's nextAlarm. */
+  remains(): Remains {
+    return {
+      records: this.verifications(),
+      outboxDue: this.outbox().map((event) => event.nextAttemptAt),
+      state: this.state(),
+      idempotencyExpiries: this.idempotencyRecords().map(([, record]) => record.expiresAt),
+      lookup: this.lookup(),
+    };
+  }
+
   verification(id: string): VerificationRecord | null {
     return this.#staged.get(id) ?? (this.#kv.get(VERIFICATION + id) as VerificationRecord | undefined) ?? null;
   }
@@ -185,4 +197,16 @@ export class NumberStore {
     this.#kv.delete("lookup");
   }
 
+}
+
+/**
+ * What the alarm keeps of the service's settings: the webhook and, when a fallback may follow,
+ * templates and the start's counters. null when it needs none of them (a row saved).
+ */
+export function policyToKeep(
+  policy: { numberLimits: NumberLimits; templates: Record<string, string> | null; webhook: StoredPolicy["webhook"] },
+  fallback: StoredPolicy["fallback"] | null,
+): StoredPolicy | null {
+  if (!policy.webhook && !fallback) return null;
+  return { numberLimits: policy.numberLimits, templates: fallback ? policy.templates : null, webhook: policy.webhook, ...(fallback ? { fallback } : {}) };
 }
