@@ -21,36 +21,13 @@ import {
   EMPTY_GUARD,
   recordGuardApproval,
   withdrawStart,
-  type ConversionGuardSettings,
-  type GuardScope,
   type GuardState,
   type GuardVerdict,
 } from "../core/conversion-guard.ts";
 import { namespaceOf } from "./namespaces.ts";
+import type { TakeInput } from "../core/scopes.ts";
 
-export interface TakeInput {
-  limit: number;
-  windowMs: number;
-  /**
-   * sliding: 60 buckets per window, counting every bucket that overlaps the last `windowMs`
-   * (errs on refusing, never on overshooting). fixed: one bucket per aligned window (a UTC day).
-   */
-  kind: "sliding" | "fixed";
-  /** false: count and report, never refuse (the rule is in monitor mode). */
-  enforce: boolean;
-  /**
-   * The conversion guard on this counter (a range or a country shard): starts and approvals in a
-   * sliding hour, judged before the start is counted. Absent for test numbers and other scopes.
-   */
-  guard?: {
-    /** The service whose insights hear of a verdict (the console lists scopes blocked now). */
-    service: string;
-    scope: GuardScope;
-    settings: ConversionGuardSettings;
-    /** false: judge only; the number already counted a start in this hour. */
-    count: boolean;
-  };
-}
+export type { TakeInput };
 
 /** One counter of a take: `counter` names it within the object ("" is the object's own). */
 export interface CounterTake extends TakeInput {

@@ -29,6 +29,7 @@ import {
   applyModes,
 } from "../../core/policy.ts";
 import { GUARD_HOUR_MS } from "../../core/conversion-guard.ts";
+import { scopesForNumber } from "../../core/scopes.ts";
 import { isFresh, lookupRuleHits, type NormalisedLookup } from "../../core/lookup.ts";
 import { classifyReceipt, classifySendFailure, EMPTY_DELIVERABILITY, recordUndeliverable, type DeliverabilityReason } from "../../core/deliverability.ts";
 import { namespaceOf } from "../namespaces.ts";
@@ -390,14 +391,10 @@ export class PhoneVerification extends DurableObject<Env> {
       const refused = evaluateSend(counters, Date.now(), input.policy.numberLimits);
       if (refused) return { ok: false, refusal: refused };
 
-      // Cross-number limits, counted in parallel. The allow list skips velocity (and the conversion
-      // guard with it), never the budget. The guard counts a number once an hour: a scope's rate is
-      // numbers approved over numbers started, so one user's resends and retries do not dilute it.
+      // Cross-number limits, counted in parallel, as this number's state shapes them (allow list,
+      // the guard's once-an-hour count: src/core/scopes.ts).
       const guardCounted = (state.guardCountedAt ?? 0) > Date.now() - GUARD_HOUR_MS;
-      const scopes = (state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes).map((s) =>
-        guardCounted && s.take.guard ? { ...s, take: { ...s.take, guard: { ...s.take.guard, count: false } } } : s,
-      );
-      const taken = await takeScopes(this.env, scopes);
+      const taken = await takeScopes(this.env, scopesForNumber(input.scopes, { allowed: state.allowed, guardCounted }));
       if (!taken.ok) return taken;
       risks.push(...taken.value.monitored);
 
@@ -655,7 +652,8 @@ export class PhoneVerification extends DurableObject<Env> {
       }
       // The message takes the start's cross-number counters (IP, range, country, budget),
       // all-or-none, before it is sent: a fallback is a message like any other.
-      const taken = await takeScopes(this.env, state.allowed ? fallback.scopes.filter((s) => s.rule === "budget") : fallback.scopes);
+      // The start counted the number for the guard; the fallback is judged, not counted again.
+      const taken = await takeScopes(this.env, scopesForNumber(fallback.scopes, { allowed: state.allowed, guardCounted: true }));
       if (!taken.ok) return stop(taken.refusal.rule ?? taken.refusal.reason);
       risks.push(...taken.value.monitored);
       const code = generateCode(record.codeLength, cryptoRandom);
@@ -912,14 +910,11 @@ export class PhoneVerification extends DurableObject<Env> {
  */
 function storedPolicy(policy: DoPolicy, fallback: StoredPolicy["fallback"] | null): StoredPolicy | null {
   if (!policy.webhook && !fallback) return null;
-  const noGuardCount = (scope: ScopeRequest): ScopeRequest =>
-    // The number was counted by the start; the fallback is judged by the guard but not counted again.
-    scope.take.guard ? { ...scope, take: { ...scope.take, guard: { ...scope.take.guard, count: false } } } : scope;
   return {
     numberLimits: policy.numberLimits,
     templates: fallback ? policy.templates : null,
     webhook: policy.webhook,
-    ...(fallback ? { fallback: { scopes: fallback.scopes.map(noGuardCount), denyListMode: fallback.denyListMode } } : {}),
+    ...(fallback ? { fallback: { scopes: scopesForNumber(fallback.scopes, { allowed: false, guardCounted: true }), denyListMode: fallback.denyListMode } } : {}),
   };
 }
 

@@ -14,7 +14,7 @@ import { EMPTY_COUNTERS, type NumberCounters, type NumberLimits, type RuleMode }
 import type { WebhookEvent } from "../../core/service.ts";
 import type { VerificationRecord } from "../../core/verification.ts";
 import type { DeliverabilityReason, DeliverabilityState } from "../../core/deliverability.ts";
-import type { ScopeRequest } from "./scopes.ts";
+import type { ScopeRequest } from "../../core/scopes.ts";
 
 export interface NumberState {
   counters: NumberCounters;
