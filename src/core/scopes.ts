@@ -3,6 +3,7 @@
 // share of a limit and the conversion guard's settings. No I/O: every input is an argument.
 import type { ConversionGuardSettings, GuardScope } from "./conversion-guard.ts";
 import { DAY_MS, ipScope, rangeOf, shardLimit, shardOf, type RuleMode, type RuleName } from "./policy.ts";
+import type { WindowRule } from "./window.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -20,16 +21,7 @@ export interface GuardTake {
 }
 
 /** One unit of a counter: its window, and the guard when the counter carries one. */
-export interface TakeInput {
-  limit: number;
-  windowMs: number;
-  /**
-   * sliding: 60 buckets per window, counting every bucket that overlaps the last `windowMs`
-   * (errs on refusing, never on overshooting). fixed: one bucket per aligned window (a UTC day).
-   */
-  kind: "sliding" | "fixed";
-  /** false: count and report, never refuse (the rule is in monitor mode). */
-  enforce: boolean;
+export interface TakeInput extends WindowRule {
   /** Absent for test numbers and scopes without a guard (IP, budget). */
   guard?: GuardTake;
 }

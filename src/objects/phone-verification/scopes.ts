@@ -1,11 +1,12 @@
 // Limits that span numbers, as the number's object takes them: one ScopeCounter RPC per counter
 // object, in parallel (a start's range, country and budget counters share one shard object); a
 // refusal by one gives the units already taken back, so a refused start costs nothing.
+import type { CounterTake, TakeResult } from "../../core/counter.ts";
 import type { Refusal } from "../../core/errors.ts";
 import type { Risk } from "../../core/policy.ts";
 import type { ScopeRequest } from "../../core/scopes.ts";
 import { namespaceOf } from "../namespaces.ts";
-import type { CounterTake, ScopeCounter, TakeResult } from "../scope-counter.ts";
+import type { ScopeCounter } from "../scope-counter.ts";
 import type { DoResult } from "./idempotency.ts";
 
 export type { ScopeRequest };
