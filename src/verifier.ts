@@ -5,12 +5,12 @@ import type { Config } from "./config.ts";
 import { VerifyError, invalidArgument } from "./core/errors.ts";
 import { parsePhoneNumber } from "./core/phone.ts";
 import { lookupView, shouldLookUp, type LookupView, type NormalisedLookup } from "./core/lookup.ts";
-import { ipScope } from "./core/ip.ts";
-import { applyModes, DAY_MS, numberRuleHits, rangeOf, shardLimit, shardOf } from "./core/policy.ts";
-import { parseCheckRequest, parseStartRequest, parseVerificationId, type StartRequest } from "./core/requests.ts";
+import { applyModes, numberRuleHits } from "./core/policy.ts";
+import { lookupBudgetScope, scopesForStart } from "./core/scopes.ts";
+import { parseCheckRequest, parseStartRequest, parseVerificationId } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
 import type { ListEntry, NumberLists } from "./objects/number-lists.ts";
-import type { DoPolicy, DoResult, IdempotencyInput, NumberList, PhoneVerification, ScopeRequest, VerificationView } from "./objects/phone-verification/phone-verification.ts";
+import type { DoPolicy, DoResult, IdempotencyInput, NumberList, PhoneVerification, VerificationView } from "./objects/phone-verification/phone-verification.ts";
 import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import { numberLimitsFor } from "./core/service.ts";
@@ -61,8 +61,6 @@ export interface VerifierOptions {
   /** Keeps background work (insights reports) alive after the response: `ctx.waitUntil`. */
   waitUntil?: (promise: Promise<unknown>) => void;
 }
-
-const HOUR_MS = 3_600_000;
 
 export function createVerifier({ env, config, principal, waitUntil }: VerifierOptions): Verifier {
   const { service, keyId, settings } = principal;
@@ -146,7 +144,18 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? defaultServiceName,
         risks: verdict.monitored,
-        scopes: scopesFor(request, phone.e164, phone.countryCode, testCode !== null),
+        scopes: scopesForStart({
+          service,
+          clientIp: request.clientIp,
+          e164: phone.e164,
+          countryCode: phone.countryCode,
+          test: testCode !== null,
+          modes: ruleModes,
+          limits,
+          budget: config.limits,
+          serviceDailyLimit: settings.limits?.smsDailyLimit,
+          guard: config.intelligence.conversionGuard,
+        }),
         denyListMode: ruleModes.deny_list,
         policy,
         testCode,
@@ -226,11 +235,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       if (config.lookup.provider === "off") {
         throw new VerifyError("lookups_off", "phoneNumber: carrier lookups are off on this deployment (set LOOKUP_PROVIDER)", { field: "phoneNumber" });
       }
-      const perDay = config.lookup.lookupsPerDay;
-      const budget: ScopeRequest | null =
-        perDay === null
-          ? null
-          : { rule: "lookup_budget", name: `${service}:lookups`, counter: "", take: { limit: perDay, windowMs: DAY_MS, kind: "fixed", enforce: true } };
+      const budget = lookupBudgetScope(service, config.lookup.lookupsPerDay);
       const result = await afterReset<DoResult<{ lookup: NormalisedLookup; cached: boolean }>>(() => byNumber(phone.e164).lookupNumber({ service, to: phone.e164, budget }));
       const { value } = unwrap(result);
       return { phoneNumber: phone.e164, lookup: lookupView(phone, value.lookup), cached: value.cached, fetchedAt: value.lookup.fetchedAt };
@@ -258,98 +263,6 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     } catch {
       // No execution context (a bare app.request in tests): the report runs unattended.
     }
-  }
-
-  /**
-   * Cross-number scopes for a start. A start's range, country and budget counters share one shard
-   * object, picked by the number's range (all of a range's numbers meet the same counter): one RPC
-   * and one commit for the three. Each shard holds its share of the country and budget limits, so
-   * no single object (≈1,000 requests/s) sits on every start and the sum of shares is the limit.
-   * A country whose shard count differs from the budget's (COUNTRY_SHARDS, or a cap below it) keeps
-   * objects of its own; so do the client IP's and a service's own budget.
-   * A test number sends nothing, so it spends neither budget nor the country's send cap, and the
-   * conversion guard neither counts nor refuses it (it is never a pumped number); IP and range
-   * velocity still count it.
-   */
-  function scopesFor(request: StartRequest, e164: string, countryCode: string, test: boolean): ScopeRequest[] {
-    const modes = ruleModes;
-    const scopes: ScopeRequest[] = [];
-    const ip = request.clientIp ? ipScope(request.clientIp) : null;
-    if (ip && modes.velocity_ip !== "off") {
-      scopes.push({
-        rule: "velocity_ip",
-        name: `${service}:ip:${ip}`,
-        counter: "",
-        take: { limit: limits.ipStartsPerHour, windowMs: HOUR_MS, kind: "sliding", enforce: modes.velocity_ip === "enforce" },
-      });
-    }
-    const range = rangeOf(e164);
-    const shards = Math.max(1, Math.min(config.limits.budgetShards, config.limits.smsDailyLimit));
-    const shard = shardOf(range, shards);
-    const shardObject = `budget:${shard}`;
-    // The conversion guard lives in the range and country counters a start already takes: judging
-    // costs no extra round trip. With the velocity rule off the counter still runs for the guard.
-    const guard = test ? { ...config.intelligence.conversionGuard, rangeMode: "off" as const, countryMode: "off" as const } : config.intelligence.conversionGuard;
-    if (modes.velocity_range !== "off" || guard.rangeMode !== "off") {
-      const counter = `${service}:range:${range}`;
-      scopes.push({
-        rule: "velocity_range",
-        name: shardObject,
-        counter,
-        legacy: counter,
-        take: {
-          ...(modes.velocity_range !== "off"
-            ? { limit: limits.rangeSendsPerHour, enforce: modes.velocity_range === "enforce" }
-            : { limit: Number.MAX_SAFE_INTEGER, enforce: false }),
-          windowMs: HOUR_MS,
-          kind: "sliding",
-          ...(guard.rangeMode !== "off" ? { guard: { service, scope: { kind: "range", range }, settings: guard, count: true } } : {}),
-        },
-      });
-    }
-    if (!test && (modes.velocity_country !== "off" || guard.countryMode !== "off")) {
-      const countryShards = Math.max(1, Math.min(limits.countryShards, limits.countrySendsPerHour));
-      const countryShard = shardOf(range, countryShards);
-      const together = countryShards === shards;
-      scopes.push({
-        rule: "velocity_country",
-        name: together ? shardObject : `${service}:country:${countryCode}:${countryShard}`,
-        counter: together ? `${service}:country:${countryCode}` : "",
-        ...(together ? { legacy: `${service}:country:${countryCode}:${countryShard}` } : {}),
-        take: {
-          ...(modes.velocity_country !== "off"
-            ? { limit: shardLimit(limits.countrySendsPerHour, countryShards, countryShard), enforce: modes.velocity_country === "enforce" }
-            : { limit: Number.MAX_SAFE_INTEGER, enforce: false }),
-          windowMs: HOUR_MS,
-          kind: "sliding",
-          ...(guard.countryMode !== "off"
-            ? { guard: { service, scope: { kind: "country", country: countryCode, shard: countryShard, shards: countryShards }, settings: guard, count: true } }
-            : {}),
-        },
-      });
-    }
-    if (!test && modes.budget !== "off") {
-      scopes.push({
-        rule: "budget",
-        // Deployment-wide, across services: the operator's money. The shard object's own counter.
-        name: shardObject,
-        counter: "",
-        take: { limit: shardLimit(config.limits.smsDailyLimit, shards, shard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
-      });
-      const own = settings.limits?.smsDailyLimit;
-      if (own !== undefined) {
-        // The service's own budget, on top of the deployment's.
-        const ownShards = Math.min(config.limits.budgetShards, own);
-        const ownShard = shardOf(range, ownShards);
-        scopes.push({
-          rule: "budget",
-          name: `${service}:budget:${ownShard}`,
-          counter: "",
-          take: { limit: shardLimit(own, ownShards, ownShard), windowMs: DAY_MS, kind: "fixed", enforce: modes.budget === "enforce" },
-        });
-      }
-    }
-    return scopes;
   }
 }
 

@@ -2,7 +2,7 @@
 // country shard) in a sliding hour of minute buckets, and the verdict when a scope with enough starts
 // converts too rarely. SMS pumping sends codes to numbers that never verify; real users mostly do.
 // No I/O. No clock: `now` (epoch ms) is passed in. The state lives in the range/country counter a
-// start already calls, so judging costs no extra round trip (src/objects/scope-counter.ts).
+// start already calls, so judging costs no extra round trip (src/core/counter.ts, src/objects/scope-counter.ts).
 import type { RuleMode } from "./policy.ts";
 import { shardLimit } from "./policy.ts";
 
@@ -174,6 +174,8 @@ export function recordGuardApproval(state: GuardState, now: number): GuardState 
  */
 export function withdrawStart(state: GuardState, at: number): GuardState {
   const minute = Math.floor(at / MINUTE_MS);
+  // Unchanged when there is nothing to take back, so the caller writes nothing.
+  if (!state.buckets.some((b) => b.minute === minute && b.starts > 0)) return state;
   return { ...state, buckets: state.buckets.map((b) => (b.minute === minute && b.starts > 0 ? { ...b, starts: b.starts - 1 } : b)) };
 }
 

@@ -1,20 +1,34 @@
-// ScopeCounter: exact counts per window, release, several counters in one object (all or none), the
-// alarm's clean-up per counter, and the moves of older releases' counts: the SQL buckets table into
-// KV, and one object per scope into the shard objects.
+// ScopeCounter: exact counts per window, release, several counters in one object (all or none),
+// approvals in batches, the alarm's clean-up per counter, and the rows each call writes (one per
+// counter it changed). Earlier releases' shapes: test/objects/migrations/scope-counter.test.ts.
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONVERSION_GUARD, type GuardState } from "../../src/core/conversion-guard.ts";
 import type { CounterTake, ScopeCounter, TakeInput } from "../../src/objects/scope-counter.ts";
 
 const namespace = env.SCOPE_COUNTER as unknown as DurableObjectNamespace<ScopeCounter>;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 const hourly = (limit: number): TakeInput => ({ limit, windowMs: HOUR_MS, kind: "sliding", enforce: true });
+const daily = (limit: number): TakeInput => ({ limit, windowMs: DAY_MS, kind: "fixed", enforce: true });
 /** One unit of the object's own counter (an IP's, a budget shard's). */
 const take = async (stub: DurableObjectStub<ScopeCounter>, input: TakeInput) => (await stub.takeAll([{ ...input, counter: "" }]))[0]!;
+const fresh = () => namespace.get(namespace.idFromName(`test:${crypto.randomUUID()}`));
+
+interface Row {
+  buckets: [number, number][];
+  guard?: GuardState;
+  keepUntil: number;
+}
+const rows = (stub: DurableObjectStub<ScopeCounter>) => runInDurableObject(stub, (_i, state) => Object.fromEntries(state.storage.kv.list<Row>()));
+/** Moves a counter's time back as if its window had passed (its row says until when it is kept). */
+const expire = (stub: DurableObjectStub<ScopeCounter>, counter: string) =>
+  runInDurableObject(stub, (_i, state) => state.storage.kv.put(`c:${counter}`, { ...state.storage.kv.get<Row>(`c:${counter}`)!, keepUntil: Date.now() - 1 }));
 
 describe("ScopeCounter", () => {
   it("counts exactly to the limit, gives a released unit back, and keeps counting after a restart", async () => {
-    const stub = namespace.get(namespace.idFromName(`test:${crypto.randomUUID()}`));
+    const stub = fresh();
     const first = await take(stub, hourly(2));
     expect(first).toMatchObject({ allowed: true, overLimit: false });
     expect(await take(stub, hourly(2))).toMatchObject({ allowed: true });
@@ -23,34 +37,34 @@ describe("ScopeCounter", () => {
     await evictDurableObject(stub);
     expect(await take(stub, hourly(2))).toMatchObject({ allowed: true });
     expect(await take(stub, hourly(2))).toMatchObject({ allowed: false });
-    // No table: the buckets are KV keys; the alarm frees the object.
+    // One row, the object's own counter; no table.
+    expect(Object.keys(await rows(stub))).toEqual(["c:"]);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'buckets'").toArray())).toEqual([]);
     // An alarm before the window ends keeps the count; once it has passed, the object is freed.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await take(stub, hourly(2))).toMatchObject({ allowed: false });
-    await runInDurableObject(stub, (_i, state) => state.storage.kv.put("x:", Date.now() - 1));
+    await expire(stub, "");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await runInDurableObject(stub, (_i, state) => [...state.storage.kv.list()])).toEqual([]);
+    expect(await rows(stub)).toEqual({});
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeNull();
   });
 
-  it("an object written with the buckets table keeps its counts: they move into KV on wake", async () => {
-    const stub = namespace.get(namespace.idFromName(`test:${crypto.randomUUID()}`));
-    const width = HOUR_MS / 60;
-    const bucket = Math.floor(Date.now() / width) * width;
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec("CREATE TABLE buckets (start INTEGER PRIMARY KEY, count INTEGER NOT NULL)");
-      state.storage.sql.exec("INSERT INTO buckets (start, count) VALUES (?, 3)", bucket);
-    });
-    await evictDurableObject(stub);
-    expect(await take(stub, hourly(4))).toMatchObject({ allowed: true });
-    expect(await take(stub, hourly(4))).toMatchObject({ allowed: false, overLimit: true });
-    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'buckets'").toArray())).toEqual([]);
+  it("monitor mode counts past the limit and says so; a refusal names when a unit frees up", async () => {
+    const stub = fresh();
+    const monitored = { ...hourly(1), enforce: false };
+    expect(await take(stub, monitored)).toMatchObject({ allowed: true, overLimit: false, retryAfterSeconds: 0 });
+    expect(await take(stub, monitored)).toMatchObject({ allowed: true, overLimit: true });
+    const refused = await take(stub, hourly(2));
+    // The oldest unit leaves the sliding hour about an hour (and at most a minute's bucket) from now.
+    expect(refused).toMatchObject({ allowed: false, overLimit: true, bucket: -1 });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(3_600 - 5);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3_660);
   });
 
   it("takes several counters in one call, all or none", async () => {
-    const stub = namespace.get(namespace.idFromName(`test:${crypto.randomUUID()}`));
+    const stub = fresh();
     const range = (limit: number): CounterTake => ({ ...hourly(limit), counter: "svc:range:+1415555" });
-    const budget = (limit: number): CounterTake => ({ limit, windowMs: 86_400_000, kind: "fixed", enforce: true, counter: "" });
+    const budget = (limit: number): CounterTake => ({ ...daily(limit), counter: "" });
     const first = await stub.takeAll([range(2), budget(10)]);
     expect(first.map((r) => r.allowed)).toEqual([true, true]);
     expect(first.every((r) => r.bucket >= 0)).toBe(true);
@@ -59,59 +73,112 @@ describe("ScopeCounter", () => {
     const refused = await stub.takeAll([range(2), budget(10)]);
     expect(refused).toMatchObject([{ allowed: false, overLimit: true, bucket: -1 }, { allowed: true, bucket: -1 }]);
     expect((await stub.takeAll([range(5), budget(3)])).map((r) => r.allowed)).toEqual([true, true]);
-    expect(await take(stub, { limit: 3, windowMs: 86_400_000, kind: "fixed", enforce: true })).toMatchObject({ allowed: false });
+    expect(await take(stub, daily(3))).toMatchObject({ allowed: false });
     // A unit given back to one counter only.
     await stub.release(first[0]!.bucket, false, "svc:range:+1415555");
     expect((await stub.takeAll([range(3)]))[0]).toMatchObject({ allowed: true });
   });
 
+  it("approvals arrive in batches: a counter named n times had n approvals", async () => {
+    const stub = fresh();
+    const range = "svc:range:+1415555";
+    const guarded: CounterTake = {
+      ...hourly(100),
+      counter: range,
+      guard: { service: "svc", scope: { kind: "range", range: "+1415555" }, settings: DEFAULT_CONVERSION_GUARD, count: true },
+    };
+    for (let i = 0; i < 8; i++) expect((await stub.takeAll([guarded]))[0]).toMatchObject({ allowed: true });
+    // 2 approvals of 8 starts (25%, above 20%) in one batch with another counter's.
+    await stub.approve([range, "svc:country:US", range]);
+    expect((await stub.takeAll([guarded]))[0]).toMatchObject({ allowed: true });
+    const stored = await rows(stub);
+    const approvals = (counter: string) => stored[`c:${counter}`]!.guard!.buckets.reduce((n, b) => n + b.approvals, 0);
+    expect([approvals(range), approvals("svc:country:US")]).toEqual([2, 1]);
+    // Without them the 9th start of an unapproved range is refused.
+    const other = fresh();
+    for (let i = 0; i < 8; i++) await other.takeAll([guarded]);
+    expect((await other.takeAll([guarded]))[0]).toMatchObject({ allowed: false, guard: { rule: "conversion_guard", mode: "enforce" } });
+  });
+
   it("the alarm drops each counter once its window has passed, and frees the object when none is left", async () => {
-    const stub = namespace.get(namespace.idFromName(`test:${crypto.randomUUID()}`));
+    const stub = fresh();
     await stub.takeAll([
       { ...hourly(5), counter: "hour" },
-      { limit: 5, windowMs: 86_400_000, kind: "fixed", enforce: true, counter: "day" },
+      { ...daily(5), counter: "day" },
     ]);
-    const keys = () => runInDurableObject(stub, (_i, state) => [...state.storage.kv.list()].map(([key]) => key.replace(/@\d+$/, "@…").replace(/^b:\d+$/, "b:…")).sort());
-    // The hourly counter's end passes (its expiry moved back as if two hours went by).
-    await runInDurableObject(stub, (_i, state) => state.storage.kv.put("x:hour", Date.now() - 1));
+    // The hourly counter's end passes.
+    await expire(stub, "hour");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await keys()).toEqual(["b:day@…", "x:day"]);
+    expect(Object.keys(await rows(stub))).toEqual(["c:day"]);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
-    await runInDurableObject(stub, (_i, state) => state.storage.kv.put("x:day", Date.now() - 1));
+    // A fixed window's counter is kept to the end of its UTC day, no longer.
+    const endOfDay = Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS;
+    expect((await rows(stub))["c:day"]!.keepUntil).toBe(endOfDay);
+    await expire(stub, "day");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await runInDurableObject(stub, (_i, state) => [...state.storage.kv.list()])).toEqual([]);
+    expect(await rows(stub)).toEqual({});
   });
+});
 
-  it("after an upgrade, a range's counts and guard block move from its own object into the shard", async () => {
-    const shard = namespace.get(namespace.idFromName(`test-shard:${crypto.randomUUID()}`));
-    const legacyName = `test-legacy:${crypto.randomUUID()}`;
-    const legacy = namespace.get(namespace.idFromName(legacyName));
-    // The previous release: the range had an object of its own with 2 sends this hour and a block,
-    // and the shard object held the budget shard's count (so it is an upgraded object).
-    await take(legacy, hourly(10));
-    await take(legacy, hourly(10));
-    const blocked = { buckets: [], blockedUntil: Date.now() + 3_600_000, blockedFigures: { starts: 8, approvals: 0, minStarts: 8 } };
-    await runInDurableObject(legacy, (_i, state) => state.storage.kv.put("guard", blocked));
-    await take(shard, { limit: 100, windowMs: 86_400_000, kind: "fixed", enforce: true });
-    await runInDurableObject(shard, (_i, state) => state.storage.kv.delete("migrate"));
-    await evictDurableObject(shard);
-
-    const range: CounterTake = { ...hourly(3), counter: "svc:range:+1415555", legacy: legacyName };
-    expect((await shard.takeAll([range]))[0]).toMatchObject({ allowed: true });
-    // 2 carried over + 1: the cap of 3 is reached.
-    expect((await shard.takeAll([range]))[0]).toMatchObject({ allowed: false, overLimit: true });
-    expect(await runInDurableObject(shard, (_i, state) => state.storage.kv.get("guard:svc:range:+1415555"))).toMatchObject({ blockedUntil: blocked.blockedUntil });
-    // The old object handed over and deleted everything.
-    expect(await runInDurableObject(legacy, (_i, state) => [...state.storage.kv.list()])).toEqual([]);
+describe("ScopeCounter rows written", () => {
+  /** Storage writes made by the calls under measure: KV puts and deletes, alarm sets, deleteAll. */
+  let writes: string[] = [];
+  const restore: (() => void)[] = [];
+  beforeAll(async () => {
+    await runInDurableObject(fresh(), (_i, state) => {
+      const kv = Object.getPrototypeOf(state.storage.kv);
+      const storage = Object.getPrototypeOf(state.storage);
+      for (const [target, names] of [
+        [kv, ["put", "delete"]],
+        [storage, ["setAlarm", "deleteAlarm", "deleteAll"]],
+      ] as const) {
+        for (const name of names) {
+          const original = target[name];
+          target[name] = function (this: unknown, ...args: unknown[]) {
+            writes.push(typeof args[0] === "string" ? `${name} ${args[0]}` : name);
+            return original.apply(this, args);
+          };
+          restore.push(() => (target[name] = original));
+        }
+      }
+    });
   });
+  afterAll(() => restore.forEach((undo) => undo()));
+  const measure = async (call: () => Promise<unknown>) => {
+    writes = [];
+    await call();
+    return writes;
+  };
 
-  it("a fresh shard object never looks for old objects", async () => {
-    const shard = namespace.get(namespace.idFromName(`test-shard:${crypto.randomUUID()}`));
-    const legacyName = `test-legacy:${crypto.randomUUID()}`;
-    const legacy = namespace.get(namespace.idFromName(legacyName));
-    await take(legacy, hourly(10));
-    expect((await shard.takeAll([{ ...hourly(1), counter: "svc:range:+1415556", legacy: legacyName }]))[0]).toMatchObject({ allowed: true });
-    expect((await runInDurableObject(legacy, (_i, state) => [...state.storage.kv.list()])).length).toBeGreaterThan(0);
-    expect(await runInDurableObject(shard, (_i, state) => state.storage.kv.get("migrate"))).toBe(0);
+  it("a start's take writes one row per counter it counts in; refusals and empty releases write none", async () => {
+    const stub = namespace.get(namespace.idFromName(`budget:${crypto.randomUUID()}`));
+    const guard = DEFAULT_CONVERSION_GUARD;
+    const takes = (range: string, limit = 10): CounterTake[] => [
+      { ...hourly(limit), counter: `svc:range:${range}`, legacy: `svc:range:${range}`, guard: { service: "svc", scope: { kind: "range", range }, settings: guard, count: true } },
+      {
+        ...hourly(1000),
+        counter: "svc:country:US",
+        legacy: "svc:country:US:3",
+        guard: { service: "svc", scope: { kind: "country", country: "US", shard: 3, shards: 16 }, settings: guard, count: true },
+      },
+      { ...daily(1000), counter: "" },
+    ];
+    // A fresh shard object: the three rows and its first alarm. (The release before wrote 10: a
+    // key per bucket, per guard state and per expiry, and a `migrate` key.)
+    expect(await measure(() => stub.takeAll(takes("+1415555")))).toEqual(["put c:svc:range:+1415555", "put c:svc:country:US", "put c:", "setAlarm"]);
+    // Warm: three rows (the release before: 5 to 8, with the guards' and the expiries' keys).
+    expect(await measure(() => stub.takeAll(takes("+1415555")))).toEqual(["put c:svc:range:+1415555", "put c:svc:country:US", "put c:"]);
+    expect(await measure(() => stub.takeAll(takes("+1415556")))).toHaveLength(3);
+    const taken = await stub.takeAll(takes("+1415557"));
+    // A batch of approvals: one row per counter, however many approvals (the alarm is set already).
+    expect(await measure(() => stub.approve(["svc:range:+1415557", "svc:country:US", "svc:country:US"]))).toEqual(["put c:svc:range:+1415557", "put c:svc:country:US"]);
+    expect(await measure(() => stub.release(taken[0]!.bucket, true, "svc:range:+1415557"))).toEqual(["put c:svc:range:+1415557"]);
+    // Nothing left to give back: nothing written.
+    expect(await measure(() => stub.release(taken[0]!.bucket, true, "svc:range:+1415557"))).toEqual([]);
+    for (let i = 0; i < 2; i++) await stub.takeAll(takes("+1415558", 2));
+    expect(await measure(() => stub.takeAll(takes("+1415558", 2)))).toEqual([]);
+    // A wake of a current object writes nothing (its migrations only read).
+    await evictDurableObject(stub);
+    expect(await measure(() => stub.release(-1))).toEqual([]);
   });
 });

@@ -8,16 +8,16 @@ import { DAY_MS, evaluateSend, pruneCounters, recordSend, type NumberCounters, t
 import type { WebhookEvent } from "../service.ts";
 import { applyChannelFallback, dueFallbackChannel, endChannelWorkflow, expireIfDue, type Channel, type VerificationRecord } from "../verification.ts";
 import { statusChange } from "./check.ts";
-import type { ScopeLike } from "./start.ts";
+import { scopesForNumber, type ScopeRequest } from "../scopes.ts";
 import { dueOf, type Effect, type NumberState, type Write } from "./types.ts";
 
-export type FallbackAdmission<S> =
+export type FallbackAdmission =
   | { kind: "none" }
   /** The workflow stops here: `record` says why (fallbackRefusal); nothing is sent. */
   | { kind: "stop"; record: VerificationRecord; rule: string }
   /** A cooldown ends before expiry: the step only moves to then. */
   | { kind: "delay"; record: VerificationRecord }
-  | { kind: "go"; channel: Channel; scopes: S[]; risks: Risk[] };
+  | { kind: "go"; channel: Channel; scopes: ScopeRequest[]; risks: Risk[] };
 
 /**
  * Whether a due fallback may send. It is a message like any other: a test number sends none; the
@@ -25,16 +25,16 @@ export type FallbackAdmission<S> =
  * the policy while a fallback may follow); without them (a start of the previous release) it is
  * not sent, so the budget is never overshot.
  */
-export function admitFallback<S extends ScopeLike>(
+export function admitFallback(
   record: VerificationRecord,
   state: NumberState,
-  fallback: { scopes: readonly S[]; denyListMode: RuleMode } | null,
+  fallback: { scopes: readonly ScopeRequest[]; denyListMode: RuleMode } | null,
   numberLimits: NumberLimits,
   now: number,
-): FallbackAdmission<S> {
+): FallbackAdmission {
   const channel = dueFallbackChannel(record, now);
   if (!channel) return { kind: "none" };
-  const stop = (rule: string): FallbackAdmission<S> => ({ kind: "stop", record: endChannelWorkflow(record, now, rule), rule });
+  const stop = (rule: string): FallbackAdmission => ({ kind: "stop", record: endChannelWorkflow(record, now, rule), rule });
   if (record.test) return stop("test_number");
   if (!fallback) return stop("caps_unknown");
   const risks: Risk[] = [];
@@ -49,10 +49,7 @@ export function admitFallback<S extends ScopeLike>(
     return stop(refused.rule ?? refused.reason);
   }
   // The number was counted by its start: the guard judges the fallback but does not count it again.
-  const scopes = (state.allowed ? fallback.scopes.filter((s) => s.rule === "budget") : fallback.scopes).map((s) =>
-    s.take.guard ? { ...s, take: { ...s.take, guard: { ...s.take.guard, count: false } } } : s,
-  );
-  return { kind: "go", channel, scopes, risks };
+  return { kind: "go", channel, scopes: scopesForNumber(fallback.scopes, { allowed: state.allowed, guardCounted: true }), risks };
 }
 
 /** The refusal of a counter stops the workflow with that counter's rule. */

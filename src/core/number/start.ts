@@ -7,17 +7,12 @@ import { GUARD_HOUR_MS } from "../conversion-guard.ts";
 import { lookupRuleHits, type NormalisedLookup } from "../lookup.ts";
 import type { LineType } from "../phone.ts";
 import { applyModes, evaluateSend, pruneCounters, recordSend, type NumberLimits, type Risk, type RuleMode, type RuleName } from "../policy.ts";
+import { scopesForNumber, type ScopeRequest } from "../scopes.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applySendSuccess, applyStart, expireIfDue, isLive, type StartParams, type VerificationRecord } from "../verification.ts";
 import { decision, dueOf, guardRef, type Decision, type NumberState, type TakenScope, type Write } from "./types.ts";
 
-/** The part of a scope request the number's decisions read (the whole request is ScopeRequest). */
-export interface ScopeLike {
-  rule: string;
-  take: { guard?: { count: boolean } };
-}
-
-export type Admission<S> = { ok: false; refusal: Refusal } | { ok: true; scopes: S[]; risks: Risk[] };
+export type Admission = { ok: false; refusal: Refusal } | { ok: true; scopes: ScopeRequest[]; risks: Risk[] };
 
 /**
  * Whether the number may get a code now, before anything is counted: the deny list, then the
@@ -26,11 +21,11 @@ export type Admission<S> = { ok: false; refusal: Refusal } | { ok: true; scopes:
  * the budget); the guard counts a number once an hour (a scope's rate is numbers approved over
  * numbers started, so one user's resends do not dilute it).
  */
-export function admitStart<S extends ScopeLike>(
+export function admitStart(
   state: NumberState,
-  input: { scopes: readonly S[]; denyListMode: RuleMode; numberLimits: NumberLimits },
+  input: { scopes: readonly ScopeRequest[]; denyListMode: RuleMode; numberLimits: NumberLimits },
   now: number,
-): Admission<S> {
+): Admission {
   const risks: Risk[] = [];
   if (state.denied && input.denyListMode !== "off") {
     // An entry made from delivery reports says why, in MTA's risk words (unsubscribed, deactivated).
@@ -44,10 +39,7 @@ export function admitStart<S extends ScopeLike>(
   const refused = evaluateSend(pruneCounters(state.counters, now), now, input.numberLimits);
   if (refused) return { ok: false, refusal: refused };
   const guardCounted = (state.guardCountedAt ?? 0) > now - GUARD_HOUR_MS;
-  const scopes = (state.allowed ? input.scopes.filter((s) => s.rule === "budget") : input.scopes).map((s) =>
-    guardCounted && s.take.guard ? { ...s, take: { ...s.take, guard: { ...s.take.guard, count: false } } } : s,
-  );
-  return { ok: true, scopes, risks };
+  return { ok: true, scopes: scopesForNumber(input.scopes, { allowed: state.allowed, guardCounted }), risks };
 }
 
 /**

@@ -1,23 +1,15 @@
 // Limits that span numbers, as the number's object takes them: one ScopeCounter RPC per counter
 // object, in parallel (a start's range, country and budget counters share one shard object); a
 // refusal by one gives the units already taken back, so a refused start costs nothing.
+import type { CounterTake, TakeResult } from "../../core/counter.ts";
 import type { Refusal } from "../../core/errors.ts";
 import type { Risk } from "../../core/policy.ts";
+import type { ScopeRequest } from "../../core/scopes.ts";
 import { namespaceOf } from "../namespaces.ts";
-import type { CounterTake, ScopeCounter, TakeInput, TakeResult } from "../scope-counter.ts";
+import type { ScopeCounter } from "../scope-counter.ts";
 import type { DoResult } from "../../core/errors.ts";
 
-/** A limit that spans numbers: a counter in a ScopeCounter object. */
-export interface ScopeRequest {
-  rule: "velocity_ip" | "velocity_range" | "velocity_country" | "budget" | "lookup_budget";
-  /** ScopeCounter object name, e.g. "default:ip:203.0.113.7" or "budget:3". */
-  name: string;
-  /** The counter within that object: "" for the object's own, else e.g. "default:range:+1415555". */
-  counter: string;
-  /** The object the counter had of its own in the previous release (its counts move over once). */
-  legacy?: string;
-  take: TakeInput;
-}
+export type { ScopeRequest };
 
 export interface TakenUnit {
   /** The object, and the counter in it. */
@@ -99,17 +91,4 @@ export async function releaseScopes(env: Env, units: readonly TakenUnit[]): Prom
 /** How a verification remembers the counters an approval is owed to: "<object>#<counter>". */
 export function guardRef(unit: TakenUnit): string {
   return unit.counter === "" ? unit.name : `${unit.name}#${unit.counter}`;
-}
-
-/** Approvals for the conversion guard, one RPC per counter object (after the check answered, off the response path). */
-export async function reportApprovals(env: Env, refs: readonly string[]): Promise<void> {
-  const namespace = counters(env);
-  const byObject = new Map<string, string[]>();
-  for (const ref of refs) {
-    // A reference without "#" names an object of the previous release, whose own counter it is.
-    const at = ref.indexOf("#");
-    const [name, counter] = at < 0 ? [ref, ""] : [ref.slice(0, at), ref.slice(at + 1)];
-    byObject.set(name, [...(byObject.get(name) ?? []), counter]);
-  }
-  await Promise.all([...byObject].map(([name, list]) => namespace.get(namespace.idFromName(name)).approve(list)));
 }

@@ -15,7 +15,7 @@ import { EMPTY_STATE, type NumberState } from "../../core/number/types.ts";
 import type { NumberLimits, RuleMode } from "../../core/policy.ts";
 import type { WebhookEvent } from "../../core/service.ts";
 import type { VerificationRecord } from "../../core/verification.ts";
-import type { ScopeRequest } from "./scopes.ts";
+import type { ScopeRequest } from "../../core/scopes.ts";
 
 export type { NumberState };
 

@@ -1,5 +1,6 @@
 // Time and the operator: channel fallbacks, the alarm's sweep, the next alarm, list entries.
 import { describe, expect, it } from "vitest";
+import type { GuardTake, ScopeRequest, ScopeRule } from "../../../src/core/scopes.ts";
 import { admitFallback, decideListed, fallbackRefused, nextAlarm, reserveFallback, sweep } from "../../../src/core/number/lifecycle.ts";
 import { EMPTY_STATE } from "../../../src/core/number/types.ts";
 import { DAY_MS, DEFAULT_NUMBER_LIMITS } from "../../../src/core/policy.ts";
@@ -9,7 +10,12 @@ import { START_PARAMS } from "../fixtures.ts";
 const NOW = 1_800_000_000_000;
 const RETENTION_MS = 7 * DAY_MS;
 const started = applyStart(null, { ...START_PARAMS, channels: ["sms", "call"], fallbackAfterSeconds: 30 }, NOW - 30_000, "ve_1", new Uint8Array(32).fill(1));
-const scope = (rule: string, guard = false) => ({ rule, take: guard ? { guard: { count: true } } : {} });
+const scope = (rule: ScopeRule, guard = false): ScopeRequest => ({
+  rule,
+  name: "budget:1",
+  counter: rule,
+  take: { limit: 10, windowMs: 3_600_000, kind: "sliding", enforce: true, ...(guard ? { guard: { count: true } as GuardTake } : {}) },
+});
 const FALLBACK = { scopes: [scope("velocity_ip"), scope("velocity_range", true), scope("budget")], denyListMode: "enforce" as const };
 const sentOnce = { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, sendTimes: [NOW - 30_000] } };
 

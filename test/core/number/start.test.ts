@@ -1,6 +1,7 @@
 // A start's decisions, without workerd: admission (deny list, per-number limits, which counters the
 // message takes), the lookup verdict, the reservation's writes and effects.
 import { describe, expect, it } from "vitest";
+import type { GuardTake, ScopeRequest, ScopeRule } from "../../../src/core/scopes.ts";
 import { admitStart, judgeLookup, liveFor, reserveStart, resumedStart } from "../../../src/core/number/start.ts";
 import { EMPTY_STATE, type NumberState } from "../../../src/core/number/types.ts";
 import { DEFAULT_NUMBER_LIMITS, RULE_NAMES, type RuleMode, type RuleName } from "../../../src/core/policy.ts";
@@ -8,7 +9,12 @@ import { applyStart } from "../../../src/core/verification.ts";
 import { START_PARAMS } from "../fixtures.ts";
 
 const NOW = 1_800_000_000_000;
-const scope = (rule: string, guard = false) => ({ rule, take: guard ? { guard: { count: true } } : {} });
+const scope = (rule: ScopeRule, guard = false): ScopeRequest => ({
+  rule,
+  name: "budget:1",
+  counter: rule,
+  take: { limit: 10, windowMs: 3_600_000, kind: "sliding", enforce: true, ...(guard ? { guard: { count: true } as GuardTake } : {}) },
+});
 const SCOPES = [scope("velocity_ip"), scope("velocity_range", true), scope("velocity_country", true), scope("budget")];
 const admit = (state: NumberState, denyListMode: RuleMode = "enforce") => admitStart(state, { scopes: SCOPES, denyListMode, numberLimits: DEFAULT_NUMBER_LIMITS }, NOW);
 const HASH = new Uint8Array(32).fill(7);

@@ -17,9 +17,11 @@ import { call, json, latestCode, storedEntries, timeTravel, uniqueNumber } from 
 interface Counts {
   rpcs: string[];
   /** Off the request path: report RPCs, and writes and commits made after the call answered. */
-  offPath: { rpcs: string[]; writes: number; commits: number };
+  offPath: { rpcs: string[]; writes: number; commits: number; writesByClass: Record<string, number> };
   reads: number;
   writes: number;
+  /** Rows written (KV puts and deletes, SQL writes, alarm sets) per Durable Object class. */
+  writesByClass: Record<string, number>;
   ddl: number;
   commits: number;
   alarms: number;
@@ -27,7 +29,7 @@ interface Counts {
   alarmed: string[];
 }
 
-const counts: Counts = { rpcs: [], offPath: { rpcs: [], writes: 0, commits: 0 }, reads: 0, writes: 0, ddl: 0, commits: 0, alarms: 0, alarmed: [] };
+const counts: Counts = { rpcs: [], offPath: { rpcs: [], writes: 0, commits: 0, writesByClass: {} }, reads: 0, writes: 0, writesByClass: {}, ddl: 0, commits: 0, alarms: 0, alarmed: [] };
 /** Report-only methods: called after the call that caused them answered. */
 const OFF_PATH = new Set(["Insights.record", "Insights.recordBlocks", "Insights.recordGuardBlock", "ScopeCounter.approve"]);
 /** Storage of an object → its methods running now (all, and report-only ones). */
@@ -58,17 +60,25 @@ function patch<T extends object>(target: T, name: string, wrap: (original: (...a
 // commit. The object is told apart by its storage's `sql` (stable per object).
 /** kv and sql objects → the storage they came from (recorded by the patched getters). */
 const storageOf = new WeakMap<object, object>();
+/** An object's storage → its class name (recorded when one of its methods runs). */
+const classOf = new WeakMap<object, string>();
+const tally = (byClass: Record<string, number>, of: object) => {
+  const name = classOf.get(of) ?? "other";
+  byClass[name] = (byClass[name] ?? 0) + 1;
+};
 
 function wrote(api: object, ddl = false): void {
   const of = storageOf.get(api) ?? api;
   if (offPathNow(of)) {
     counts.offPath.writes++;
+    tally(counts.offPath.writesByClass, of);
     if (dirty.has(of)) return;
     dirty.add(of);
     counts.offPath.commits++;
     return;
   }
   counts.writes++;
+  tally(counts.writesByClass, of);
   const entry = owner(of);
   entry.writes++;
   if (ddl) {
@@ -90,7 +100,7 @@ function boundary(): void {
 }
 
 function reset(): void {
-  Object.assign(counts, { rpcs: [], offPath: { rpcs: [], writes: 0, commits: 0 }, reads: 0, writes: 0, ddl: 0, commits: 0, alarms: 0, alarmed: [] });
+  Object.assign(counts, { rpcs: [], offPath: { rpcs: [], writes: 0, commits: 0, writesByClass: {} }, reads: 0, writes: 0, writesByClass: {}, ddl: 0, commits: 0, alarms: 0, alarmed: [] });
   byOwner.clear();
 }
 
@@ -112,6 +122,7 @@ beforeAll(async () => {
           boundary();
           // While the method runs, its object's writes are its work (kv and sql belong to its storage).
           for (const api of [this.ctx.storage.kv, this.ctx.storage.sql]) storageOf.set(api, this.ctx.storage);
+          classOf.set(this.ctx.storage, cls.name);
           const r = running.get(this.ctx.storage) ?? { all: 0, off: 0 };
           running.set(this.ctx.storage, r);
           const off = OFF_PATH.has(name) ? 1 : 0;
@@ -209,14 +220,20 @@ describe("the cost of one verification flow", () => {
     expect(start.commits + check.commits).toBe(3);
     // Off the path, right after the start: the send's outcome, written in a step of its own once
     // the answer left (one write, one commit). No report goes with either call...
-    expect(start.offPath).toEqual({ rpcs: [], writes: 1, commits: 1 });
-    expect(check.offPath).toEqual({ rpcs: [], writes: 0, commits: 0 });
+    expect(start.offPath).toEqual({ rpcs: [], writes: 1, commits: 1, writesByClass: { PhoneVerification: 1 } });
+    expect(check.offPath).toEqual({ rpcs: [], writes: 0, commits: 0, writesByClass: {} });
+    // The shard object's take writes one row per counter: range, country, budget (its alarm is set
+    // already). The release before wrote a key per bucket, guard state and expiry: 5 to 10.
+    expect(start.writesByClass.ScopeCounter).toBe(3);
     expect(await runInDurableObject(stubOfNumber, (_i, state) => state.storage.kv.get<{ messageId: string }>(`v:${started.id}`)!.messageId)).toMatch(/^SM/);
     // ...they wait in the isolate's batch and leave together: the whole flow's insight events in
     // one Insights.record, the approval in one ScopeCounter.approve, shared with every other flow
     // of that second (src/objects/reports.ts).
     await new Promise((resolve) => setTimeout(resolve, REPORT_BATCH_MS + 200));
     expect(counts.offPath.rpcs.sort()).toEqual(["Insights.record", "ScopeCounter.approve"]);
+    // The approval: one row per guarded counter (range, country); the release before wrote 4 or 5.
+    expect(counts.offPath.writesByClass.ScopeCounter).toBe(2);
+    console.log("cost: reports after the flow", JSON.stringify(counts.offPath));
 
     // Over its life: no alarm until retention (the reports went with the calls), then one.
     reset();
