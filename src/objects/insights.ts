@@ -20,6 +20,7 @@ import {
 } from "../core/insights.ts";
 import { shardOf } from "../core/policy.ts";
 import { log } from "../log.ts";
+import { migrateInsightTables } from "./migrations/insights.ts";
 import { namespaceOf } from "./namespaces.ts";
 
 /**
@@ -69,6 +70,19 @@ export async function readRecent(env: Env, service: string, filter: RecentFilter
     .slice(0, filter.limit);
 }
 
+/**
+ * The tables, keyed by their primary key WITHOUT ROWID: a row written is then one b-tree row, not
+ * a table row plus a key-index row (each billed). No index on recent.updated_at either: a shard
+ * holds at most RECENT_PER_SHARD rows, which the console's read and the trim scan cheaply.
+ */
+export const INSIGHT_TABLES: Readonly<Record<string, string>> = {
+  outcomes: "day TEXT NOT NULL, country TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (day, country, outcome)",
+  providers: "day TEXT NOT NULL, provider TEXT NOT NULL, event TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (day, provider, event)",
+  rules: "day TEXT NOT NULL, rule TEXT NOT NULL, mode TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (day, rule, mode)",
+  approval_seconds: "day TEXT NOT NULL, seconds INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (day, seconds)",
+  recent: "id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, data TEXT NOT NULL",
+};
+
 export class Insights extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   #schemaReady: boolean;
@@ -81,35 +95,49 @@ export class Insights extends DurableObject<Env> {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     this.#schemaReady = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'").toArray().length > 0;
+    if (this.#schemaReady) migrateInsightTables(this.#sql, INSIGHT_TABLES);
   }
 
-  /** Applies events from a number's object. Counters are increments, so arrival order does not matter. */
+  /**
+   * Applies a batch of events (from the isolate's report batches: many numbers, many flows).
+   * Counters are increments, so arrival order does not matter; each counter row and each
+   * verification's recent row is written once per batch, whatever the number of events for it
+   * (a row written is a row billed).
+   */
   async record(events: InsightEvent[]): Promise<void> {
     this.#ensureSchema();
     this.#recentRows ??= this.#sql.exec("SELECT COUNT(*) AS n FROM recent").one().n as number;
-    const ids = new Set<string>();
+    const bumps = new Map<string, { table: string; columns: string[]; values: (string | number)[]; by: number }>();
+    const bump = (table: string, columns: string[], values: (string | number)[]) => {
+      const key = `${table}\u0000${values.join("\u0000")}`;
+      const entry = bumps.get(key);
+      if (entry) entry.by++;
+      else bumps.set(key, { table, columns, values, by: 1 });
+    };
+    // The newest snapshot of each verification in the batch.
+    const newest = new Map<string, VerificationSnapshot>();
     for (const event of events) {
       if (event.kind === "lookup") {
-        this.#bump("providers", ["day", "provider", "event"], [dayOf(event.at), LOOKUP_PROVIDER_PREFIX + event.source, event.outcome]);
+        bump("providers", ["day", "provider", "event"], [dayOf(event.at), LOOKUP_PROVIDER_PREFIX + event.source, event.outcome]);
         continue;
       }
       const v = event.verification;
-      ids.add(v.id);
       const cohort = dayOf(v.createdAt);
       const outcome = event.kind === "started" ? (v.sendAttempts === 1 ? "started" : null) : event.kind;
-      if (outcome && (COUNTED_OUTCOMES as readonly string[]).includes(outcome)) this.#bump("outcomes", ["day", "country", "outcome"], [cohort, v.country, outcome]);
+      if (outcome && (COUNTED_OUTCOMES as readonly string[]).includes(outcome)) bump("outcomes", ["day", "country", "outcome"], [cohort, v.country, outcome]);
       if (event.kind === "approved") {
         const seconds = Math.max(0, Math.min(3600, Math.round((event.at - v.createdAt) / 1000)));
-        this.#bump("approval_seconds", ["day", "seconds"], [cohort, seconds]);
+        bump("approval_seconds", ["day", "seconds"], [cohort, seconds]);
       }
-      if ((event.kind === "sent" || event.kind === "send_failed") && v.provider) {
-        this.#bump("providers", ["day", "provider", "event"], [dayOf(event.at), v.provider, event.kind]);
-      }
-      if (event.kind === "delivery" && FINAL_DELIVERY.has(v.delivery) && v.provider) {
-        this.#bump("providers", ["day", "provider", "event"], [dayOf(event.at), v.provider, v.delivery]);
-      }
-      for (const rule of event.risks) this.#bump("rules", ["day", "rule", "mode"], [dayOf(event.at), rule, "flagged"]);
-      // The newest snapshot wins; an older one arriving late (events race) changes nothing.
+      if ((event.kind === "sent" || event.kind === "send_failed") && v.provider) bump("providers", ["day", "provider", "event"], [dayOf(event.at), v.provider, event.kind]);
+      if (event.kind === "delivery" && FINAL_DELIVERY.has(v.delivery) && v.provider) bump("providers", ["day", "provider", "event"], [dayOf(event.at), v.provider, v.delivery]);
+      for (const rule of event.risks) bump("rules", ["day", "rule", "mode"], [dayOf(event.at), rule, "flagged"]);
+      const seen = newest.get(v.id);
+      if (!seen || v.updatedAt >= seen.updatedAt) newest.set(v.id, v);
+    }
+    for (const { table, columns, values, by } of bumps.values()) this.#bump(table, columns, values, by);
+    for (const v of newest.values()) {
+      // The newest snapshot wins; an older one arriving late (batches race) changes nothing.
       this.#sql.exec(
         `INSERT INTO recent (id, updated_at, data) VALUES (?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data WHERE excluded.updated_at >= recent.updated_at`,
@@ -120,7 +148,7 @@ export class Insights extends DurableObject<Env> {
     }
     // At most one new row per verification in the batch; trimming scans the index, so it runs only
     // once a batch passed the bound (after every batch the shard holds at most RECENT_PER_SHARD).
-    this.#recentRows += ids.size;
+    this.#recentRows += newest.size;
     if (this.#recentRows > RECENT_PER_SHARD) {
       this.#sql.exec("DELETE FROM recent WHERE id IN (SELECT id FROM recent ORDER BY updated_at DESC LIMIT -1 OFFSET ?)", RECENT_PER_SHARD);
       this.#recentRows = this.#sql.exec("SELECT COUNT(*) AS n FROM recent").one().n as number;
@@ -214,11 +242,12 @@ export class Insights extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(nextMidnight(now));
   }
 
-  #bump(table: string, columns: string[], values: (string | number)[]): void {
+  #bump(table: string, columns: string[], values: (string | number)[], by = 1): void {
     this.#sql.exec(
-      `INSERT INTO ${table} (${columns.join(", ")}, count) VALUES (${columns.map(() => "?").join(", ")}, 1)
-       ON CONFLICT (${columns.join(", ")}) DO UPDATE SET count = count + 1`,
+      `INSERT INTO ${table} (${columns.join(", ")}, count) VALUES (${columns.map(() => "?").join(", ")}, ?)
+       ON CONFLICT (${columns.join(", ")}) DO UPDATE SET count = count + excluded.count`,
       ...values,
+      by,
     );
   }
 
@@ -231,16 +260,7 @@ export class Insights extends DurableObject<Env> {
 
   #ensureSchema(): void {
     if (this.#schemaReady) return;
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS outcomes (day TEXT NOT NULL, country TEXT NOT NULL, outcome TEXT NOT NULL,
-      count INTEGER NOT NULL, PRIMARY KEY (day, country, outcome))`);
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS providers (day TEXT NOT NULL, provider TEXT NOT NULL, event TEXT NOT NULL,
-      count INTEGER NOT NULL, PRIMARY KEY (day, provider, event))`);
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS rules (day TEXT NOT NULL, rule TEXT NOT NULL, mode TEXT NOT NULL,
-      count INTEGER NOT NULL, PRIMARY KEY (day, rule, mode))`);
-    this.#sql.exec(`CREATE TABLE IF NOT EXISTS approval_seconds (day TEXT NOT NULL, seconds INTEGER NOT NULL,
-      count INTEGER NOT NULL, PRIMARY KEY (day, seconds))`);
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS recent (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, data TEXT NOT NULL)");
-    this.#sql.exec("CREATE INDEX IF NOT EXISTS recent_by_time ON recent (updated_at)");
+    for (const [table, columns] of Object.entries(INSIGHT_TABLES)) this.#sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns}) WITHOUT ROWID`);
     this.#schemaReady = true;
   }
 }
