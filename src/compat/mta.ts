@@ -10,7 +10,19 @@ import { invalidArgument, VerifyError, type RefusalReason } from "../core/errors
 import { deliverabilityOf, lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import type { Risk } from "../core/policy.ts";
-import { parseCheckRequest, parseIdempotencyKey, parseStartRequest } from "../core/requests.ts";
+import {
+  jsonInt,
+  jsonObject,
+  jsonRequired,
+  jsonString,
+  jsonTags,
+  parseCheckRequest,
+  parseIdempotencyKey,
+  validateStartRequest,
+  type CheckRequest,
+  type JsonFields,
+  type StartRequest,
+} from "../core/requests.ts";
 import type { CheckStatus } from "../core/verification.ts";
 import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
@@ -23,6 +35,7 @@ type MtaContext = Context<AppEnv>;
 export const MTA_DEFAULT_TIMEOUT_SECONDS = 300;
 export const MTA_CODE_LENGTH_MIN = 4;
 export const MTA_CODE_LENGTH_MAX = 8;
+export const MTA_DEFAULT_CODE_LENGTH = 6;
 
 // ---- The error map ---------------------------------------------------------------------------
 
@@ -71,22 +84,15 @@ function renderError(c: MtaContext, error: unknown): Response {
 
 // ---- Requests --------------------------------------------------------------------------------
 
-type Fields = Record<string, unknown>;
-
-function asObject(raw: unknown): Fields {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidArgument("body", "must be a JSON object");
-  return raw as Fields;
-}
-
-function optionalType(body: Fields, field: string, type: "boolean" | "number" | "string", also?: "number" | "string"): void {
+function optionalType(body: JsonFields, field: string, type: "boolean" | "number" | "string", also?: "number" | "string"): void {
   const value = body[field];
   if (value === undefined || value === null || typeof value === type || (also && typeof value === also)) return;
   throw invalidArgument(field, `must be a ${type}${also ? ` or ${also}` : ""}`);
 }
 
 export interface SendCodeRequest {
-  /** The verifier's start request (camelCase, validated there). */
-  start: Record<string, unknown>;
+  /** The verifier's start request, validated by the native rules. */
+  start: StartRequest;
   timeoutSeconds: number;
   bypass: boolean;
 }
@@ -98,7 +104,7 @@ export interface SendCodeRequest {
  * `bypass` only adds `risk` to the answer; it never lifts a rule the operator enforces.
  */
 export function parseSendCode(raw: unknown): SendCodeRequest {
-  const body = asObject(raw);
+  const body = jsonObject(raw);
   const codeLength = body.codeLength;
   if (codeLength !== undefined && codeLength !== null) {
     if (typeof codeLength !== "number" || !Number.isInteger(codeLength)) throw invalidArgument("codeLength", "must be an integer");
@@ -112,25 +118,22 @@ export function parseSendCode(raw: unknown): SendCodeRequest {
   optionalType(body, "longcodeId", "number");
   optionalType(body, "poolId", "number", "string");
   optionalType(body, "senderName", "string");
-  const timeoutSeconds = body.timeoutSeconds ?? MTA_DEFAULT_TIMEOUT_SECONDS;
-  return {
-    start: {
-      to: body.to,
-      serviceName: body.serviceName,
-      timeoutSeconds,
-      codeLength: codeLength ?? 6,
-      externalId: body.externalId,
-      tags: body.tags,
-      lookup: body.realtime === true,
-    },
-    timeoutSeconds: timeoutSeconds as number,
-    bypass: body.bypass === true,
-  };
+  const timeoutSeconds = jsonInt(body, "timeoutSeconds") ?? MTA_DEFAULT_TIMEOUT_SECONDS;
+  const start = validateStartRequest({
+    to: jsonRequired(body, "to"),
+    serviceName: jsonString(body, "serviceName"),
+    tags: jsonTags(body),
+    timeoutSeconds,
+    codeLength: codeLength ?? MTA_DEFAULT_CODE_LENGTH,
+    externalId: jsonString(body, "externalId"),
+    lookup: body.realtime === true,
+  });
+  return { start, timeoutSeconds, bypass: body.bypass === true };
 }
 
-export function parseCheckCode(raw: unknown): Fields {
-  const body = asObject(raw);
-  return { to: body.to, verificationId: body.verificationId, code: body.code };
+/** MTA's check-code body: the native check's fields under the same names. */
+export function parseCheckCode(raw: unknown): CheckRequest {
+  return parseCheckRequest(raw);
 }
 
 // ---- Responses -------------------------------------------------------------------------------
@@ -227,7 +230,7 @@ export function mtaRoutes(): Hono<AppEnv> {
   routes.post("/verify/sms/send-code", async (c) => {
     const idempotencyKey = parseIdempotencyKey(c.req.header("x-request-id"), "X-Request-Id");
     const body = await readJson(c);
-    checkBody("MtaSendCodeRequest", body, (b) => parseStartRequest(parseSendCode(b).start));
+    checkBody("MtaSendCodeRequest", body, parseSendCode);
     const request = parseSendCode(body);
     const { verification, replayed } = await c.var.verifier.start(request.start, { idempotencyKey });
     if (replayed) {
@@ -243,7 +246,7 @@ export function mtaRoutes(): Hono<AppEnv> {
 
   routes.post("/verify/sms/check-code", async (c) => {
     const body = await readJson(c);
-    checkBody("MtaCheckCodeRequest", body, (b) => parseCheckRequest(parseCheckCode(b)));
+    checkBody("MtaCheckCodeRequest", body, parseCheckCode);
     const result = await c.var.verifier.check(parseCheckCode(body));
     const data = { to: result.verification.to, verificationId: result.verification.id, status: mtaCheckStatus(result.status) };
     return c.json(envelope("Verification code checked.", data));

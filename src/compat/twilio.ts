@@ -10,7 +10,13 @@ import { VerifyError } from "../core/errors.ts";
 import { lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import { DAY_MS } from "../core/policy.ts";
-import { parseCheckRequest, parseStartRequest } from "../core/requests.ts";
+import {
+  validateCheckRequest,
+  validateStartRequest,
+  validateVerificationId,
+  type StartRequestInit,
+  type VerificationId,
+} from "../core/requests.ts";
 import type { CheckStatus, VerificationStatus } from "../core/verification.ts";
 import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
@@ -182,7 +188,8 @@ const UNSUPPORTED_START: Record<string, string> = {
   Templates: "message templates are the operator's MESSAGE_TEMPLATE",
 };
 
-function startRequest(form: URLSearchParams): Record<string, unknown> {
+/** Twilio's start parameters as the native request's fields; the native rules apply to them. */
+function startRequest(form: URLSearchParams): StartRequestInit {
   for (const [parameter, why] of Object.entries(UNSUPPORTED_START)) {
     if (form.has(parameter)) throw refused(parameter, why);
   }
@@ -220,12 +227,12 @@ function checkRequest(form: URLSearchParams): { sid: string; to: string; code: s
   return { sid, to, code: form.get("Code") ?? undefined };
 }
 
-async function resolveSid(c: TwilioContext, sid: string, field = "verificationId"): Promise<string> {
+async function resolveSid(c: TwilioContext, sid: string, field = "verificationId"): Promise<VerificationId> {
   const notFound = new VerifyError("not_found", `${field}: no such verification`, { field });
   if (!VERIFICATION_SID.test(sid)) throw notFound;
   const verificationId = await sidIndex(c, sid).get();
   if (!verificationId) throw notFound;
-  return verificationId;
+  return validateVerificationId(verificationId, field);
 }
 
 function sidIndex(c: TwilioContext, sid: string) {
@@ -330,10 +337,10 @@ export function twilioRoutes(): Hono<TwilioEnv> {
 
   routes.post("/Services/:serviceSid/Verifications", async (c) => {
     const form = await readForm(c);
-    checkBody("TwilioStartRequest", formFields(form), () => parseStartRequest(startRequest(form)));
+    checkBody("TwilioStartRequest", formFields(form), () => validateStartRequest(startRequest(form)));
     // A service with lookups on asks the carrier on every start, as Twilio Verify with Lookup enabled.
-    const lookup = c.var.principal.settings.twilioLookup ? { lookup: true } : {};
-    const { verification } = await c.var.verifier.start({ ...startRequest(form), ...lookup });
+    const request = validateStartRequest({ ...startRequest(form), lookup: c.var.principal.settings.twilioLookup === true });
+    const { verification } = await c.var.verifier.start(request);
     if (verification.status === "failed") {
       // Twilio clients treat a 201 as "code sent": a send that failed for good is an error here.
       throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
@@ -373,11 +380,11 @@ export function twilioRoutes(): Hono<TwilioEnv> {
     const form = await readForm(c);
     checkBody("TwilioCheckRequest", formFields(form), () => {
       const { sid, to, code } = checkRequest(form);
-      return parseCheckRequest({ verificationId: sid, to, code });
+      return validateCheckRequest({ verificationId: sid, to, code });
     });
     const { sid, to, code } = checkRequest(form);
     const verificationId = sid ? await resolveSid(c, sid) : "";
-    const result = await c.var.verifier.check({ verificationId, to, code });
+    const result = await c.var.verifier.check(validateCheckRequest({ verificationId, to, code }));
     const outcome = checkOutcome(c, result.status, result.verification);
     const v = result.verification;
     return c.json({
