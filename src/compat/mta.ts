@@ -5,8 +5,9 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "../auth.ts";
-import { ConfigError, loadConfig } from "../config.ts";
-import { invalidArgument, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { loadConfig } from "../config.ts";
+import { invalidArgument, unmappedReason, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { refusalOf } from "../errors.ts";
 import { deliverabilityOf, lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import type { Risk } from "../core/policy.ts";
@@ -24,7 +25,6 @@ import {
   type StartRequest,
 } from "../core/requests.ts";
 import type { CheckStatus } from "../core/verification.ts";
-import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
 import { readJson } from "../rest/verifications.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
@@ -43,6 +43,7 @@ export const MTA_DEFAULT_CODE_LENGTH = 6;
 export function mtaErrorFor(reason: RefusalReason): { status: ContentfulStatusCode; error: string } {
   switch (reason) {
     case "invalid_argument":
+    case "body_too_large":
     case "already_approved":
     case "verification_failed":
     case "lookups_off":
@@ -64,22 +65,23 @@ export function mtaErrorFor(reason: RefusalReason): { status: ContentfulStatusCo
     case "unavailable":
     case "misconfigured":
       return { status: 503, error: "ServiceUnavailableError" };
+    default:
+      return unmappedReason(reason);
   }
 }
 
-function renderError(c: MtaContext, error: unknown): Response {
-  if (error instanceof VerifyError) {
-    const { status, error: name } = mtaErrorFor(error.reason);
-    const headers: Record<string, string> = {};
-    if (error.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.details.retryAfterSeconds);
-    return c.json({ success: false, error: name, message: error.message, reason: error.details.rule ?? error.reason }, status, headers);
-  }
-  if (error instanceof ConfigError) {
-    log("error", "config.invalid", { message: error.message });
-    return c.json({ success: false, error: "ServiceUnavailableError", message: "service is not configured" }, 503);
-  }
-  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
-  return c.json({ success: false, error: "InternalServerError", message: "internal error" }, 500);
+/**
+ * The MTA answer to anything a route throws, and to the refusals a route answers itself; `fields`
+ * are MTA body fields of that answer (a failed send's data, a duplicate's reason). An internal
+ * error says nothing of itself.
+ */
+function renderError(c: MtaContext, error: unknown, fields: Record<string, unknown> = {}): Response {
+  const refusal = refusalOf(error, c.req.path);
+  if (!refusal) return c.json({ success: false, error: "InternalServerError", message: "internal error" }, 500);
+  const { status, error: name } = mtaErrorFor(refusal.reason);
+  const headers: Record<string, string> = {};
+  if (refusal.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(refusal.details.retryAfterSeconds);
+  return c.json({ success: false, error: name, message: refusal.message, reason: refusal.details.rule ?? refusal.reason, ...fields }, status, headers);
 }
 
 // ---- Requests --------------------------------------------------------------------------------
@@ -235,11 +237,14 @@ export function mtaRoutes(): Hono<AppEnv> {
     const { verification, replayed } = await c.var.verifier.start(request.start, { idempotencyKey });
     if (replayed) {
       // MTA's contract: a duplicate X-Request-Id is a 409 and nothing is sent again.
-      return c.json({ success: false, error: "ConflictError", message: "X-Request-Id: duplicate request; nothing was sent", reason: "duplicate_request" }, 409);
+      const duplicate = new VerifyError("idempotency_key_reused", "X-Request-Id: duplicate request; nothing was sent", { field: "X-Request-Id" });
+      return renderError(c, duplicate, { reason: "duplicate_request" });
     }
     const data = sendCodeData(verification, request);
     if (verification.status === "failed") {
-      return c.json({ success: false, error: "BadRequestError", message: `to: the code could not be delivered (${verification.failureReason})`, data, ...data }, 400);
+      // Refused with what a successful send answers, `deliverable: false` and why among it.
+      const failed = new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
+      return renderError(c, failed, { data, ...data });
     }
     return c.json(envelope("Verification code sent.", data));
   });

@@ -5,8 +5,9 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.ts";
 import { authenticate, DEFAULT_SERVICE, type Principal } from "../auth.ts";
-import { ConfigError, loadConfig } from "../config.ts";
-import { VerifyError } from "../core/errors.ts";
+import { loadConfig } from "../config.ts";
+import { unmappedReason, VerifyError } from "../core/errors.ts";
+import { refusalOf } from "../errors.ts";
 import { lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import { DAY_MS } from "../core/policy.ts";
@@ -18,7 +19,6 @@ import {
   type VerificationId,
 } from "../core/requests.ts";
 import type { CheckStatus, VerificationStatus } from "../core/verification.ts";
-import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
@@ -44,6 +44,7 @@ export interface TwilioErrorCode {
 export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioErrorCode {
   switch (error.reason) {
     case "invalid_argument":
+    case "body_too_large":
     case "idempotency_key_reused":
       return { status: 400, code: 60200 };
     case "unauthenticated":
@@ -70,6 +71,8 @@ export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioError
     case "unavailable":
     case "misconfigured":
       return { status: 503, code: 20503 };
+    default:
+      return unmappedReason(error.reason);
   }
 }
 
@@ -84,6 +87,7 @@ const PARAMETER: Record<string, string> = {
 };
 
 function twilioMessage(c: TwilioContext, error: VerifyError, code: number, strict: boolean): string {
+  if (error.reason === "misconfigured") return "Service is not configured";
   const field = error.details.field;
   const parameter = field ? (PARAMETER[field] ?? field) : "";
   const detail = field && error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
@@ -101,21 +105,16 @@ function twilioMessage(c: TwilioContext, error: VerifyError, code: number, stric
   }
 }
 
+/** The Twilio answer to anything a route throws; an internal error says nothing of itself. */
 function renderError(c: TwilioContext, error: unknown): Response {
-  if (error instanceof VerifyError) {
-    const strict = c.get("twilio")?.strict ?? false;
-    const { status, code } = twilioErrorFor(error, strict);
-    const headers: Record<string, string> = {};
-    if (status === 401) headers["www-authenticate"] = 'Basic realm="edge-verify"';
-    if (error.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.details.retryAfterSeconds);
-    return c.json(twilioError(code, twilioMessage(c, error, code, strict), status), status, headers);
-  }
-  if (error instanceof ConfigError) {
-    log("error", "config.invalid", { message: error.message });
-    return c.json(twilioError(20503, "Service is not configured", 503), 503);
-  }
-  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
-  return c.json(twilioError(20500, "Internal server error", 500), 500);
+  const refusal = refusalOf(error, c.req.path);
+  if (!refusal) return c.json(twilioError(20500, "Internal server error", 500), 500);
+  const strict = c.get("twilio")?.strict ?? false;
+  const { status, code } = twilioErrorFor(refusal, strict);
+  const headers: Record<string, string> = {};
+  if (status === 401) headers["www-authenticate"] = 'Basic realm="edge-verify"';
+  if (refusal.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(refusal.details.retryAfterSeconds);
+  return c.json(twilioError(code, twilioMessage(c, refusal, code, strict), status), status, headers);
 }
 
 function twilioError(code: number, message: string, status: number) {

@@ -3,7 +3,7 @@
 // express are core/requests.ts's validators, the same ones REST calls.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import {
   Channel,
   CheckStatus,
@@ -17,6 +17,7 @@ import {
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
 import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
+import { VerifyError } from "../core/errors.ts";
 import { lookupView, type LookupView } from "../core/lookup.ts";
 import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import {
@@ -45,7 +46,7 @@ function markReplay(ctx: HandlerContext, replayed: boolean): void {
 
 export function verifierOf(ctx: HandlerContext): Verifier {
   const verifier = ctx.values.get(kVerifier);
-  if (!verifier) throw new ConnectError("missing or invalid API key (Authorization: Bearer <key>)", Code.Unauthenticated);
+  if (!verifier) throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
   return verifier;
 }
 
