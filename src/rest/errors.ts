@@ -69,7 +69,7 @@ export function errorBody(error: VerifyError): { body: ErrorBody; status: Conten
 }
 
 /** The body of an error that is not a refusal: nothing of the error reaches the client. */
-export const INTERNAL_ERROR: { body: ErrorBody; status: ContentfulStatusCode } = { body: { code: "internal", message: "internal error", details: [] }, status: 500 };
+const INTERNAL_ERROR: { body: ErrorBody; status: ContentfulStatusCode } = { body: { code: "internal", message: "internal error", details: [] }, status: 500 };
 
 /** The REST answer to anything a route throws (and to a route that does not exist). */
 export function restErrorResponse(c: Context, error: unknown): Response {
