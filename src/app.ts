@@ -1,25 +1,25 @@
 // The Hono app: configuration (fail closed), authentication, REST routes, the Connect mount, and
 // error rendering. Everything here is translation; decisions live in the verifier and the core.
 import { createContextValues } from "@connectrpc/connect";
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { authenticate, isAdmin } from "./auth.ts";
 import { mtaRoutes } from "./compat/mta.ts";
 import { twilioRoutes } from "./compat/twilio.ts";
 import type { AppEnv } from "./app-env.ts";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
-import { log } from "./log.ts";
 import { playgroundRoutes } from "./playground/routes.tsx";
 import { devOutboxRoutes } from "./rest/dev-outbox.ts";
 import { docsRoutes } from "./rest/docs.ts";
 import { homeRoutes } from "./rest/home.tsx";
 import { callbackRoutes } from "./rest/callbacks.ts";
-import { errorBody, type ErrorBody } from "./rest/errors.ts";
+import { restErrorResponse } from "./rest/errors.ts";
 import { numberRoutes } from "./rest/numbers.ts";
 import { serviceRoutes } from "./rest/services.ts";
 import { serviceDataRoutes } from "./rest/service-data.ts";
 import { consoleRoutes } from "./console/routes.tsx";
 import { verificationRoutes } from "./rest/verifications.ts";
+import { connectErrorResponse } from "./rpc/errors.ts";
 import { createConnectFetchHandler } from "./rpc/handler.ts";
 import { phoneNumberServiceRoutes } from "./rpc/phone-number-service.ts";
 import { adminServiceRoutes, kAdmin } from "./rpc/admin-service.ts";
@@ -35,23 +35,11 @@ const connect = createConnectFetchHandler((router) => {
   adminServiceRoutes(router);
 });
 
-function restError(c: Context<AppEnv>, error: unknown): Response {
-  if (error instanceof VerifyError) {
-    const { body, status, headers } = errorBody(error);
-    return c.json(body, status, headers);
-  }
-  if (error instanceof ConfigError) {
-    log("error", "config.invalid", { message: error.message });
-    return c.json<ErrorBody>({ code: "unavailable", message: "service is not configured", details: [] }, 503);
-  }
-  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
-  return c.json<ErrorBody>({ code: "internal", message: "internal error", details: [] }, 500);
-}
-
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.onError((error, c) => restError(c, error));
-  app.notFound((c) => c.json<ErrorBody>({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}`, details: [] }, 404));
+  // Every REST error, and every route that is not one, through the one REST renderer.
+  app.onError((error, c) => restErrorResponse(c, error));
+  app.notFound((c) => restErrorResponse(c, new VerifyError("not_found", `no route for ${c.req.method} ${c.req.path}`)));
 
   app.route("/", homeRoutes());
   app.route("/", docsRoutes());
@@ -59,7 +47,8 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", playgroundRoutes());
   app.route("/", consoleRoutes());
 
-  // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol.
+  // Connect and gRPC-Web. Auth failures become Connect's `unauthenticated` inside the protocol;
+  // a failure before the handler (configuration) is answered in the caller's protocol too.
   app.post("*", async (c, next) => {
     if (!connect.handles(c.req.path)) return next();
     let verifier: Verifier | null = null;
@@ -71,11 +60,7 @@ export function createApp(): Hono<AppEnv> {
       const admin = (await isAdmin(c.req.header("authorization"), config)) ? createAdmin({ env: c.env, config }) : null;
       return await connect.fetch(c.req.raw, createContextValues().set(kVerifier, verifier).set(kAdmin, admin));
     } catch (error) {
-      if (error instanceof ConfigError) {
-        log("error", "config.invalid", { message: error.message });
-        return c.json({ code: "unavailable", message: "service is not configured" }, 503);
-      }
-      throw error;
+      return connectErrorResponse(error, c.req.raw);
     }
   });
 

@@ -1,16 +1,18 @@
-// The one API every transport calls. Validates and normalises input (phone parsing, ranges, service
-// name, stateless abuse rules) before any Durable Object is touched, then makes exactly one RPC to
-// the number's object; the object does everything that needs the number's state.
+// The one API every transport calls. Takes requests already validated by core/requests.ts (the
+// transports shape their wire input and call its validators), parses the number and applies the
+// deployment's and the service's settings and the stateless abuse rules before any Durable Object
+// is touched, then makes exactly one RPC to the number's object; the object does everything that
+// needs the number's state.
 import type { Config } from "./config.ts";
 import { VerifyError, invalidArgument } from "./core/errors.ts";
 import { parsePhoneNumber } from "./core/phone.ts";
 import { lookupView, shouldLookUp, type LookupView, type NormalisedLookup } from "./core/lookup.ts";
 import { applyModes, numberRuleHits } from "./core/policy.ts";
 import { lookupBudgetScope, scopesForStart } from "./core/scopes.ts";
-import { parseCheckRequest, parseStartRequest, parseVerificationId } from "./core/requests.ts";
+import type { CheckRequest, ListChange, ListPage, LookupRequest, StartRequest, VerificationId } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
 import type { ListEntry, NumberLists } from "./objects/number-lists.ts";
-import type { DoPolicy, DoResult, IdempotencyInput, NumberList, PhoneVerification, VerificationView } from "./objects/phone-verification/phone-verification.ts";
+import type { DoPolicy, DoResult, IdempotencyInput, PhoneVerification, VerificationView } from "./objects/phone-verification/phone-verification.ts";
 import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
 import { catalogForTemplates } from "./core/locales.ts";
 import { numberLimitsFor } from "./core/service.ts";
@@ -38,19 +40,19 @@ export interface CallOptions {
   idempotencyKey?: string;
 }
 
+/** Requests come validated (core/requests.ts `validate…`); numbers are parsed here, as everywhere. */
 export interface Verifier {
-  /** `request` is the wire body as plain data (camelCase); it is validated here. */
-  start(request: unknown, options?: CallOptions): Promise<StartResult>;
-  check(request: unknown, options?: CallOptions): Promise<CheckResult>;
-  get(verificationId: unknown): Promise<VerificationView>;
-  cancel(verificationId: unknown, options?: CallOptions): Promise<StartResult>;
+  start(request: StartRequest, options?: CallOptions): Promise<StartResult>;
+  check(request: CheckRequest, options?: CallOptions): Promise<CheckResult>;
+  get(verificationId: VerificationId): Promise<VerificationView>;
+  cancel(verificationId: VerificationId, options?: CallOptions): Promise<StartResult>;
   /** Adds (`listed`) or removes a number on the service's deny or allow list. */
-  setListed(input: { list: unknown; phoneNumber: unknown; listed: boolean; note?: unknown }): Promise<ListEntry | null>;
-  listEntries(input: { list: unknown; pageSize?: number; pageToken?: string }): Promise<{ entries: ListEntry[]; nextPageToken: string }>;
+  setListed(change: ListChange): Promise<ListEntry | null>;
+  listEntries(page: ListPage): Promise<{ entries: ListEntry[]; nextPageToken: string }>;
   /** Asks the carrier about a number (or reads the cache a start fills). */
-  lookup(request: unknown): Promise<{ phoneNumber: string; lookup: LookupView; cached: boolean; fetchedAt: number }>;
+  lookup(request: LookupRequest): Promise<{ phoneNumber: string; lookup: LookupView; cached: boolean; fetchedAt: number }>;
   /** Deletes everything held about a number in this service. */
-  erase(phoneNumber: unknown): Promise<{ phoneNumber: string; verificationsDeleted: number }>;
+  erase(phoneNumber: string): Promise<{ phoneNumber: string; verificationsDeleted: number }>;
 }
 
 export interface VerifierOptions {
@@ -107,8 +109,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
   };
 
   return {
-    async start(raw, options) {
-      const request = parseStartRequest(raw);
+    async start(request, options) {
       const phone = parsePhoneNumber(request.to);
       const testCode = testNumbers[phone.e164] ?? null;
       // A test number is the operator's own fixture, no subscriber: the number-type, landline, VoIP
@@ -175,8 +176,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       return { verification: value, replayed };
     },
 
-    async check(raw, options) {
-      const request = parseCheckRequest(raw);
+    async check(request, options) {
       const to = request.to ? parsePhoneNumber(request.to).e164 : "";
       const stub = () => (request.verificationId ? byVerificationId(request.verificationId) : byNumber(to));
       const input = {
@@ -192,46 +192,35 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       return { ...value, replayed };
     },
 
-    async get(raw) {
-      const verificationId = parseVerificationId(raw);
+    async get(verificationId) {
       return unwrap(await afterReset<DoResult<VerificationView>>(() => byVerificationId(verificationId).get({ service, verificationId }))).value;
     },
 
-    async cancel(raw, options) {
-      const verificationId = parseVerificationId(raw);
+    async cancel(verificationId, options) {
       const input = { service, policy, verificationId, idempotency: await idempotency("cancel", { verificationId }, options) };
       const result = await afterReset<DoResult<VerificationView>>(() => byVerificationId(verificationId).cancel(input));
       const { value, replayed } = unwrap(result);
       return { verification: value, replayed };
     },
 
-    async setListed({ list: rawList, phoneNumber, listed, note }) {
-      const list = parseList(rawList);
+    async setListed({ list, phoneNumber, listed, note }) {
       const e164 = parsePhoneNumber(phoneNumber, "phoneNumber").e164;
-      if (note !== undefined && note !== null && (typeof note !== "string" || note.length > 200)) {
-        throw invalidArgument("note", "must be a string of at most 200 characters");
-      }
       // The number's object enforces; the index lists. Enforcement is written first.
       await byNumber(e164).setListed({ list, listed });
       if (!listed) {
         await listIndex().remove({ list, phoneNumber: e164 });
         return null;
       }
-      return listIndex().add({ list, phoneNumber: e164, note: (note as string | undefined) ?? "", createdAt: Date.now() });
+      return listIndex().add({ list, phoneNumber: e164, note, createdAt: Date.now() });
     },
 
-    async listEntries({ list: rawList, pageSize, pageToken }) {
-      const list = parseList(rawList);
-      const limit = pageSize === undefined || pageSize === 0 ? 100 : pageSize;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidArgument("pageSize", "must be from 1 to 1000");
-      const entries = await listIndex().list({ list, limit, after: pageToken ?? "" });
+    async listEntries({ list, pageSize: limit, pageToken }) {
+      const entries = await listIndex().list({ list, limit, after: pageToken });
       return { entries, nextPageToken: entries.length === limit ? entries[entries.length - 1]!.phoneNumber : "" };
     },
 
-    async lookup(raw) {
-      const body = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
-      if (!body) throw invalidArgument("body", "must be a JSON object");
-      const phone = parsePhoneNumber(body.phoneNumber, "phoneNumber");
+    async lookup({ phoneNumber }) {
+      const phone = parsePhoneNumber(phoneNumber, "phoneNumber");
       if (config.lookup.provider === "off") {
         throw new VerifyError("lookups_off", "phoneNumber: carrier lookups are off on this deployment (set LOOKUP_PROVIDER)", { field: "phoneNumber" });
       }
@@ -241,8 +230,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       return { phoneNumber: phone.e164, lookup: lookupView(phone, value.lookup), cached: value.cached, fetchedAt: value.lookup.fetchedAt };
     },
 
-    async erase(raw) {
-      const e164 = parsePhoneNumber(raw, "phoneNumber").e164;
+    async erase(phoneNumber) {
+      const e164 = parsePhoneNumber(phoneNumber, "phoneNumber").e164;
       const { verifications } = await byNumber(e164).erase();
       await listIndex().erase(e164);
       return { phoneNumber: e164, verificationsDeleted: verifications };
@@ -292,11 +281,6 @@ function isObjectReset(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const flags = error as Error & { retryable?: boolean; durableObjectReset?: boolean };
   return flags.retryable === true || flags.durableObjectReset === true || /abortAllDurableObjects|Durable Object reset/i.test(error.message);
-}
-
-function parseList(value: unknown): NumberList {
-  if (value === "deny" || value === "allow") return value;
-  throw invalidArgument("list", 'must be "deny" or "allow"');
 }
 
 function unwrap<T>(result: DoResult<T>): { value: T; replayed: boolean } {

@@ -5,14 +5,26 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "../auth.ts";
-import { ConfigError, loadConfig } from "../config.ts";
-import { invalidArgument, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { loadConfig } from "../config.ts";
+import { invalidArgument, unmappedReason, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { refusalOf } from "../errors.ts";
 import { deliverabilityOf, lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import type { Risk } from "../core/policy.ts";
-import { parseCheckRequest, parseIdempotencyKey, parseStartRequest } from "../core/requests.ts";
+import {
+  jsonInt,
+  jsonObject,
+  jsonRequired,
+  jsonString,
+  jsonTags,
+  parseCheckRequest,
+  parseIdempotencyKey,
+  validateStartRequest,
+  type CheckRequest,
+  type JsonFields,
+  type StartRequest,
+} from "../core/requests.ts";
 import type { CheckStatus } from "../core/verification.ts";
-import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
 import { readJson } from "../rest/verifications.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
@@ -23,6 +35,7 @@ type MtaContext = Context<AppEnv>;
 export const MTA_DEFAULT_TIMEOUT_SECONDS = 300;
 export const MTA_CODE_LENGTH_MIN = 4;
 export const MTA_CODE_LENGTH_MAX = 8;
+export const MTA_DEFAULT_CODE_LENGTH = 6;
 
 // ---- The error map ---------------------------------------------------------------------------
 
@@ -30,6 +43,7 @@ export const MTA_CODE_LENGTH_MAX = 8;
 export function mtaErrorFor(reason: RefusalReason): { status: ContentfulStatusCode; error: string } {
   switch (reason) {
     case "invalid_argument":
+    case "body_too_large":
     case "already_approved":
     case "verification_failed":
     case "lookups_off":
@@ -51,42 +65,36 @@ export function mtaErrorFor(reason: RefusalReason): { status: ContentfulStatusCo
     case "unavailable":
     case "misconfigured":
       return { status: 503, error: "ServiceUnavailableError" };
+    default:
+      return unmappedReason(reason);
   }
 }
 
-function renderError(c: MtaContext, error: unknown): Response {
-  if (error instanceof VerifyError) {
-    const { status, error: name } = mtaErrorFor(error.reason);
-    const headers: Record<string, string> = {};
-    if (error.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.details.retryAfterSeconds);
-    return c.json({ success: false, error: name, message: error.message, reason: error.details.rule ?? error.reason }, status, headers);
-  }
-  if (error instanceof ConfigError) {
-    log("error", "config.invalid", { message: error.message });
-    return c.json({ success: false, error: "ServiceUnavailableError", message: "service is not configured" }, 503);
-  }
-  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
-  return c.json({ success: false, error: "InternalServerError", message: "internal error" }, 500);
+/**
+ * The MTA answer to anything a route throws, and to the refusals a route answers itself; `fields`
+ * are MTA body fields of that answer (a failed send's data, a duplicate's reason). An internal
+ * error says nothing of itself.
+ */
+function renderError(c: MtaContext, error: unknown, fields: Record<string, unknown> = {}): Response {
+  const refusal = refusalOf(error, c.req.path);
+  if (!refusal) return c.json({ success: false, error: "InternalServerError", message: "internal error" }, 500);
+  const { status, error: name } = mtaErrorFor(refusal.reason);
+  const headers: Record<string, string> = {};
+  if (refusal.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(refusal.details.retryAfterSeconds);
+  return c.json({ success: false, error: name, message: refusal.message, reason: refusal.details.rule ?? refusal.reason, ...fields }, status, headers);
 }
 
 // ---- Requests --------------------------------------------------------------------------------
 
-type Fields = Record<string, unknown>;
-
-function asObject(raw: unknown): Fields {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw invalidArgument("body", "must be a JSON object");
-  return raw as Fields;
-}
-
-function optionalType(body: Fields, field: string, type: "boolean" | "number" | "string", also?: "number" | "string"): void {
+function optionalType(body: JsonFields, field: string, type: "boolean" | "number" | "string", also?: "number" | "string"): void {
   const value = body[field];
   if (value === undefined || value === null || typeof value === type || (also && typeof value === also)) return;
   throw invalidArgument(field, `must be a ${type}${also ? ` or ${also}` : ""}`);
 }
 
 export interface SendCodeRequest {
-  /** The verifier's start request (camelCase, validated there). */
-  start: Record<string, unknown>;
+  /** The verifier's start request, validated by the native rules. */
+  start: StartRequest;
   timeoutSeconds: number;
   bypass: boolean;
 }
@@ -98,7 +106,7 @@ export interface SendCodeRequest {
  * `bypass` only adds `risk` to the answer; it never lifts a rule the operator enforces.
  */
 export function parseSendCode(raw: unknown): SendCodeRequest {
-  const body = asObject(raw);
+  const body = jsonObject(raw);
   const codeLength = body.codeLength;
   if (codeLength !== undefined && codeLength !== null) {
     if (typeof codeLength !== "number" || !Number.isInteger(codeLength)) throw invalidArgument("codeLength", "must be an integer");
@@ -112,25 +120,22 @@ export function parseSendCode(raw: unknown): SendCodeRequest {
   optionalType(body, "longcodeId", "number");
   optionalType(body, "poolId", "number", "string");
   optionalType(body, "senderName", "string");
-  const timeoutSeconds = body.timeoutSeconds ?? MTA_DEFAULT_TIMEOUT_SECONDS;
-  return {
-    start: {
-      to: body.to,
-      serviceName: body.serviceName,
-      timeoutSeconds,
-      codeLength: codeLength ?? 6,
-      externalId: body.externalId,
-      tags: body.tags,
-      lookup: body.realtime === true,
-    },
-    timeoutSeconds: timeoutSeconds as number,
-    bypass: body.bypass === true,
-  };
+  const timeoutSeconds = jsonInt(body, "timeoutSeconds") ?? MTA_DEFAULT_TIMEOUT_SECONDS;
+  const start = validateStartRequest({
+    to: jsonRequired(body, "to"),
+    serviceName: jsonString(body, "serviceName"),
+    tags: jsonTags(body),
+    timeoutSeconds,
+    codeLength: codeLength ?? MTA_DEFAULT_CODE_LENGTH,
+    externalId: jsonString(body, "externalId"),
+    lookup: body.realtime === true,
+  });
+  return { start, timeoutSeconds, bypass: body.bypass === true };
 }
 
-export function parseCheckCode(raw: unknown): Fields {
-  const body = asObject(raw);
-  return { to: body.to, verificationId: body.verificationId, code: body.code };
+/** MTA's check-code body: the native check's fields under the same names. */
+export function parseCheckCode(raw: unknown): CheckRequest {
+  return parseCheckRequest(raw);
 }
 
 // ---- Responses -------------------------------------------------------------------------------
@@ -227,23 +232,26 @@ export function mtaRoutes(): Hono<AppEnv> {
   routes.post("/verify/sms/send-code", async (c) => {
     const idempotencyKey = parseIdempotencyKey(c.req.header("x-request-id"), "X-Request-Id");
     const body = await readJson(c);
-    checkBody("MtaSendCodeRequest", body, (b) => parseStartRequest(parseSendCode(b).start));
+    checkBody("MtaSendCodeRequest", body, parseSendCode);
     const request = parseSendCode(body);
     const { verification, replayed } = await c.var.verifier.start(request.start, { idempotencyKey });
     if (replayed) {
       // MTA's contract: a duplicate X-Request-Id is a 409 and nothing is sent again.
-      return c.json({ success: false, error: "ConflictError", message: "X-Request-Id: duplicate request; nothing was sent", reason: "duplicate_request" }, 409);
+      const duplicate = new VerifyError("idempotency_key_reused", "X-Request-Id: duplicate request; nothing was sent", { field: "X-Request-Id" });
+      return renderError(c, duplicate, { reason: "duplicate_request" });
     }
     const data = sendCodeData(verification, request);
     if (verification.status === "failed") {
-      return c.json({ success: false, error: "BadRequestError", message: `to: the code could not be delivered (${verification.failureReason})`, data, ...data }, 400);
+      // Refused with what a successful send answers, `deliverable: false` and why among it.
+      const failed = new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
+      return renderError(c, failed, { data, ...data });
     }
     return c.json(envelope("Verification code sent.", data));
   });
 
   routes.post("/verify/sms/check-code", async (c) => {
     const body = await readJson(c);
-    checkBody("MtaCheckCodeRequest", body, (b) => parseCheckRequest(parseCheckCode(b)));
+    checkBody("MtaCheckCodeRequest", body, parseCheckCode);
     const result = await c.var.verifier.check(parseCheckCode(body));
     const data = { to: result.verification.to, verificationId: result.verification.id, status: mtaCheckStatus(result.status) };
     return c.json(envelope("Verification code checked.", data));

@@ -5,14 +5,20 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.ts";
 import { authenticate, DEFAULT_SERVICE, type Principal } from "../auth.ts";
-import { ConfigError, loadConfig } from "../config.ts";
-import { VerifyError } from "../core/errors.ts";
+import { loadConfig } from "../config.ts";
+import { unmappedReason, VerifyError } from "../core/errors.ts";
+import { refusalOf } from "../errors.ts";
 import { lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
 import { DAY_MS } from "../core/policy.ts";
-import { parseCheckRequest, parseStartRequest } from "../core/requests.ts";
+import {
+  validateCheckRequest,
+  validateStartRequest,
+  validateVerificationId,
+  type StartRequestInit,
+  type VerificationId,
+} from "../core/requests.ts";
 import type { CheckStatus, VerificationStatus } from "../core/verification.ts";
-import { log } from "../log.ts";
 import { checkBody } from "../rest/validate.ts";
 import { createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
@@ -38,6 +44,7 @@ export interface TwilioErrorCode {
 export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioErrorCode {
   switch (error.reason) {
     case "invalid_argument":
+    case "body_too_large":
     case "idempotency_key_reused":
       return { status: 400, code: 60200 };
     case "unauthenticated":
@@ -64,6 +71,8 @@ export function twilioErrorFor(error: VerifyError, strict: boolean): TwilioError
     case "unavailable":
     case "misconfigured":
       return { status: 503, code: 20503 };
+    default:
+      return unmappedReason(error.reason);
   }
 }
 
@@ -78,6 +87,7 @@ const PARAMETER: Record<string, string> = {
 };
 
 function twilioMessage(c: TwilioContext, error: VerifyError, code: number, strict: boolean): string {
+  if (error.reason === "misconfigured") return "Service is not configured";
   const field = error.details.field;
   const parameter = field ? (PARAMETER[field] ?? field) : "";
   const detail = field && error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
@@ -95,21 +105,16 @@ function twilioMessage(c: TwilioContext, error: VerifyError, code: number, stric
   }
 }
 
+/** The Twilio answer to anything a route throws; an internal error says nothing of itself. */
 function renderError(c: TwilioContext, error: unknown): Response {
-  if (error instanceof VerifyError) {
-    const strict = c.get("twilio")?.strict ?? false;
-    const { status, code } = twilioErrorFor(error, strict);
-    const headers: Record<string, string> = {};
-    if (status === 401) headers["www-authenticate"] = 'Basic realm="edge-verify"';
-    if (error.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(error.details.retryAfterSeconds);
-    return c.json(twilioError(code, twilioMessage(c, error, code, strict), status), status, headers);
-  }
-  if (error instanceof ConfigError) {
-    log("error", "config.invalid", { message: error.message });
-    return c.json(twilioError(20503, "Service is not configured", 503), 503);
-  }
-  log("error", "request.failed", { path: c.req.path, error: error instanceof Error ? error.message : String(error) });
-  return c.json(twilioError(20500, "Internal server error", 500), 500);
+  const refusal = refusalOf(error, c.req.path);
+  if (!refusal) return c.json(twilioError(20500, "Internal server error", 500), 500);
+  const strict = c.get("twilio")?.strict ?? false;
+  const { status, code } = twilioErrorFor(refusal, strict);
+  const headers: Record<string, string> = {};
+  if (status === 401) headers["www-authenticate"] = 'Basic realm="edge-verify"';
+  if (refusal.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(refusal.details.retryAfterSeconds);
+  return c.json(twilioError(code, twilioMessage(c, refusal, code, strict), status), status, headers);
 }
 
 function twilioError(code: number, message: string, status: number) {
@@ -182,7 +187,8 @@ const UNSUPPORTED_START: Record<string, string> = {
   Templates: "message templates are the operator's MESSAGE_TEMPLATE",
 };
 
-function startRequest(form: URLSearchParams): Record<string, unknown> {
+/** Twilio's start parameters as the native request's fields; the native rules apply to them. */
+function startRequest(form: URLSearchParams): StartRequestInit {
   for (const [parameter, why] of Object.entries(UNSUPPORTED_START)) {
     if (form.has(parameter)) throw refused(parameter, why);
   }
@@ -220,12 +226,12 @@ function checkRequest(form: URLSearchParams): { sid: string; to: string; code: s
   return { sid, to, code: form.get("Code") ?? undefined };
 }
 
-async function resolveSid(c: TwilioContext, sid: string, field = "verificationId"): Promise<string> {
+async function resolveSid(c: TwilioContext, sid: string, field = "verificationId"): Promise<VerificationId> {
   const notFound = new VerifyError("not_found", `${field}: no such verification`, { field });
   if (!VERIFICATION_SID.test(sid)) throw notFound;
   const verificationId = await sidIndex(c, sid).get();
   if (!verificationId) throw notFound;
-  return verificationId;
+  return validateVerificationId(verificationId, field);
 }
 
 function sidIndex(c: TwilioContext, sid: string) {
@@ -330,10 +336,10 @@ export function twilioRoutes(): Hono<TwilioEnv> {
 
   routes.post("/Services/:serviceSid/Verifications", async (c) => {
     const form = await readForm(c);
-    checkBody("TwilioStartRequest", formFields(form), () => parseStartRequest(startRequest(form)));
+    checkBody("TwilioStartRequest", formFields(form), () => validateStartRequest(startRequest(form)));
     // A service with lookups on asks the carrier on every start, as Twilio Verify with Lookup enabled.
-    const lookup = c.var.principal.settings.twilioLookup ? { lookup: true } : {};
-    const { verification } = await c.var.verifier.start({ ...startRequest(form), ...lookup });
+    const request = validateStartRequest({ ...startRequest(form), lookup: c.var.principal.settings.twilioLookup === true });
+    const { verification } = await c.var.verifier.start(request);
     if (verification.status === "failed") {
       // Twilio clients treat a 201 as "code sent": a send that failed for good is an error here.
       throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
@@ -373,11 +379,11 @@ export function twilioRoutes(): Hono<TwilioEnv> {
     const form = await readForm(c);
     checkBody("TwilioCheckRequest", formFields(form), () => {
       const { sid, to, code } = checkRequest(form);
-      return parseCheckRequest({ verificationId: sid, to, code });
+      return validateCheckRequest({ verificationId: sid, to, code });
     });
     const { sid, to, code } = checkRequest(form);
     const verificationId = sid ? await resolveSid(c, sid) : "";
-    const result = await c.var.verifier.check({ verificationId, to, code });
+    const result = await c.var.verifier.check(validateCheckRequest({ verificationId, to, code }));
     const outcome = checkOutcome(c, result.status, result.verification);
     const v = result.verification;
     return c.json({

@@ -1,22 +1,39 @@
 // Refusals that cross the verifier boundary: a stable snake_case reason, a message that names the
 // field, and optional details. Each transport maps `reason` to its wire code in one switch.
 
-export type RefusalReason =
-  | "invalid_argument"
-  | "unauthenticated"
-  | "not_found"
-  | "already_approved"
-  | "verification_failed"
-  | "resend_too_soon"
-  | "limit_reached"
-  | "locked"
-  | "rule_refused"
-  | "idempotency_key_reused"
-  | "idempotency_in_progress"
-  | "unavailable"
-  | "misconfigured"
-  /** A carrier lookup was asked for and LOOKUP_PROVIDER is off. */
-  | "lookups_off";
+/**
+ * Every reason a refusal carries, each produced somewhere. Each wire format maps them in one
+ * exhaustive switch (src/rest/errors.ts, src/rpc/errors.ts, src/compat/twilio.ts,
+ * src/compat/mta.ts), and their tests iterate this list.
+ */
+export const REFUSAL_REASONS = [
+  "invalid_argument",
+  // A body larger than any its route takes (delivery receipts).
+  "body_too_large",
+  "unauthenticated",
+  "not_found",
+  "already_approved",
+  "verification_failed",
+  "resend_too_soon",
+  "limit_reached",
+  "locked",
+  "rule_refused",
+  "idempotency_key_reused",
+  "idempotency_in_progress",
+  // A dependency (the number's storage, a carrier lookup) is briefly unavailable: retry.
+  "unavailable",
+  // The deployment's configuration is invalid and it fails closed (src/errors.ts makes it).
+  "misconfigured",
+  // A carrier lookup was asked for and LOOKUP_PROVIDER is off.
+  "lookups_off",
+] as const;
+
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** The `default` of a switch over reasons: a reason the switch leaves out does not compile. */
+export function unmappedReason(reason: never): never {
+  throw new Error(`refusal reason without a wire code: ${String(reason)}`);
+}
 
 export interface RefusalDetails {
   /** The request field at fault, in camelCase (proto JSON name). */

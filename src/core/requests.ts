@@ -1,147 +1,242 @@
-// Validation of API requests, shared by every transport so REST, Connect and the compatibility
-// endpoints refuse bad input with the same field names and messages. Pure: no I/O.
+// The requests the verifier takes, and every rule they must meet. A transport shapes its input into
+// an `…Init` (typed: proto enums and zero values, JSON types and form fields already mapped) and
+// calls the one `validate…` function, which is the only maker of the request type the verifier
+// accepts: REST, Connect and the compatibility routes refuse bad input in the same words. The JSON
+// readers (`…FromJson`) check JSON types only; limits, formats and combinations live in the
+// validators. src/rest/schemas.ts states the same limits from the constants here. Pure: no I/O.
 import { invalidArgument } from "./errors.ts";
 import { validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
 import { ipScope } from "./ip.ts";
 import { validateAppHash, validateWebOtpDomain } from "./webotp.ts";
 
-export interface StartRequest {
-  to: string;
-  locale: string;
-  /** Omitted: the configured default. */
-  codeLength?: number;
-  timeoutSeconds?: number;
-  serviceName?: string;
-  externalId: string;
-  tags: Record<string, string>;
-  /** The end user's IP as the caller saw it (never taken from forwarding headers). */
-  clientIp: string;
-  /** WebOTP origin binding: appends `@domain #code` so browsers autofill only there. */
-  webOtpDomain?: string;
-  /** Android SMS Retriever app hash (11 characters). */
-  appHash?: string;
-  /** The channel workflow: the first now, each next one after `fallbackAfterSeconds` if still pending. */
-  channels: Channel[];
-  fallbackAfterSeconds: number;
-  /** Ask the carrier about the number before sending, whatever LOOKUP_MODE says. */
-  lookup: boolean;
-}
+declare const validated: unique symbol;
+/** A value made by its `validate…` function: the verifier takes no hand-made stand-in. */
+export type Validated<T, Name extends string> = T & { readonly [validated]: Name };
 
 export type Channel = "sms" | "whatsapp" | "call";
-const CHANNELS: readonly Channel[] = ["sms", "whatsapp", "call"];
+export const CHANNELS: readonly Channel[] = ["sms", "whatsapp", "call"];
 export const FALLBACK_AFTER_SECONDS_DEFAULT = 60;
-
-export interface CheckRequest {
-  verificationId: string;
-  to: string;
-  code: string;
-}
+export const FALLBACK_AFTER_SECONDS_MIN = 30;
+export const FALLBACK_AFTER_SECONDS_MAX = 600;
+export const MAX_CHANNELS = 3;
 
 export const CODE_LENGTH_MIN = 4;
 export const CODE_LENGTH_MAX = 10;
 export const TIMEOUT_SECONDS_MIN = 60;
 export const TIMEOUT_SECONDS_MAX = 3600;
-const MAX_TAGS = 10;
+export const LOCALE_MAX_LENGTH = 35;
+/** BCP 47, loosely: a language and optional subtags (`en`, `pt-BR`, `zh-Hant-TW`). */
+export const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+/** The wire limit; validateServiceName then allows at most 30 characters once trimmed. */
+export const SERVICE_NAME_MAX_LENGTH = 200;
+export const EXTERNAL_ID_MAX_LENGTH = 128;
+export const MAX_TAGS = 10;
+export const TAG_KEY_MAX_LENGTH = 64;
+export const TAG_VALUE_MAX_LENGTH = 256;
+export const VERIFICATION_ID_MAX_LENGTH = 128;
+/** A check's `to` is parsed as a phone number later; this only bounds what is read. */
+export const CHECK_TO_MAX_LENGTH = 64;
+export const LIST_NOTE_MAX_LENGTH = 200;
+export const PAGE_SIZE_DEFAULT = 100;
+export const PAGE_SIZE_MAX = 1000;
 
-type Fields = Record<string, unknown>;
+const MUST_BE_INTEGER = "must be an integer";
+const TO_REQUIRED = "is required: a phone number in E.164, e.g. +14155550100";
+const LIST_NOTE_RULE = `must be a string of at most ${LIST_NOTE_MAX_LENGTH} characters`;
 
-/** Proto3 scalars arrive as "" / 0 when unset; REST as undefined. Both mean "not given". */
-function isUnset(value: unknown): boolean {
-  return value === undefined || value === null || value === "" || value === 0;
+// ---- Start ---------------------------------------------------------------------------------------
+
+/** A start as a transport shaped it; `undefined` (and "" for strings, [] for channels) is "not given". */
+export interface StartRequestInit {
+  to?: string;
+  locale?: string;
+  codeLength?: number;
+  timeoutSeconds?: number;
+  serviceName?: string;
+  externalId?: string;
+  tags?: Readonly<Record<string, string>>;
+  clientIp?: string;
+  webOtpDomain?: string;
+  appHash?: string;
+  channel?: Channel;
+  channels?: readonly Channel[];
+  fallbackAfterSeconds?: number;
+  lookup?: boolean;
 }
 
-function optionalString(body: Fields, field: string, maxLength: number): string {
-  const value = body[field];
-  if (value === undefined || value === null) return "";
-  if (typeof value !== "string") throw invalidArgument(field, "must be a string");
-  if (value.length > maxLength) throw invalidArgument(field, `must be at most ${maxLength} characters`);
-  return value;
-}
+/** A start the verifier takes: validated, with the request's own defaults applied. */
+export type StartRequest = Validated<
+  {
+    to: string;
+    locale: string;
+    /** Omitted: the configured default. */
+    codeLength?: number;
+    timeoutSeconds?: number;
+    serviceName?: string;
+    externalId: string;
+    tags: Record<string, string>;
+    /** The end user's IP as the caller saw it (never taken from forwarding headers). */
+    clientIp: string;
+    /** WebOTP origin binding: appends `@domain #code` so browsers autofill only there. */
+    webOtpDomain?: string;
+    /** Android SMS Retriever app hash (11 characters). */
+    appHash?: string;
+    /** The channel workflow: the first now, each next one after `fallbackAfterSeconds` if still pending. */
+    channels: Channel[];
+    fallbackAfterSeconds: number;
+    /** Ask the carrier about the number before sending, whatever LOOKUP_MODE says. */
+    lookup: boolean;
+  },
+  "StartRequest"
+>;
 
-function optionalInt(body: Fields, field: string, min: number, max: number): number | undefined {
-  const value = body[field];
-  if (isUnset(value)) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value)) throw invalidArgument(field, "must be an integer");
-  if (value < min || value > max) throw invalidArgument(field, `must be from ${min} to ${max}`);
-  return value;
-}
-
-function asObject(body: unknown): Fields {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw invalidArgument("body", "must be a JSON object");
-  }
-  return body as Fields;
-}
-
-const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
-
-export function parseStartRequest(raw: unknown): StartRequest {
-  const body = asObject(raw);
-  const to = body.to;
-  if (typeof to !== "string" || to === "") throw invalidArgument("to", "is required: a phone number in E.164, e.g. +14155550100");
-  const locale = optionalString(body, "locale", 35);
+export function validateStartRequest(init: StartRequestInit): StartRequest {
+  const to = init.to ?? "";
+  if (to === "") throw invalidArgument("to", TO_REQUIRED);
+  const locale = atMost("locale", init.locale ?? "", LOCALE_MAX_LENGTH);
   if (locale && !LOCALE.test(locale)) throw invalidArgument("locale", "must be a BCP 47 language tag, e.g. en or pt-BR");
-  const serviceNameRaw = optionalString(body, "serviceName", 200);
-  const tags = parseTags(body.tags);
-  return {
+  const serviceName = atMost("serviceName", init.serviceName ?? "", SERVICE_NAME_MAX_LENGTH);
+  const tags = validateTags(init.tags ?? {});
+  const request = {
     to,
     locale,
-    codeLength: optionalInt(body, "codeLength", CODE_LENGTH_MIN, CODE_LENGTH_MAX),
-    timeoutSeconds: optionalInt(body, "timeoutSeconds", TIMEOUT_SECONDS_MIN, TIMEOUT_SECONDS_MAX),
-    serviceName: serviceNameRaw ? validateServiceName(serviceNameRaw) : undefined,
-    externalId: optionalString(body, "externalId", 128),
+    codeLength: intFrom("codeLength", init.codeLength, CODE_LENGTH_MIN, CODE_LENGTH_MAX),
+    timeoutSeconds: intFrom("timeoutSeconds", init.timeoutSeconds, TIMEOUT_SECONDS_MIN, TIMEOUT_SECONDS_MAX),
+    serviceName: serviceName ? validateServiceName(serviceName) : undefined,
+    externalId: atMost("externalId", init.externalId ?? "", EXTERNAL_ID_MAX_LENGTH),
     tags,
-    clientIp: parseClientIp(body.clientIp),
-    webOtpDomain: isUnset(body.webOtpDomain) ? undefined : validateWebOtpDomain(stringField(body, "webOtpDomain")),
-    appHash: isUnset(body.appHash) ? undefined : validateAppHash(stringField(body, "appHash")),
-    ...parseChannels(body),
-    lookup: optionalBoolean(body, "lookup"),
+    clientIp: validateClientIp(init.clientIp ?? ""),
+    webOtpDomain: init.webOtpDomain ? validateWebOtpDomain(init.webOtpDomain) : undefined,
+    appHash: init.appHash ? validateAppHash(init.appHash) : undefined,
+    ...validateChannels(init),
+    lookup: init.lookup ?? false,
   };
+  return request as StartRequest;
 }
 
-function optionalBoolean(body: Fields, field: string): boolean {
-  const value = body[field];
-  if (value === undefined || value === null) return false;
-  if (typeof value !== "boolean") throw invalidArgument(field, "must be true or false");
-  return value;
+/** A channel name from the wire (JSON string, proto enum name); anything else is refused. */
+export function channelOf(value: unknown, field: string): Channel {
+  if (typeof value !== "string" || !CHANNELS.includes(value as Channel)) throw invalidArgument(field, 'must be "sms", "whatsapp" or "call"');
+  return value as Channel;
 }
 
 /** `channel` (one) or `channels` (a fallback workflow, as Vonage's workflows), not both unless equal-first. */
-function parseChannels(body: Fields): { channels: Channel[]; fallbackAfterSeconds: number } {
-  const channelOf = (value: unknown, field: string): Channel => {
-    if (typeof value !== "string" || !CHANNELS.includes(value as Channel)) throw invalidArgument(field, 'must be "sms", "whatsapp" or "call"');
-    return value as Channel;
-  };
+function validateChannels(init: StartRequestInit): { channels: Channel[]; fallbackAfterSeconds: number } {
   let channels: Channel[];
-  if (!isUnset(body.channels) && !(Array.isArray(body.channels) && body.channels.length === 0)) {
-    if (!Array.isArray(body.channels)) throw invalidArgument("channels", "must be a list of channels");
-    channels = body.channels.map((c, i) => channelOf(c, `channels[${i}]`));
-    if (channels.length > 3) throw invalidArgument("channels", "at most 3 channels");
+  if (init.channels && init.channels.length > 0) {
+    channels = [...init.channels];
+    if (channels.length > MAX_CHANNELS) throw invalidArgument("channels", `at most ${MAX_CHANNELS} channels`);
     if (new Set(channels).size !== channels.length) throw invalidArgument("channels", "must not repeat a channel");
-    if (!isUnset(body.channel) && body.channel !== channels[0]) throw invalidArgument("channel", "must be the first of channels when both are given");
+    if (init.channel !== undefined && init.channel !== channels[0]) throw invalidArgument("channel", "must be the first of channels when both are given");
   } else {
-    channels = [isUnset(body.channel) ? "sms" : channelOf(body.channel, "channel")];
+    channels = [init.channel ?? "sms"];
   }
-  const fallbackAfterSeconds = optionalInt(body, "fallbackAfterSeconds", 30, 600) ?? FALLBACK_AFTER_SECONDS_DEFAULT;
-  if (!isUnset(body.fallbackAfterSeconds) && channels.length < 2) throw invalidArgument("fallbackAfterSeconds", "needs at least two channels");
-  return { channels, fallbackAfterSeconds };
+  const given = intFrom("fallbackAfterSeconds", init.fallbackAfterSeconds, FALLBACK_AFTER_SECONDS_MIN, FALLBACK_AFTER_SECONDS_MAX);
+  if (given !== undefined && channels.length < 2) throw invalidArgument("fallbackAfterSeconds", "needs at least two channels");
+  return { channels, fallbackAfterSeconds: given ?? FALLBACK_AFTER_SECONDS_DEFAULT };
 }
 
-function stringField(body: Fields, field: string): string {
-  const value = body[field];
-  if (typeof value !== "string") throw invalidArgument(field, "must be a string");
-  return value;
+function validateTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_TAGS) throw invalidArgument("tags", `at most ${MAX_TAGS} entries`);
+  const out: Record<string, string> = {};
+  for (const [key, tag] of entries) {
+    if (key.length === 0 || key.length > TAG_KEY_MAX_LENGTH) throw invalidArgument("tags", `keys must be 1 to ${TAG_KEY_MAX_LENGTH} characters`);
+    if (tag.length > TAG_VALUE_MAX_LENGTH) throw invalidArgument("tags", `value of "${key}" must be at most ${TAG_VALUE_MAX_LENGTH} characters`);
+    out[key] = tag;
+  }
+  return out;
 }
 
 /** Kept as given: the verifier counts it under ipScope's key, which folds the spellings of one address. */
-function parseClientIp(value: unknown): string {
-  if (value === undefined || value === null || value === "") return "";
-  if (typeof value !== "string" || ipScope(value) === null) {
-    throw invalidArgument("clientIp", "must be an IPv4 or IPv6 address, without port, brackets or zone");
-  }
+function validateClientIp(value: string): string {
+  if (value !== "" && ipScope(value) === null) throw invalidArgument("clientIp", "must be an IPv4 or IPv6 address, without port, brackets or zone");
   return value;
 }
+
+// ---- Check ---------------------------------------------------------------------------------------
+
+/** A check as a transport shaped it: `verificationId` or `to` (both must match when both are given). */
+export interface CheckRequestInit {
+  verificationId?: string;
+  to?: string;
+  code?: string;
+}
+
+export type CheckRequest = Validated<{ verificationId: string; to: string; code: string }, "CheckRequest">;
+
+export function validateCheckRequest(init: CheckRequestInit): CheckRequest {
+  const verificationId = init.verificationId ? validateVerificationId(init.verificationId) : "";
+  const to = atMost("to", init.to ?? "", CHECK_TO_MAX_LENGTH);
+  if (!verificationId && !to) throw invalidArgument("verificationId", "give verificationId or to");
+  const code = init.code ?? "";
+  if (code === "") throw invalidArgument("code", "is required");
+  if (!isWellFormedCode(code)) throw invalidArgument("code", "must be 4 to 10 digits");
+  return { verificationId, to, code } as CheckRequest;
+}
+
+// ---- Get, cancel ---------------------------------------------------------------------------------
+
+/** A verification's id as a client gave it (`ve_…`); whether it exists is the verifier's question. */
+export type VerificationId = Validated<string, "VerificationId">;
+
+export function validateVerificationId(value: string, field = "verificationId"): VerificationId {
+  if (value === "") throw invalidArgument(field, "is required");
+  if (value.length > VERIFICATION_ID_MAX_LENGTH) throw invalidArgument(field, `must be at most ${VERIFICATION_ID_MAX_LENGTH} characters`);
+  return value as VerificationId;
+}
+
+// ---- Deny and allow lists ------------------------------------------------------------------------
+
+export type NumberList = "deny" | "allow";
+export const NUMBER_LISTS: readonly NumberList[] = ["deny", "allow"];
+
+/** A list's name from the wire (path segment, proto enum name). */
+export function numberListOf(value: unknown): NumberList {
+  if (typeof value !== "string" || !NUMBER_LISTS.includes(value as NumberList)) throw invalidArgument("list", 'must be "deny" or "allow"');
+  return value as NumberList;
+}
+
+/** Adds (`listed`) or removes a number; the number is parsed by the verifier, as everywhere. */
+export interface ListChangeInit {
+  list: NumberList;
+  phoneNumber: string;
+  listed: boolean;
+  note?: string;
+}
+
+export type ListChange = Validated<{ list: NumberList; phoneNumber: string; listed: boolean; note: string }, "ListChange">;
+
+export function validateListChange(init: ListChangeInit): ListChange {
+  const note = init.note ?? "";
+  if (note.length > LIST_NOTE_MAX_LENGTH) throw invalidArgument("note", LIST_NOTE_RULE);
+  return { list: init.list, phoneNumber: init.phoneNumber, listed: init.listed, note } as ListChange;
+}
+
+export interface ListPageInit {
+  list: NumberList;
+  /** 0 or omitted: the default page size. */
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export type ListPage = Validated<{ list: NumberList; pageSize: number; pageToken: string }, "ListPage">;
+
+export function validateListPage(init: ListPageInit): ListPage {
+  const pageSize = init.pageSize === undefined || init.pageSize === 0 ? PAGE_SIZE_DEFAULT : init.pageSize;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > PAGE_SIZE_MAX) throw invalidArgument("pageSize", `must be from 1 to ${PAGE_SIZE_MAX}`);
+  return { list: init.list, pageSize, pageToken: init.pageToken ?? "" } as ListPage;
+}
+
+// ---- Lookups -------------------------------------------------------------------------------------
+
+/** A carrier lookup: the number is all there is, parsed by the verifier. */
+export interface LookupRequest {
+  phoneNumber: string;
+}
+
+// ---- Idempotency ---------------------------------------------------------------------------------
 
 /** Idempotency keys: 1-255 printable ASCII characters, as Stripe and the IETF draft use. */
 export function parseIdempotencyKey(value: string | undefined | null, header = "Idempotency-Key"): string | undefined {
@@ -150,34 +245,133 @@ export function parseIdempotencyKey(value: string | undefined | null, header = "
   return value;
 }
 
-function parseTags(value: unknown): Record<string, string> {
-  if (value === undefined || value === null) return {};
+// ---- JSON ----------------------------------------------------------------------------------------
+// JSON bodies, type by type. Proto3 JSON sends an unset scalar as its zero value and clients send
+// null, so on the fields that have a default "", 0 and null mean "not given", as an absent field.
+
+/** A JSON body's fields; anything but an object is refused. */
+export type JsonFields = Record<string, unknown>;
+
+export function jsonObject(body: unknown): JsonFields {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw invalidArgument("body", "must be a JSON object");
+  return body as JsonFields;
+}
+
+function isUnset(value: unknown): boolean {
+  return value === undefined || value === null || value === "" || value === 0;
+}
+
+/** A string field; absent or null is undefined. */
+export function jsonString(body: JsonFields, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw invalidArgument(field, "must be a string");
+  return value;
+}
+
+/** A required string (`to`, `code`): anything but a string is "not given", refused by the validator as missing. */
+export function jsonRequired(body: JsonFields, field: string): string | undefined {
+  const value = body[field];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A whole number with a default; "", 0 and null are "not given". */
+export function jsonInt(body: JsonFields, field: string): number | undefined {
+  const value = body[field];
+  if (isUnset(value)) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value)) throw invalidArgument(field, MUST_BE_INTEGER);
+  return value;
+}
+
+export function jsonBoolean(body: JsonFields, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw invalidArgument(field, "must be true or false");
+  return value;
+}
+
+/** `tags`: an object of string values. */
+export function jsonTags(body: JsonFields): Record<string, string> | undefined {
+  const value = body.tags;
+  if (value === undefined || value === null) return undefined;
   if (typeof value !== "object" || Array.isArray(value)) throw invalidArgument("tags", "must be an object of string values");
-  const entries = Object.entries(value as Fields);
-  if (entries.length > MAX_TAGS) throw invalidArgument("tags", `at most ${MAX_TAGS} entries`);
-  const tags: Record<string, string> = {};
-  for (const [key, tag] of entries) {
-    if (key.length === 0 || key.length > 64) throw invalidArgument("tags", "keys must be 1 to 64 characters");
-    if (typeof tag !== "string") throw invalidArgument("tags", `value of "${key.slice(0, 64)}" must be a string`);
-    if (tag.length > 256) throw invalidArgument("tags", `value of "${key}" must be at most 256 characters`);
-    tags[key] = tag;
+  for (const [key, tag] of Object.entries(value as JsonFields)) {
+    if (typeof tag !== "string") throw invalidArgument("tags", `value of "${key.slice(0, TAG_KEY_MAX_LENGTH)}" must be a string`);
   }
-  return tags;
+  return value as Record<string, string>;
+}
+
+/** POST /v1/verifications as typed fields. */
+export function startRequestFromJson(raw: unknown): StartRequestInit {
+  const body = jsonObject(raw);
+  return {
+    to: jsonRequired(body, "to"),
+    locale: jsonString(body, "locale"),
+    serviceName: jsonString(body, "serviceName"),
+    tags: jsonTags(body),
+    codeLength: jsonInt(body, "codeLength"),
+    timeoutSeconds: jsonInt(body, "timeoutSeconds"),
+    externalId: jsonString(body, "externalId"),
+    clientIp: jsonString(body, "clientIp"),
+    webOtpDomain: isUnset(body.webOtpDomain) ? undefined : jsonString(body, "webOtpDomain"),
+    appHash: isUnset(body.appHash) ? undefined : jsonString(body, "appHash"),
+    ...channelsFromJson(body),
+    fallbackAfterSeconds: jsonInt(body, "fallbackAfterSeconds"),
+    lookup: jsonBoolean(body, "lookup"),
+  };
+}
+
+function channelsFromJson(body: JsonFields): { channel?: Channel; channels?: Channel[] } {
+  const list = body.channels;
+  let channels: Channel[] | undefined;
+  if (!isUnset(list)) {
+    if (!Array.isArray(list)) throw invalidArgument("channels", "must be a list of channels");
+    channels = list.map((c, i) => channelOf(c, `channels[${i}]`));
+  }
+  return { channels, channel: isUnset(body.channel) ? undefined : channelOf(body.channel, "channel") };
+}
+
+/** POST /v1/verifications/check as typed fields. */
+export function checkRequestFromJson(raw: unknown): CheckRequestInit {
+  const body = jsonObject(raw);
+  return { verificationId: jsonString(body, "verificationId"), to: jsonString(body, "to"), code: jsonRequired(body, "code") };
+}
+
+/** The JSON rules and the request rules, in that order: what REST (and the schema gate) apply. */
+export function parseStartRequest(raw: unknown): StartRequest {
+  return validateStartRequest(startRequestFromJson(raw));
 }
 
 export function parseCheckRequest(raw: unknown): CheckRequest {
-  const body = asObject(raw);
-  const verificationId = optionalString(body, "verificationId", 128);
-  const to = optionalString(body, "to", 64);
-  if (!verificationId && !to) throw invalidArgument("verificationId", "give verificationId or to");
-  const code = body.code;
-  if (typeof code !== "string" || code === "") throw invalidArgument("code", "is required");
-  if (!isWellFormedCode(code)) throw invalidArgument("code", "must be 4 to 10 digits");
-  return { verificationId, to, code };
+  return validateCheckRequest(checkRequestFromJson(raw));
 }
 
-export function parseVerificationId(value: unknown, field = "verificationId"): string {
-  if (typeof value !== "string" || value === "") throw invalidArgument(field, "is required");
-  if (value.length > 128) throw invalidArgument(field, "must be at most 128 characters");
+/** PUT /v1/lists/{list}/{number}'s body: `{note}`; a body that is not an object carries none. */
+export function listNoteFromJson(raw: unknown): string | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const note = (raw as JsonFields).note;
+  if (note === undefined || note === null) return undefined;
+  if (typeof note !== "string") throw invalidArgument("note", LIST_NOTE_RULE);
+  return note;
+}
+
+/** POST /v1/lookups: `{phoneNumber}` and nothing else. */
+export function lookupRequestFromJson(raw: unknown): LookupRequest {
+  const body = jsonObject(raw);
+  const phoneNumber = jsonRequired(body, "phoneNumber") ?? "";
+  const unknown = Object.keys(body).find((k) => k !== "phoneNumber");
+  if (unknown) throw invalidArgument(unknown, "is not a field of a lookup request");
+  return { phoneNumber };
+}
+
+function atMost(field: string, value: string, maxLength: number): string {
+  if (value.length > maxLength) throw invalidArgument(field, `must be at most ${maxLength} characters`);
+  return value;
+}
+
+function intFrom(field: string, value: number | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value)) throw invalidArgument(field, MUST_BE_INTEGER);
+  if (value < min || value > max) throw invalidArgument(field, `must be from ${min} to ${max}`);
   return value;
 }

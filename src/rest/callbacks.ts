@@ -1,6 +1,7 @@
 // Delivery receipts from SMS vendors: POST (or GET) /v1/callbacks/{provider}. No API key (vendors
 // have none of ours): each request must carry its vendor's signature or our URL token, checked
 // before anything is read or stored. A forged or unsigned callback answers 401 and changes nothing.
+// Refusals are thrown: the app's REST renderer answers them.
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { loadConfig } from "../config.ts";
@@ -8,7 +9,7 @@ import { log } from "../log.ts";
 import { namespaceOf, verificationObjectId } from "../objects/namespaces.ts";
 import type { DeliveryRecordOutcome } from "../objects/phone-verification/phone-verification.ts";
 import { RECEIPT_VENDORS, receiptSecrets, type CallbackRequest } from "../sms/receipts/index.ts";
-import type { ErrorBody } from "./errors.ts";
+import { invalidArgument, VerifyError } from "../core/errors.ts";
 
 // Vendor receipts are small; anything larger is not one, and is not worth hashing.
 const MAX_BODY_BYTES = 64 * 1024;
@@ -19,9 +20,9 @@ export function callbackRoutes(): Hono<AppEnv> {
   routes.on(["GET", "POST"], "/callbacks/:provider", async (c) => {
     const config = loadConfig(c.env);
     const vendor = RECEIPT_VENDORS[c.req.param("provider")];
-    if (!vendor) return c.json<ErrorBody>({ code: "not_found", message: "no such receipt provider", details: [] }, 404);
+    if (!vendor) throw new VerifyError("not_found", "no such receipt provider");
     const body = await c.req.text();
-    if (body.length > MAX_BODY_BYTES) return c.json<ErrorBody>({ code: "invalid_argument", message: "body: too large for a receipt", details: [] }, 413);
+    if (body.length > MAX_BODY_BYTES) throw new VerifyError("body_too_large", "body: too large for a receipt", { field: "body" });
     const requested = new URL(c.req.url);
     // Vendors sign the URL they were given: rebuild it from our public origin, not from whatever
     // host name this request reached us by.
@@ -30,10 +31,10 @@ export function callbackRoutes(): Hono<AppEnv> {
     const now = Date.now();
     if (!(await vendor.verify(request, await receiptSecrets(config), now))) {
       log("warn", "receipt.rejected", { provider: vendor.provider });
-      return c.json<ErrorBody>({ code: "unauthenticated", message: "callback signature is missing or invalid", details: [] }, 401);
+      throw new VerifyError("unauthenticated", "callback signature is missing or invalid");
     }
     const receipts = vendor.parse(request);
-    if (!receipts) return c.json<ErrorBody>({ code: "invalid_argument", message: `body: not a ${vendor.provider} delivery receipt`, details: [] }, 400);
+    if (!receipts) throw invalidArgument("body", `not a ${vendor.provider} delivery receipt`);
 
     const namespace = namespaceOf(c.env, "PHONE_VERIFICATION");
     const results: DeliveryRecordOutcome[] = [];
@@ -64,7 +65,7 @@ export function callbackRoutes(): Hono<AppEnv> {
     // A receipt for a verification we no longer hold (finished and deleted after RETENTION_DAYS,
     // or never ours) answers 404: every vendor here gives up on a 4xx after a few tries at most.
     if (results.every((r) => r.outcome === "not_found")) {
-      return c.json<ErrorBody>({ code: "not_found", message: "verificationId: no such verification", details: [] }, 404);
+      throw new VerifyError("not_found", "verificationId: no such verification", { field: "verificationId" });
     }
     return c.json({ results }, 200);
   });

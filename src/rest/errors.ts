@@ -1,7 +1,10 @@
-// The REST error map: every refusal reason → Connect code name + HTTP status, in one switch.
-// Body: {"code": "...", "message": "...", "details": [...]}, messages naming the field at fault.
+// The REST error renderer: every refusal reason → Connect code name + HTTP status, in one
+// exhaustive switch, and the one function that turns anything thrown into a REST answer. Body:
+// {"code": "...", "message": "...", "details": [...]}, messages naming the field at fault.
+import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { RefusalReason, VerifyError } from "../core/errors.ts";
+import { unmappedReason, type RefusalReason, type VerifyError } from "../core/errors.ts";
+import { refusalOf } from "../errors.ts";
 
 export type WireCode =
   | "invalid_argument"
@@ -18,6 +21,8 @@ export function wireCodeFor(reason: RefusalReason): { code: WireCode; status: Co
   switch (reason) {
     case "invalid_argument":
       return { code: "invalid_argument", status: 400 };
+    case "body_too_large":
+      return { code: "invalid_argument", status: 413 };
     case "unauthenticated":
       return { code: "unauthenticated", status: 401 };
     case "not_found":
@@ -39,6 +44,8 @@ export function wireCodeFor(reason: RefusalReason): { code: WireCode; status: Co
     case "unavailable":
     case "misconfigured":
       return { code: "unavailable", status: 503 };
+    default:
+      return unmappedReason(reason);
   }
 }
 
@@ -59,4 +66,15 @@ export function errorBody(error: VerifyError): { body: ErrorBody; status: Conten
     headers["retry-after"] = String(error.details.retryAfterSeconds);
   }
   return { body: { code, message: error.message, details: [detail] }, status, headers };
+}
+
+/** The body of an error that is not a refusal: nothing of the error reaches the client. */
+const INTERNAL_ERROR: { body: ErrorBody; status: ContentfulStatusCode } = { body: { code: "internal", message: "internal error", details: [] }, status: 500 };
+
+/** The REST answer to anything a route throws (and to a route that does not exist). */
+export function restErrorResponse(c: Context, error: unknown): Response {
+  const refusal = refusalOf(error, c.req.path);
+  if (!refusal) return c.json(INTERNAL_ERROR.body, INTERNAL_ERROR.status);
+  const { body, status, headers } = errorBody(refusal);
+  return c.json(body, status, headers);
 }

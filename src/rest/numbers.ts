@@ -2,8 +2,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import type { ListEntry } from "../objects/number-lists.ts";
-import { invalidArgument } from "../core/errors.ts";
 import { parsePhoneNumber } from "../core/phone.ts";
+import { listNoteFromJson, lookupRequestFromJson, numberListOf, validateListChange, validateListPage } from "../core/requests.ts";
 import { checkBody } from "./validate.ts";
 import { readJson } from "./verifications.ts";
 
@@ -16,45 +16,35 @@ export function numberRoutes(): Hono<AppEnv> {
 
   routes.get("/lists/:list", async (c) => {
     const pageSize = c.req.query("pageSize");
-    const result = await c.var.verifier.listEntries({
-      list: c.req.param("list"),
+    const page = validateListPage({
+      list: numberListOf(c.req.param("list")),
       pageSize: pageSize === undefined ? undefined : Number(pageSize),
       pageToken: c.req.query("pageToken"),
     });
+    const result = await c.var.verifier.listEntries(page);
     return c.json({ entries: result.entries.map(entryJson), nextPageToken: result.nextPageToken });
   });
 
   // The number goes in the path URL-encoded (%2B14155552671) or with its "+".
   routes.put("/lists/:list/:phoneNumber", async (c) => {
-    const body = (await readJson(c)) as { note?: unknown } | null;
-    // The schema's one property is `note`: refused in verifier.setListed's words (the test compares them).
-    checkBody("ListEntryRequest", body, () => {
-      throw invalidArgument("note", "must be a string of at most 200 characters");
-    });
-    const entry = await c.var.verifier.setListed({
-      list: c.req.param("list"),
-      phoneNumber: c.req.param("phoneNumber"),
-      listed: true,
-      note: body && typeof body === "object" ? body.note : undefined,
-    });
+    const body = await readJson(c);
+    const list = numberListOf(c.req.param("list"));
+    const change = (b: unknown) => validateListChange({ list, phoneNumber: c.req.param("phoneNumber"), listed: true, note: listNoteFromJson(b) });
+    checkBody("ListEntryRequest", body, change);
+    const entry = await c.var.verifier.setListed(change(body));
     return c.json(entryJson(entry!));
   });
 
   routes.delete("/lists/:list/:phoneNumber", async (c) => {
-    await c.var.verifier.setListed({ list: c.req.param("list"), phoneNumber: c.req.param("phoneNumber"), listed: false });
+    await c.var.verifier.setListed(validateListChange({ list: numberListOf(c.req.param("list")), phoneNumber: c.req.param("phoneNumber"), listed: false }));
     return c.body(null, 204);
   });
 
   routes.post("/lookups", async (c) => {
     const body = await readJson(c);
     // The schema's rules in the verifier's words: a JSON object, a phone number, nothing else.
-    checkBody("LookupRequest", body, (b) => {
-      if (typeof b !== "object" || b === null || Array.isArray(b)) throw invalidArgument("body", "must be a JSON object");
-      parsePhoneNumber((b as { phoneNumber?: unknown }).phoneNumber, "phoneNumber");
-      const unknown = Object.keys(b).find((k) => k !== "phoneNumber");
-      if (unknown) throw invalidArgument(unknown, "is not a field of a lookup request");
-    });
-    const result = await c.var.verifier.lookup(body);
+    checkBody("LookupRequest", body, (b) => parsePhoneNumber(lookupRequestFromJson(b).phoneNumber, "phoneNumber"));
+    const result = await c.var.verifier.lookup(lookupRequestFromJson(body));
     return c.json({ phoneNumber: result.phoneNumber, lookup: result.lookup, cached: result.cached, fetchTime: new Date(result.fetchedAt).toISOString() });
   });
 

@@ -1,8 +1,31 @@
 // Request and response bodies of every REST route as JSON Schema (2020-12, the dialect of
 // OpenAPI 3.1): data, not types. The handlers validate with these objects and /openapi.json embeds
-// the same objects, so the document cannot describe a body the handlers do not check.
+// the same objects, so the document cannot describe a body the handlers do not check. The request
+// limits are core/requests.ts's constants, and test/rest/schemas.test.ts walks every request
+// schema against the parser behind it.
 import { RULE_NAMES } from "../core/policy.ts";
-import { CODE_LENGTH_MAX, CODE_LENGTH_MIN, TIMEOUT_SECONDS_MAX, TIMEOUT_SECONDS_MIN } from "../core/requests.ts";
+import {
+  CHANNELS,
+  CHECK_TO_MAX_LENGTH,
+  CODE_LENGTH_MAX,
+  CODE_LENGTH_MIN,
+  EXTERNAL_ID_MAX_LENGTH,
+  FALLBACK_AFTER_SECONDS_DEFAULT,
+  FALLBACK_AFTER_SECONDS_MAX,
+  FALLBACK_AFTER_SECONDS_MIN,
+  LIST_NOTE_MAX_LENGTH,
+  LOCALE,
+  LOCALE_MAX_LENGTH,
+  MAX_CHANNELS,
+  MAX_TAGS,
+  NUMBER_LISTS,
+  SERVICE_NAME_MAX_LENGTH,
+  TAG_KEY_MAX_LENGTH,
+  TAG_VALUE_MAX_LENGTH,
+  TIMEOUT_SECONDS_MAX,
+  TIMEOUT_SECONDS_MIN,
+  VERIFICATION_ID_MAX_LENGTH,
+} from "../core/requests.ts";
 import { WEBHOOK_EVENTS } from "../core/service.ts";
 
 export type JsonSchema = { [keyword: string]: unknown };
@@ -16,7 +39,7 @@ const UNSET: JsonSchema = { enum: [null, 0, ""], description: "Not given: the de
 const orUnset = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, UNSET] });
 const nullable = (type: string) => [type, "null"];
 const time: JsonSchema = { type: "string", format: "date-time" };
-const CHANNEL: JsonSchema = { type: "string", enum: ["sms", "whatsapp", "call"] };
+const CHANNEL: JsonSchema = { type: "string", enum: [...CHANNELS] };
 
 // ---- Native REST ------------------------------------------------------------------------------
 
@@ -25,24 +48,29 @@ const StartVerificationRequest: JsonSchema = {
   required: ["to"],
   properties: {
     to: { type: "string", minLength: 1, description: "The number in E.164, or with a + country code (`+1 (415) 555-2671`).", examples: ["+14155552671"] },
-    locale: { type: nullable("string"), maxLength: 35, pattern: "^$|^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description: "BCP 47 tag picking the message text (`pt-BR` → `pt` → `en`)." },
+    locale: { type: nullable("string"), maxLength: LOCALE_MAX_LENGTH, pattern: `^$|${LOCALE.source}`, description: "BCP 47 tag picking the message text (`pt-BR` → `pt` → `en`)." },
     codeLength: orUnset({ type: "integer", minimum: CODE_LENGTH_MIN, maximum: CODE_LENGTH_MAX, description: "Digits in the code (default 6)." }),
     timeoutSeconds: orUnset({ type: "integer", minimum: TIMEOUT_SECONDS_MIN, maximum: TIMEOUT_SECONDS_MAX, description: "Code lifetime (default 600)." }),
-    serviceName: { type: nullable("string"), maxLength: 200, description: "`{{serviceName}}` in the message: at most 30 characters once trimmed, no control characters, no URL or domain name (also `(evil.com)`, `ｅｖｉｌ．ｃｏｍ`, `www.`, IP addresses)." },
-    externalId: { type: nullable("string"), maxLength: 128, description: "Your reference, returned as given." },
+    serviceName: { type: nullable("string"), maxLength: SERVICE_NAME_MAX_LENGTH, description: "`{{serviceName}}` in the message: at most 30 characters once trimmed, no control characters, no URL or domain name (also `(evil.com)`, `ｅｖｉｌ．ｃｏｍ`, `www.`, IP addresses)." },
+    externalId: { type: nullable("string"), maxLength: EXTERNAL_ID_MAX_LENGTH, description: "Your reference, returned as given." },
     tags: {
       type: nullable("object"),
-      maxProperties: 10,
-      propertyNames: { minLength: 1, maxLength: 64 },
-      additionalProperties: { type: "string", maxLength: 256 },
-      description: "Up to 10 string pairs, returned as given.",
+      maxProperties: MAX_TAGS,
+      propertyNames: { minLength: 1, maxLength: TAG_KEY_MAX_LENGTH },
+      additionalProperties: { type: "string", maxLength: TAG_VALUE_MAX_LENGTH },
+      description: `Up to ${MAX_TAGS} string pairs, returned as given.`,
     },
     clientIp: { type: nullable("string"), description: "The end user's IPv4 or IPv6 address (no port, brackets or zone), for per-IP limits (never read from forwarding headers). IPv4-mapped IPv6 counts as its IPv4 address; other IPv6 per /64." },
     webOtpDomain: orUnset({ type: "string", description: "Binds the code to this origin for WebOTP autofill (`@domain #code`)." }),
     appHash: orUnset({ type: "string", description: "Android SMS Retriever app hash (11 characters)." }),
     channel: orUnset({ ...CHANNEL, description: "The channel (default sms)." }),
-    channels: orUnset({ type: "array", items: CHANNEL, maxItems: 3, uniqueItems: true, description: "A fallback workflow: the first channel now, each next after `fallbackAfterSeconds` while pending." }),
-    fallbackAfterSeconds: orUnset({ type: "integer", minimum: 30, maximum: 600, description: "Wait before the next channel (default 60); needs two or more channels." }),
+    channels: orUnset({ type: "array", items: CHANNEL, maxItems: MAX_CHANNELS, uniqueItems: true, description: "A fallback workflow: the first channel now, each next after `fallbackAfterSeconds` while pending." }),
+    fallbackAfterSeconds: orUnset({
+      type: "integer",
+      minimum: FALLBACK_AFTER_SECONDS_MIN,
+      maximum: FALLBACK_AFTER_SECONDS_MAX,
+      description: `Wait before the next channel (default ${FALLBACK_AFTER_SECONDS_DEFAULT}); needs two or more channels.`,
+    }),
     lookup: { type: nullable("boolean"), description: "Ask the carrier about the number's type before sending, whatever LOOKUP_MODE says (needs LOOKUP_PROVIDER; a cached answer is reused)." },
   },
 };
@@ -67,9 +95,9 @@ const CheckVerificationRequest: JsonSchema = {
   required: ["code"],
   description: "Give `verificationId` or `to` (the number's latest pending verification); both must match when both are given.",
   properties: {
-    verificationId: { type: nullable("string"), maxLength: 128 },
-    to: { type: nullable("string"), maxLength: 64 },
-    code: { type: "string", pattern: "^[0-9]{4,10}$", description: "The code the user typed." },
+    verificationId: { type: nullable("string"), maxLength: VERIFICATION_ID_MAX_LENGTH },
+    to: { type: nullable("string"), maxLength: CHECK_TO_MAX_LENGTH },
+    code: { type: "string", pattern: `^[0-9]{${CODE_LENGTH_MIN},${CODE_LENGTH_MAX}}$`, description: "The code the user typed." },
   },
 };
 
@@ -166,7 +194,7 @@ const Error: JsonSchema = {
   examples: [{ code: "invalid_argument", message: "codeLength: must be from 4 to 10", details: [{ reason: "invalid_argument", field: "codeLength" }] }],
 };
 
-const NUMBER_LIST: JsonSchema = { type: "string", enum: ["deny", "allow"] };
+const NUMBER_LIST: JsonSchema = { type: "string", enum: [...NUMBER_LISTS] };
 
 const ListEntry: JsonSchema = {
   type: "object",
@@ -187,7 +215,7 @@ const ListEntry: JsonSchema = {
 
 // No `type`: a body that is not an object carries no note and is accepted as none.
 const ListEntryRequest: JsonSchema = {
-  properties: { note: { type: nullable("string"), maxLength: 200, description: "Why the number is listed." } },
+  properties: { note: { type: nullable("string"), maxLength: LIST_NOTE_MAX_LENGTH, description: "Why the number is listed." } },
 };
 
 const ListEntries: JsonSchema = {
@@ -516,10 +544,11 @@ const MtaSendCodeRequest: JsonSchema = {
   description: "`realtime: true` asks the carrier about the number first (the operator's LOOKUP_PROVIDER; a cached answer is reused). `longcodeId`, `poolId`, `senderName` and `gated` are type-checked and ignored: the operator's provider and rules apply.",
   properties: {
     to: { type: "string", minLength: 1 },
-    serviceName: { type: nullable("string"), maxLength: 200 },
+    serviceName: { type: nullable("string"), maxLength: SERVICE_NAME_MAX_LENGTH },
     timeoutSeconds: orUnset({ type: "integer", minimum: TIMEOUT_SECONDS_MIN, maximum: TIMEOUT_SECONDS_MAX, description: "Default 300." }),
+    // MTA's own bounds (compat/mta.ts, which imports this module): test/rest/schemas.test.ts holds them.
     codeLength: { type: nullable("integer"), minimum: 4, maximum: 8, description: "Default 6." },
-    externalId: { type: nullable("string"), maxLength: 128 },
+    externalId: { type: nullable("string"), maxLength: EXTERNAL_ID_MAX_LENGTH },
     tags: (StartVerificationRequest.properties as Record<string, JsonSchema>).tags,
     bypass: { type: nullable("boolean"), description: "Adds `risk` to the answer; never lifts an enforced rule." },
     realtime: { type: nullable("boolean") },

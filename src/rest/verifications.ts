@@ -1,7 +1,7 @@
 // REST transport for verifications: request → verifier → response. No logic of its own.
 import { Hono, type Context } from "hono";
 import { invalidArgument } from "../core/errors.ts";
-import { parseIdempotencyKey } from "../core/requests.ts";
+import { parseCheckRequest, parseIdempotencyKey, parseStartRequest, validateVerificationId } from "../core/requests.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { CallOptions } from "../verifier.ts";
 import { verificationJson } from "../core/verification-json.ts";
@@ -32,26 +32,27 @@ export function verificationRoutes(): Hono<AppEnv> {
 
   routes.post("/verifications", async (c) => {
     const options = callOptions(c);
-    // Validated once, by the verifier (core/requests.ts owns every rule); the JSON Schema documents
-    // the same rules, and test/rest/openapi.test.ts holds the two to agreeing.
-    const body = await readJson(c);
-    const { verification, replayed } = await c.var.verifier.start(body, options);
+    // Validated by core/requests.ts, which owns every rule; the JSON Schema states the same rules,
+    // and test/rest/schemas.test.ts holds the two to agreeing.
+    const request = parseStartRequest(await readJson(c));
+    const { verification, replayed } = await c.var.verifier.start(request, options);
     return c.json(verificationJson(verification), 201, replayHeaders(replayed));
   });
 
   routes.post("/verifications/check", async (c) => {
     const options = callOptions(c);
-    const body = await readJson(c);
-    const result = await c.var.verifier.check(body, options);
+    const request = parseCheckRequest(await readJson(c));
+    const result = await c.var.verifier.check(request, options);
     return c.json({ status: result.status, verification: verificationJson(result.verification) }, 200, replayHeaders(result.replayed));
   });
 
   routes.get("/verifications/:id", async (c) => {
-    return c.json(verificationJson(await c.var.verifier.get(c.req.param("id"))));
+    return c.json(verificationJson(await c.var.verifier.get(validateVerificationId(c.req.param("id")))));
   });
 
   routes.post("/verifications/:id/cancel", async (c) => {
-    const { verification, replayed } = await c.var.verifier.cancel(c.req.param("id"), callOptions(c));
+    const options = callOptions(c);
+    const { verification, replayed } = await c.var.verifier.cancel(validateVerificationId(c.req.param("id")), options);
     return c.json(verificationJson(verification), 200, replayHeaders(replayed));
   });
 

@@ -2,8 +2,9 @@
 // validates; here we only translate (settings message → the same JSON shape REST accepts).
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import type { Admin, ApiKeyView, ServiceView } from "../admin.ts";
+import { invalidArgument, VerifyError } from "../core/errors.ts";
 import type { ServiceSettings as Settings } from "../core/service.ts";
 import {
   AdminService,
@@ -18,7 +19,7 @@ export const kAdmin = createContextKey<Admin | null>(null, { description: "admin
 
 function adminOf(ctx: HandlerContext): Admin {
   const admin = ctx.values.get(kAdmin);
-  if (!admin) throw new ConnectError("missing or invalid admin token (Authorization: Bearer <ADMIN_TOKEN>)", Code.Unauthenticated);
+  if (!admin) throw new VerifyError("unauthenticated", "missing or invalid admin token (Authorization: Bearer <ADMIN_TOKEN>)");
   return admin;
 }
 
@@ -101,7 +102,7 @@ export function adminServiceRoutes(router: ConnectRouter): void {
       const body: Record<string, unknown> = {};
       for (const path of req.updateMask?.paths ?? []) {
         const key = camel(path.split(".")[0]!);
-        if (!(key in fields)) throw new ConnectError(`update_mask: unknown field "${path}"`, Code.InvalidArgument);
+        if (!(key in fields)) throw invalidArgument("update_mask", `unknown field "${path}"`);
         body[key] = fields[key] ?? null;
       }
       return { service: serviceMessage(await adminOf(ctx).updateService(req.serviceId, body)) };

@@ -1,12 +1,16 @@
-// The Connect error map: every refusal reason → Connect code, in one switch.
+// The Connect error renderer: every refusal reason → Connect code, in one exhaustive switch; the
+// conversion of anything thrown into a ConnectError; and its answer in the caller's protocol for
+// errors raised before a handler runs (configuration, an undecodable body).
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { RefusalReason } from "../core/errors.ts";
-import { VerifyError } from "../core/errors.ts";
-import { ConfigError } from "../config.ts";
+import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc-web";
+import { unmappedReason, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { refusalOf } from "../errors.ts";
 
-function codeFor(reason: RefusalReason): Code {
+export function codeFor(reason: RefusalReason): Code {
   switch (reason) {
     case "invalid_argument":
+    case "body_too_large":
       return Code.InvalidArgument;
     case "unauthenticated":
       return Code.Unauthenticated;
@@ -29,20 +33,43 @@ function codeFor(reason: RefusalReason): Code {
     case "unavailable":
     case "misconfigured":
       return Code.Unavailable;
+    default:
+      return unmappedReason(reason);
   }
 }
 
-/** Converts our errors to ConnectError; anything unknown becomes Internal without its message. */
-export function toConnectError(error: unknown): ConnectError {
+/**
+ * Our errors as ConnectErrors: a refusal with its mapped code and its details as `x-verify-*`
+ * metadata; anything unknown becomes Internal without its message. connect-es's own errors pass.
+ */
+export function toConnectError(error: unknown, path: string): ConnectError {
   if (error instanceof ConnectError) return error;
-  if (error instanceof VerifyError) {
-    const metadata = new Headers();
-    if (error.details.retryAfterSeconds !== undefined) metadata.set("retry-after", String(error.details.retryAfterSeconds));
-    metadata.set("x-verify-reason", error.reason);
-    if (error.details.rule) metadata.set("x-verify-rule", error.details.rule);
-    if (error.details.field) metadata.set("x-verify-field", error.details.field);
-    return new ConnectError(error.message, codeFor(error.reason), metadata);
+  const refusal = refusalOf(error, path);
+  if (!refusal) return new ConnectError("internal error", Code.Internal);
+  return refusalError(refusal);
+}
+
+function refusalError(error: VerifyError): ConnectError {
+  const metadata = new Headers();
+  if (error.details.retryAfterSeconds !== undefined) metadata.set("retry-after", String(error.details.retryAfterSeconds));
+  metadata.set("x-verify-reason", error.reason);
+  if (error.details.rule) metadata.set("x-verify-rule", error.details.rule);
+  if (error.details.field) metadata.set("x-verify-field", error.details.field);
+  return new ConnectError(error.message, codeFor(error.reason), metadata);
+}
+
+/**
+ * The error answer to a Connect or gRPC-Web request that no handler ran for: gRPC-Web as a
+ * trailers-only response (status in the headers, no body), Connect as its unary JSON error.
+ */
+export function connectErrorResponse(error: unknown, request: Request): Response {
+  const connectError = toConnectError(error, new URL(request.url).pathname);
+  const contentType = request.headers.get("content-type") ?? "";
+  if (contentType.startsWith("application/grpc-web")) {
+    const headers = new Headers({ "content-type": contentType.startsWith("application/grpc-web+json") ? "application/grpc-web+json" : "application/grpc-web+proto" });
+    return new Response(null, { status: 200, headers: setTrailerStatus(headers, connectError) });
   }
-  if (error instanceof ConfigError) return new ConnectError("service is not configured", Code.Unavailable);
-  return new ConnectError("internal error", Code.Internal);
+  const headers = new Headers(connectError.metadata);
+  headers.set("content-type", "application/json");
+  return new Response(errorToJsonBytes(connectError, {}), { status: codeToHttpStatus(connectError.code), headers });
 }

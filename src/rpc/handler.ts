@@ -4,14 +4,15 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { createConnectRouter, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { universalServerRequestFromFetch, universalServerResponseToFetch, type UniversalHandler } from "@connectrpc/connect/protocol";
-import { toConnectError } from "./errors.ts";
+import { invalidArgument } from "../core/errors.ts";
+import { connectErrorResponse, toConnectError } from "./errors.ts";
 
 /** Our errors become ConnectErrors with the mapped code; unknown ones become Internal. */
 const mapErrors: Interceptor = (next) => async (req) => {
   try {
     return await next(req);
   } catch (error) {
-    throw toConnectError(error);
+    throw toConnectError(error, new URL(req.url).pathname);
   }
 };
 
@@ -47,7 +48,7 @@ export function createConnectFetchHandler(routes: (router: ConnectRouter) => voi
         const bytes = new Uint8Array(await request.arrayBuffer());
         const grpcWeb = contentType.startsWith("application/grpc-web");
         const problem = binaryProblem(handler, grpcWeb ? unwrapEnvelope(bytes) : bytes);
-        if (problem) return invalidArgument(problem, grpcWeb);
+        if (problem) return connectErrorResponse(invalidArgument("body", problem), request);
         body = bytes;
       }
       const unary = handler.method.methodKind === "unary";
@@ -131,23 +132,13 @@ function unwrapEnvelope(bytes: Uint8Array): Uint8Array | null {
   return bytes.length === 5 + length ? bytes.subarray(5) : null;
 }
 
+/** What is wrong with a binary body, in words that follow "body: "; null when it decodes. */
 function binaryProblem(handler: UniversalHandler, bytes: Uint8Array | null): string | null {
-  if (bytes === null) return "body: malformed gRPC-Web envelope";
+  if (bytes === null) return "malformed gRPC-Web envelope";
   try {
     fromBinary(handler.method.input, bytes);
     return null;
   } catch (error) {
-    return `body: cannot decode ${handler.method.input.typeName}: ${error instanceof Error ? error.message : String(error)}`;
+    return `cannot decode ${handler.method.input.typeName}: ${error instanceof Error ? error.message : String(error)}`;
   }
-}
-
-function invalidArgument(message: string, grpcWeb: boolean): Response {
-  if (grpcWeb) {
-    // A trailers-only gRPC-Web response: status in the headers, no body.
-    return new Response(null, {
-      status: 200,
-      headers: { "content-type": "application/grpc-web+proto", "grpc-status": "3", "grpc-message": encodeURIComponent(message) },
-    });
-  }
-  return Response.json({ code: "invalid_argument", message }, { status: 400 });
 }

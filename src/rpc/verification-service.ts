@@ -1,8 +1,9 @@
-// Connect transport for VerificationService: proto message → verifier → proto message.
-// The verifier validates; here we only translate shapes and enums.
+// Connect transport for VerificationService: proto message → typed request → verifier → proto
+// message. Proto zero values become "not given", enums become names; the rules the proto cannot
+// express are core/requests.ts's validators, the same ones REST calls.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import {
   Channel,
   CheckStatus,
@@ -11,12 +12,23 @@ import {
   VerificationSchema,
   VerificationService,
   VerificationStatus,
+  type CheckVerificationRequest,
+  type StartVerificationRequest,
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
 import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
+import { VerifyError } from "../core/errors.ts";
 import { lookupView, type LookupView } from "../core/lookup.ts";
 import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
-import { parseIdempotencyKey } from "../core/requests.ts";
+import {
+  channelOf,
+  parseIdempotencyKey,
+  validateCheckRequest,
+  validateStartRequest,
+  validateVerificationId,
+  type CheckRequest,
+  type StartRequest,
+} from "../core/requests.ts";
 import type { CallOptions, Verifier, VerificationView } from "../verifier.ts";
 
 /** The authenticated caller's verifier, or null when authentication failed. */
@@ -34,7 +46,7 @@ function markReplay(ctx: HandlerContext, replayed: boolean): void {
 
 export function verifierOf(ctx: HandlerContext): Verifier {
   const verifier = ctx.values.get(kVerifier);
-  if (!verifier) throw new ConnectError("missing or invalid API key (Authorization: Bearer <key>)", Code.Unauthenticated);
+  if (!verifier) throw new VerifyError("unauthenticated", "missing or invalid API key (Authorization: Bearer <key>)");
   return verifier;
 }
 
@@ -64,6 +76,33 @@ const DELIVERY_STATUS: Record<CoreDeliveryStatus, DeliveryStatus> = {
 };
 const CHANNEL: Record<CoreChannel, Channel> = { sms: Channel.SMS, whatsapp: Channel.WHATSAPP, call: Channel.CALL };
 const CHANNEL_NAME: Record<Channel, CoreChannel | ""> = { [Channel.UNSPECIFIED]: "", [Channel.SMS]: "sms", [Channel.WHATSAPP]: "whatsapp", [Channel.CALL]: "call" };
+
+/**
+ * The proto's zero values are "not given" (the request's defaults apply); an enum value this build
+ * does not know (proto enums are open) is refused by name, as an unknown JSON channel is.
+ */
+export function startRequest(req: StartVerificationRequest): StartRequest {
+  return validateStartRequest({
+    to: req.to,
+    locale: req.locale,
+    codeLength: req.codeLength || undefined,
+    timeoutSeconds: req.timeoutSeconds || undefined,
+    serviceName: req.serviceName,
+    externalId: req.externalId,
+    tags: req.tags,
+    clientIp: req.clientIp,
+    webOtpDomain: req.webOtpDomain,
+    appHash: req.appHash,
+    channel: req.channel === Channel.UNSPECIFIED ? undefined : channelOf(CHANNEL_NAME[req.channel], "channel"),
+    channels: req.channels.map((c, i) => channelOf(CHANNEL_NAME[c], `channels[${i}]`)),
+    fallbackAfterSeconds: req.fallbackAfterSeconds || undefined,
+    lookup: req.lookup,
+  });
+}
+
+export function checkRequest(req: CheckVerificationRequest): CheckRequest {
+  return validateCheckRequest({ verificationId: req.verificationId, to: req.to, code: req.code });
+}
 
 /** The verification's `lookup` as its proto message (unknowns as empty strings, `ported` unset). */
 export function lookupMessage(view: LookupView): MessageInitShape<typeof LookupSchema> {
@@ -112,38 +151,27 @@ export function verificationMessage(v: VerificationView): Verification {
 export function verificationServiceRoutes(router: ConnectRouter): void {
   router.service(VerificationService, {
     async startVerification(req, ctx) {
-      const { verification, replayed } = await verifierOf(ctx).start(
-        {
-          to: req.to,
-          locale: req.locale,
-          codeLength: req.codeLength,
-          timeoutSeconds: req.timeoutSeconds,
-          serviceName: req.serviceName,
-          externalId: req.externalId,
-          tags: req.tags,
-          clientIp: req.clientIp,
-          webOtpDomain: req.webOtpDomain,
-          appHash: req.appHash,
-          channel: CHANNEL_NAME[req.channel] || undefined,
-          channels: req.channels.map((c) => CHANNEL_NAME[c] || String(c)),
-          fallbackAfterSeconds: req.fallbackAfterSeconds,
-          lookup: req.lookup,
-        },
-        callOptions(ctx),
-      );
+      const verifier = verifierOf(ctx);
+      const options = callOptions(ctx);
+      const { verification, replayed } = await verifier.start(startRequest(req), options);
       markReplay(ctx, replayed);
       return { verification: verificationMessage(verification) };
     },
     async checkVerification(req, ctx) {
-      const result = await verifierOf(ctx).check({ verificationId: req.verificationId, to: req.to, code: req.code }, callOptions(ctx));
+      const verifier = verifierOf(ctx);
+      const options = callOptions(ctx);
+      const result = await verifier.check(checkRequest(req), options);
       markReplay(ctx, result.replayed);
       return { status: CHECK_STATUS[result.status], verification: verificationMessage(result.verification) };
     },
     async getVerification(req, ctx) {
-      return { verification: verificationMessage(await verifierOf(ctx).get(req.verificationId)) };
+      const verifier = verifierOf(ctx);
+      return { verification: verificationMessage(await verifier.get(validateVerificationId(req.verificationId))) };
     },
     async cancelVerification(req, ctx) {
-      const { verification, replayed } = await verifierOf(ctx).cancel(req.verificationId, callOptions(ctx));
+      const verifier = verifierOf(ctx);
+      const options = callOptions(ctx);
+      const { verification, replayed } = await verifier.cancel(validateVerificationId(req.verificationId), options);
       markReplay(ctx, replayed);
       return { verification: verificationMessage(verification) };
     },

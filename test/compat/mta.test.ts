@@ -1,6 +1,8 @@
 // Mobile Text Alerts compatibility: /v3/verify/sms/send-code and /check-code as MTA documents them.
 import { describe, expect, it } from "vitest";
 import { mtaErrorFor } from "../../src/compat/mta.ts";
+import { REFUSAL_REASONS, type RefusalReason } from "../../src/core/errors.ts";
+import { validatorFor } from "../../src/rest/validate.ts";
 import { call, fakeTwilioBehaviour, json, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
 
 const sendCode = (body: unknown, headers: Record<string, string> = {}) => call("POST", "/v3/verify/sms/send-code", body, headers);
@@ -71,7 +73,7 @@ describe("Mobile Text Alerts /v3/verify/sms", () => {
     expect(first.status).toBe(200);
     const duplicate = await sendCode({ to, serviceName: "Acme" }, headers);
     expect(duplicate.status).toBe(409);
-    expect(await json(duplicate)).toMatchObject({ success: false, error: "ConflictError" });
+    expect(await json(duplicate)).toEqual({ success: false, error: "ConflictError", message: "X-Request-Id: duplicate request; nothing was sent", reason: "duplicate_request" });
     // The same id with another body is a duplicate too.
     const reused = await sendCode({ to, serviceName: "Other" }, headers);
     expect(reused.status).toBe(409);
@@ -133,7 +135,10 @@ describe("Mobile Text Alerts /v3/verify/sms", () => {
     await fakeTwilioBehaviour(to, { status: 400, body: { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 }, times: 1 });
     const response = await sendCode({ to, serviceName: "Acme", bypass: true });
     expect(response.status).toBe(400);
-    expect(await json(response)).toMatchObject({ success: false, error: "BadRequestError", deliverable: false, reason: "invalid_number", risk: "unknown" });
+    const body = await json(response);
+    expect(body).toMatchObject({ success: false, error: "BadRequestError", deliverable: false, reason: "invalid_number", risk: "unknown" });
+    expect(body.message).toBe("to: the code could not be delivered (invalid_number)");
+    expect(validatorFor("MtaSendCodeFailed").validate(body).errors).toEqual([]);
   });
 
   it("needs a valid Bearer API key", async () => {
@@ -149,16 +154,30 @@ describe("Mobile Text Alerts /v3/verify/sms", () => {
 });
 
 describe("mtaErrorFor", () => {
-  it.each([
-    ["invalid_argument", 400, "BadRequestError"],
-    ["unauthenticated", 401, "UnauthorizedError"],
-    ["rule_refused", 403, "ForbiddenError"],
-    ["not_found", 404, "NotFoundError"],
-    ["idempotency_key_reused", 409, "ConflictError"],
-    ["resend_too_soon", 429, "TooManyRequestsError"],
-    ["locked", 429, "TooManyRequestsError"],
-    ["unavailable", 503, "ServiceUnavailableError"],
-  ] as const)("%s → %i %s", (reason, status, error) => {
+  const EXPECTED: Record<RefusalReason, [number, string]> = {
+    invalid_argument: [400, "BadRequestError"],
+    body_too_large: [400, "BadRequestError"],
+    already_approved: [400, "BadRequestError"],
+    verification_failed: [400, "BadRequestError"],
+    lookups_off: [400, "BadRequestError"],
+    unauthenticated: [401, "UnauthorizedError"],
+    rule_refused: [403, "ForbiddenError"],
+    not_found: [404, "NotFoundError"],
+    idempotency_key_reused: [409, "ConflictError"],
+    idempotency_in_progress: [409, "ConflictError"],
+    resend_too_soon: [429, "TooManyRequestsError"],
+    limit_reached: [429, "TooManyRequestsError"],
+    locked: [429, "TooManyRequestsError"],
+    unavailable: [503, "ServiceUnavailableError"],
+    misconfigured: [503, "ServiceUnavailableError"],
+  };
+
+  it("the table names every reason there is, and nothing else", () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual([...REFUSAL_REASONS].sort());
+  });
+
+  it.each(REFUSAL_REASONS)("%s", (reason) => {
+    const [status, error] = EXPECTED[reason];
     expect(mtaErrorFor(reason)).toEqual({ status, error });
   });
 });

@@ -7,7 +7,7 @@ import twilio from "twilio";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { twilioErrorFor } from "../../src/compat/twilio.ts";
-import { VerifyError, type RefusalReason } from "../../src/core/errors.ts";
+import { REFUSAL_REASONS, VerifyError, type RefusalReason } from "../../src/core/errors.ts";
 import { ACCOUNT_SID, client, defaultFetch, failure, SERVICE_SID, seen, workerHttpClient, type Fetch } from "./twilio-sdk.ts";
 import { DEV_KEY, fakeTwilioBehaviour, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
 
@@ -219,10 +219,21 @@ describe("twilioErrorFor", () => {
     ["rule_refused", "landline", false, 400, 60205],
     ["rule_refused", "country_allowlist", false, 403, 60605],
     ["rule_refused", "deny_list", false, 403, 60605],
+    ["rule_refused", "line_type", false, 400, 60205],
+    ["body_too_large", undefined, false, 400, 60200],
+    ["verification_failed", undefined, false, 400, 60200],
+    ["lookups_off", undefined, false, 400, 60200],
+    ["idempotency_key_reused", undefined, false, 400, 60200],
+    ["idempotency_in_progress", undefined, false, 429, 60212],
     ["unavailable", undefined, false, 503, 20503],
+    ["misconfigured", undefined, false, 503, 20503],
   ];
   it.each(cases)("%s (%s, strict %s) → HTTP %i, code %i", (reason, rule, strict, status, code) => {
     expect(twilioErrorFor(new VerifyError(reason, "x", { rule }), strict)).toEqual({ status, code });
+  });
+
+  it("the table names every reason there is", () => {
+    expect([...new Set(cases.map(([reason]) => reason))].sort()).toEqual([...REFUSAL_REASONS].sort());
   });
 });
 

@@ -55,7 +55,7 @@ describe("GET /v1/dev/outbox", () => {
   it("does not exist in development with a real provider", async () => {
     const response = await get("/v1/dev/outbox", env); // the test env sends through a fake Twilio
     expect(response.status).toBe(404);
-    expect(await json(response)).toEqual({ code: "not_found", message: "no route for GET /v1/dev/outbox", details: [] });
+    expect(await json(response)).toEqual({ code: "not_found", message: "no route for GET /v1/dev/outbox", details: [{ reason: "not_found" }] });
   });
 
   it("does not exist in production: the same 404 as an unknown route", async () => {

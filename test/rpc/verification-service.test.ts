@@ -3,7 +3,17 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CheckStatus, VerificationService, VerificationStatus } from "../../src/gen/verify/v1/verification_pb.ts";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { parseCheckRequest, parseStartRequest } from "../../src/core/requests.ts";
+import {
+  Channel,
+  CheckStatus,
+  CheckVerificationRequestSchema,
+  StartVerificationRequestSchema,
+  VerificationService,
+  VerificationStatus,
+} from "../../src/gen/verify/v1/verification_pb.ts";
+import { checkRequest, startRequest } from "../../src/rpc/verification-service.ts";
 import { DEV_KEY, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
 
 // workerd rejects redirect: "error", which connect-web sets; the Worker never redirects anyway.
@@ -156,5 +166,42 @@ describe("Connect wire format", () => {
     const body = (await response.json()) as { verification: Record<string, unknown> };
     expect(body.verification).toMatchObject({ to, channel: "CHANNEL_SMS", status: "VERIFICATION_STATUS_PENDING", sendAttempts: 1 });
     expect(body.verification.createTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+});
+
+describe("the proto messages as typed requests", () => {
+  /** A start message with `to` and `init`, as a typed request. */
+  const start = (init: MessageInitShape<typeof StartVerificationRequestSchema>) => startRequest(create(StartVerificationRequestSchema, { to: "+14155552671", ...init }));
+  const refusal = (fn: () => unknown) => {
+    try {
+      fn();
+      return "accepted";
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it("a message of zero values is the JSON body with only `to`: the request's defaults apply", () => {
+    expect(startRequest(create(StartVerificationRequestSchema, { to: "+14155552671" }))).toEqual(parseStartRequest({ to: "+14155552671" }));
+    expect(checkRequest(create(CheckVerificationRequestSchema, { to: "+14155552671", code: "1234" }))).toEqual(parseCheckRequest({ to: "+14155552671", code: "1234" }));
+  });
+
+  it("every field maps to its JSON counterpart, enums by name", () => {
+    const fields = { to: "+14155552671", locale: "pt-BR", codeLength: 8, timeoutSeconds: 120, serviceName: "Acme", externalId: "u-7", tags: { k: "v" }, clientIp: "203.0.113.7", webOtpDomain: "example.com", appHash: "FA+9qCX9VSu", fallbackAfterSeconds: 45, lookup: true };
+    const message = create(StartVerificationRequestSchema, { ...fields, channel: Channel.WHATSAPP, channels: [Channel.WHATSAPP, Channel.SMS] });
+    expect(startRequest(message)).toEqual(parseStartRequest({ ...fields, channel: "whatsapp", channels: ["whatsapp", "sms"] }));
+  });
+
+  it("the same rules, in the same words, as the JSON body", () => {
+    expect(refusal(() => start({ codeLength: 3 }))).toBe("codeLength: must be from 4 to 10");
+    expect(refusal(() => start({ channels: [Channel.SMS, Channel.SMS] }))).toBe("channels: must not repeat a channel");
+    expect(refusal(() => start({ fallbackAfterSeconds: 45 }))).toBe("fallbackAfterSeconds: needs at least two channels");
+    expect(refusal(() => start({ to: "" }))).toBe("to: is required: a phone number in E.164, e.g. +14155550100");
+    expect(refusal(() => checkRequest(create(CheckVerificationRequestSchema, { to: "+14155552671" })))).toBe("code: is required");
+  });
+
+  it("an enum value this build does not know is refused by name, UNSPECIFIED in a list too", () => {
+    expect(refusal(() => start({ channel: 9 as Channel }))).toBe('channel: must be "sms", "whatsapp" or "call"');
+    expect(refusal(() => start({ channels: [Channel.SMS, Channel.UNSPECIFIED] }))).toBe('channels[1]: must be "sms", "whatsapp" or "call"');
   });
 });
