@@ -13,8 +13,16 @@ describe("viewOf", () => {
   it("is the record without its code hash, and leaves the record as it was", () => {
     const view = viewOf(started);
     expect(view).not.toHaveProperty("codeHash");
-    expect({ ...view, codeHash: started.codeHash }).toEqual(started);
+    expect({ ...view, codeHash: started.codeHash, previousCodeHashes: started.previousCodeHashes }).toEqual(started);
     expect(started.codeHash).toBe(HASH);
+  });
+
+  it("drops the earlier channels' code hashes too (a view is what idempotency records keep)", () => {
+    const afterFallback: VerificationRecord = { ...started, channel: "call", codeHash: new Uint8Array(32).fill(2), previousCodeHashes: [HASH] };
+    const view = viewOf(afterFallback);
+    expect(view).not.toHaveProperty("codeHash");
+    expect(view).not.toHaveProperty("previousCodeHashes");
+    expect(afterFallback.previousCodeHashes).toEqual([HASH]);
   });
 });
 
