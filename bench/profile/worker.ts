@@ -83,7 +83,6 @@ const view = {
   channels: ["sms"],
   fallbackAfterSeconds: 0,
   nextChannelAt: 0,
-  previousCodeHashes: [],
   test: false,
 } satisfies VerificationView;
 const stub = {

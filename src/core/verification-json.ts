@@ -3,12 +3,15 @@
 import { lookupView, type LookupView } from "./lookup.ts";
 import type { VerificationRecord } from "./verification.ts";
 
-/** What leaves the number's object: a verification without its code hash. */
-export type VerificationView = Omit<VerificationRecord, "codeHash">;
+/** What leaves the number's object: a verification without its code hashes (the current one and earlier channels'). */
+export type VerificationView = Omit<VerificationRecord, "codeHash" | "previousCodeHashes">;
 
-/** The record as it may leave the number's object: without its code hash. */
+/**
+ * The record as it may leave the number's object: without its code hashes. The earlier channels'
+ * MACs go too: a view is also what idempotency records store, and those outlive the verification.
+ */
 export function viewOf(record: VerificationRecord): VerificationView {
-  const { codeHash: _omit, ...rest } = record;
+  const { codeHash: _omit, previousCodeHashes: _previous, ...rest } = record;
   return rest;
 }
 

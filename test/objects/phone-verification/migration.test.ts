@@ -87,6 +87,27 @@ describe("an object written in the SQL release's schema", () => {
     expect(await runInDurableObject(stubFor(to), (_i, state) => userTables(state))).toEqual([]);
   });
 
+  it("brings the stored policy (webhook, limits, templates) and queued webhook events along", async () => {
+    const to = uniqueNumber();
+    const stub = stubFor(to);
+    const policy = { numberLimits: { sendsPer10Minutes: 3 }, templates: { en: "{{code}}" }, webhook: { serviceId: "VA1", events: ["verification.approved"] } };
+    await runInDurableObject(stub, (_i, state) => {
+      const sql = state.storage.sql;
+      for (const statement of LEGACY_SCHEMA) sql.exec(statement);
+      sql.exec("INSERT INTO number_state (id, counters, denied, allowed, policy) VALUES (1, ?, 1, 0, ?)",
+        JSON.stringify({ sendTimes: [], failedCheckTimes: [], lockedUntil: 0, lastApprovalAt: 0 }), JSON.stringify(policy));
+      sql.exec("INSERT INTO webhook_outbox (id, type, service_id, payload, created_at, attempts, next_attempt_at) VALUES ('msg_1', 'verification.approved', 'VA1', '{}', 5, 2, 7)");
+    });
+    await evictDurableObject(stub);
+    const held = await runInDurableObject(stub, (_i, state) => ({ tables: userTables(state), entries: Object.fromEntries(storedEntries(state)) }));
+    expect(held.tables).toEqual([]);
+    expect(held.entries).toEqual({
+      policy: JSON.stringify(policy),
+      state: { counters: { sendTimes: [], failedCheckTimes: [], lockedUntil: 0, lastApprovalAt: 0 }, denied: true, allowed: false, latestId: null },
+      "w:msg_1": { id: "msg_1", type: "verification.approved", serviceId: "VA1", payload: "{}", createdAt: 5, attempts: 2, nextAttemptAt: 7 },
+    });
+  });
+
   it("a wake of a current object writes nothing (a lookup of an unknown number keeps storage empty)", async () => {
     const to = uniqueNumber();
     const v = await json(await call("POST", "/v1/verifications", { to }));

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, json, latestCode, timeTravel } from "../../helpers.ts";
+import { call, json, latestCode, timeTravel, wrongCode } from "../../helpers.ts";
 import { storedEntries, uniqueNumber, userTables } from "../../helpers.ts";
 
 const namespace = env.PHONE_VERIFICATION;
@@ -49,6 +49,24 @@ describe("PhoneVerification Durable Object", () => {
     await call("POST", "/v1/verifications/check", { verificationId: v.id, code });
     const records = await runInDurableObject(stubFor(to), (_i, state) => [...state.storage.kv.list<{ codeHash: unknown }>({ prefix: "v:" })]);
     expect(records.map(([, record]) => record.codeHash)).toEqual([null]);
+  });
+
+  it("keeps no earlier channel's code hash in an idempotency record once the verification is finished", async () => {
+    const to = uniqueNumber();
+    const v = await json(await call("POST", "/v1/verifications", { to, channels: ["sms", "call"], fallbackAfterSeconds: 30 }));
+    await timeTravel(to, 30_000);
+    await runDurableObjectAlarm(stubFor(to));
+    const code = await latestCode(to);
+    // A wrong check with a key while two codes are live: its answer is stored under the key for a day.
+    await call("POST", "/v1/verifications/check", { verificationId: v.id, code: wrongCode(code) }, { "idempotency-key": crypto.randomUUID() });
+    expect(await json(await call("POST", "/v1/verifications/check", { verificationId: v.id, code }))).toMatchObject({ status: "approved" });
+    const stored = await runInDurableObject(stubFor(to), (_i, state) => storedEntries(state));
+    const responses = stored.filter(([key]) => key.startsWith("i:")).map(([, record]) => record.response as string);
+    expect(responses).toHaveLength(1);
+    expect(responses[0]).toContain(v.id);
+    expect(responses[0]).not.toMatch(/codeHash|previousCodeHashes/i);
+    // And the verification itself holds none either (finished).
+    expect(stored.find(([key]) => key === `v:${v.id}`)![1]).toMatchObject({ codeHash: null, previousCodeHashes: [] });
   });
 
   it("survives a restart mid-flow: the verification and its counters are in storage", async () => {

@@ -1,12 +1,14 @@
-// DO_JURISDICTION (data residency): every object holding personal data is reached through a
-// namespace restricted to the jurisdiction. workerd does not implement jurisdictions ("not
-// implemented in workerd"), so the restriction is shown with recording namespaces, and a scan of
-// src/ shows no code reaches those bindings any other way.
+// src/objects/namespaces.ts: DO_JURISDICTION (data residency) and verification ids turned into
+// object ids. Every object holding personal data is reached through a namespace restricted to the
+// jurisdiction. workerd does not implement jurisdictions ("not implemented in workerd"), so the
+// restriction is shown with recording namespaces, and a scan of src/ shows no code reaches those
+// bindings any other way.
 import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config.ts";
-import { objectIdOf } from "../../src/core/ids.ts";
+import { cryptoRandom } from "../../src/core/codes.ts";
+import { newVerificationId, objectIdOf } from "../../src/core/ids.ts";
 import { namespaceOf, verificationObjectId, type ObjectBinding } from "../../src/objects/namespaces.ts";
 import { latestCode, uniqueNumber } from "../helpers.ts";
 
@@ -81,6 +83,18 @@ describe("DO_JURISDICTION", () => {
     const code = await latestCode(to);
     const checked = (await (await send("POST", "/v1/verifications/check", { verificationId: id, code })).json()) as { status: string };
     expect(checked.status).toBe("approved");
+  });
+
+  it("verificationObjectId routes our ids and answers null for a malformed id or another namespace's object id", () => {
+    const objectId = env.PHONE_VERIFICATION.idFromName(`namespaces-test:${uniqueNumber()}`);
+    const ours = newVerificationId(objectId.toString(), cryptoRandom);
+    expect(verificationObjectId(env, ours)?.equals(objectId)).toBe(true);
+    for (const malformed of ["", "ve_", ours.slice(0, -1), ours.replace("ve_", "vx_"), `${ours.slice(0, -1)}!`]) expect(verificationObjectId(env, malformed), malformed).toBeNull();
+    // Well-formed, but the Durable Object part is an id of another namespace (or none at all).
+    const foreign = newVerificationId(env.NUMBER_LISTS.idFromName("x").toString(), cryptoRandom);
+    expect(objectIdOf(foreign)).not.toBeNull();
+    expect(verificationObjectId(env, foreign)).toBeNull();
+    expect(verificationObjectId(env, newVerificationId("ff".repeat(32), cryptoRandom))).toBeNull();
   });
 
   it("no code in src/ reaches a personal-data binding except through namespaceOf", () => {

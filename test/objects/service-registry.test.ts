@@ -1,0 +1,169 @@
+// ServiceRegistry: services, API keys (digests only) and recent webhook attempts, called over RPC as
+// the Worker calls it. Each test uses its own instance (the Worker's is named "registry").
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { WebhookAttempt } from "../../src/objects/service-registry.ts";
+
+const registryOf = () => env.SERVICE_REGISTRY.get(env.SERVICE_REGISTRY.idFromName(`registry-test:${crypto.randomUUID()}`));
+const digest = () => crypto.randomUUID().replace(/-/g, "").repeat(2);
+
+describe("services", () => {
+  it("createService stores the settings with a fresh Standard Webhooks secret", async () => {
+    const registry = registryOf();
+    const before = Date.now();
+    const service = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop", codeLength: 8 } });
+    expect(service).toMatchObject({ id: "VA1", settings: { friendlyName: "Shop", codeLength: 8 } });
+    expect(service.webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(atob(service.webhookSecret.slice("whsec_".length))).toHaveLength(32);
+    expect(service.createdAt).toBeGreaterThanOrEqual(before);
+    expect(service.updatedAt).toBe(service.createdAt);
+    expect((await registry.createService({ id: "VA2", settings: { friendlyName: "Other" } })).webhookSecret).not.toBe(service.webhookSecret);
+    expect(await registry.getService("VA1")).toEqual(service);
+    expect(await registry.getService("VA_missing")).toBeNull();
+  });
+
+  it("ensureService creates a missing service once and then answers the stored one unchanged", async () => {
+    const registry = registryOf();
+    const created = await registry.ensureService({ id: "VA_default", settings: { friendlyName: "Default service" } });
+    expect(await registry.ensureService({ id: "VA_default", settings: { friendlyName: "Something else" } })).toEqual(created);
+    expect(await registry.listServices()).toEqual([created]);
+  });
+
+  it("refuses a second service with the same id", async () => {
+    const registry = registryOf();
+    // Called inside the object: a refusal thrown across RPC would also surface as the object's uncaught error.
+    await runInDurableObject(registry, async (instance) => {
+      await instance.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+      await expect(instance.createService({ id: "VA1", settings: { friendlyName: "Again" } })).rejects.toThrow(/UNIQUE/);
+    });
+    expect((await registry.getService("VA1"))!.settings.friendlyName).toBe("Shop");
+  });
+
+  it("updateService replaces the settings and keeps the secret; an unknown id is null", async () => {
+    const registry = registryOf();
+    const created = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop", codeLength: 8 } });
+    const updated = await registry.updateService({ id: "VA1", settings: { friendlyName: "Shop 2" } });
+    expect(updated).toMatchObject({ id: "VA1", settings: { friendlyName: "Shop 2" }, webhookSecret: created.webhookSecret, createdAt: created.createdAt });
+    expect(updated!.settings).not.toHaveProperty("codeLength");
+    expect(updated!.updatedAt).toBeGreaterThanOrEqual(created.updatedAt);
+    expect(await registry.updateService({ id: "VA_missing", settings: { friendlyName: "x" } })).toBeNull();
+  });
+
+  it("listServices answers them in creation order", async () => {
+    const registry = registryOf();
+    for (const id of ["VA_c", "VA_a", "VA_b"]) await registry.createService({ id, settings: { friendlyName: id } });
+    // Created within the same millisecond, ties go by id.
+    await runInDurableObject(registry, (_instance, state) => void state.storage.sql.exec("UPDATE services SET created_at = 1 WHERE id IN ('VA_a', 'VA_b')"));
+    expect((await registry.listServices()).map((s) => s.id)).toEqual(["VA_a", "VA_b", "VA_c"]);
+  });
+});
+
+describe("API keys", () => {
+  it("addKey stores a digest for an existing service only, with an id, name and prefix", async () => {
+    const registry = registryOf();
+    await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    const key = await registry.addKey({ serviceId: "VA1", name: "backend", prefix: "evk_3f9a", digest: digest() });
+    expect(key).toEqual({ id: expect.stringMatching(/^key_[A-Za-z0-9_-]{12}$/), serviceId: "VA1", name: "backend", prefix: "evk_3f9a", createdAt: expect.any(Number), lastUsedAt: 0, revokedAt: 0 });
+    expect(await registry.addKey({ serviceId: "VA_missing", name: "x", prefix: "evk_", digest: digest() })).toBeNull();
+    expect(await registry.listKeys("VA1")).toEqual([key]);
+    // Nothing of the key but its digest (and display prefix) is kept.
+    const stored = await runInDurableObject(registry, (_instance, state) => state.storage.sql.exec("SELECT * FROM api_keys").toArray());
+    expect(Object.keys(stored[0]!).sort()).toEqual(["created_at", "digest", "id", "last_used_at", "name", "prefix", "revoked_at", "service_id"]);
+  });
+
+  it("a digest can belong to one key only", async () => {
+    const registry = registryOf();
+    await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    const same = digest();
+    await runInDurableObject(registry, async (instance) => {
+      await instance.addKey({ serviceId: "VA1", name: "a", prefix: "evk_", digest: same });
+      await expect(instance.addKey({ serviceId: "VA1", name: "b", prefix: "evk_", digest: same })).rejects.toThrow(/UNIQUE/);
+    });
+    expect((await registry.listKeys("VA1")).map((k) => k.name)).toEqual(["a"]);
+  });
+
+  it("resolveKey finds a live key's service, and nothing for a revoked or unknown digest", async () => {
+    const registry = registryOf();
+    const service = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    const live = digest();
+    const key = await registry.addKey({ serviceId: "VA1", name: "a", prefix: "evk_", digest: live });
+    expect(await registry.resolveKey(live)).toEqual({ serviceId: "VA1", keyId: key!.id, service });
+    expect(await registry.resolveKey(digest())).toBeNull();
+    const revoked = await registry.revokeKey({ serviceId: "VA1", keyId: key!.id });
+    expect(revoked!.revokedAt).toBeGreaterThan(0);
+    expect(await registry.resolveKey(live)).toBeNull();
+  });
+
+  it("revokeKey keeps the first revocation time, and answers null for another service's key", async () => {
+    const registry = registryOf();
+    await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    await registry.createService({ id: "VA2", settings: { friendlyName: "Other" } });
+    const key = await registry.addKey({ serviceId: "VA1", name: "a", prefix: "evk_", digest: digest() });
+    expect(await registry.revokeKey({ serviceId: "VA2", keyId: key!.id })).toBeNull();
+    expect((await registry.listKeys("VA1"))[0]!.revokedAt).toBe(0);
+    await runInDurableObject(registry, (_instance, state) => void state.storage.sql.exec("UPDATE api_keys SET revoked_at = 5"));
+    expect(await registry.revokeKey({ serviceId: "VA1", keyId: key!.id })).toMatchObject({ revokedAt: 5 });
+  });
+
+  it("records a key's use at most once a minute", async () => {
+    const registry = registryOf();
+    await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    const live = digest();
+    await registry.addKey({ serviceId: "VA1", name: "a", prefix: "evk_", digest: live });
+    const lastUsed = async () => (await registry.listKeys("VA1"))[0]!.lastUsedAt;
+    const setLastUsed = (at: number) => runInDurableObject(registry, (_instance, state) => void state.storage.sql.exec("UPDATE api_keys SET last_used_at = ?", at));
+    await registry.resolveKey(live);
+    expect(await lastUsed()).toBeGreaterThan(0);
+    const recent = Date.now() - 30_000;
+    await setLastUsed(recent);
+    await registry.resolveKey(live);
+    expect(await lastUsed()).toBe(recent);
+    const old = Date.now() - 61_000;
+    await setLastUsed(old);
+    await registry.resolveKey(live);
+    expect(await lastUsed()).toBeGreaterThan(old + 60_000);
+  });
+
+  it("deleteService deletes the service and revokes its live keys (a revoked one keeps its time); keys stop resolving", async () => {
+    const registry = registryOf();
+    await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    await registry.createService({ id: "VA2", settings: { friendlyName: "Other" } });
+    const live = digest();
+    await registry.addKey({ serviceId: "VA1", name: "live", prefix: "evk_", digest: live });
+    const old = await registry.addKey({ serviceId: "VA1", name: "old", prefix: "evk_", digest: digest() });
+    const otherDigest = digest();
+    await registry.addKey({ serviceId: "VA2", name: "other", prefix: "evk_", digest: otherDigest });
+    await registry.revokeKey({ serviceId: "VA1", keyId: old!.id });
+    await runInDurableObject(registry, (_instance, state) => void state.storage.sql.exec("UPDATE api_keys SET revoked_at = 5 WHERE id = ?", old!.id));
+    expect(await registry.deleteService("VA1")).toBe(true);
+    expect(await registry.deleteService("VA1")).toBe(false);
+    expect(await registry.getService("VA1")).toBeNull();
+    const keys = await registry.listKeys("VA1");
+    expect(keys.find((k) => k.name === "old")!.revokedAt).toBe(5);
+    expect(keys.find((k) => k.name === "live")!.revokedAt).toBeGreaterThan(5);
+    expect(await registry.resolveKey(live)).toBeNull();
+    expect(await registry.resolveKey(otherDigest)).toMatchObject({ serviceId: "VA2" });
+  });
+});
+
+describe("webhook attempts", () => {
+  const attempt = (serviceId: string, n: number): WebhookAttempt => ({ serviceId, eventId: `msg_${n}`, eventType: "verification.approved", url: "https://hooks.example.test", attempt: 1, statusCode: 204, error: "", at: n });
+
+  it("are listed newest first, up to the limit asked for", async () => {
+    const registry = registryOf();
+    for (let n = 1; n <= 3; n++) await registry.recordWebhookAttempt(attempt("VA1", n));
+    expect(await registry.listWebhookAttempts({ serviceId: "VA1", limit: 2 })).toEqual([attempt("VA1", 3), attempt("VA1", 2)]);
+    expect(await registry.listWebhookAttempts({ serviceId: "VA2", limit: 2 })).toEqual([]);
+  });
+
+  it("keep only the latest 200 per service, without touching another service's", async () => {
+    const registry = registryOf();
+    await registry.recordWebhookAttempt(attempt("VA2", 0));
+    for (let n = 1; n <= 205; n++) await registry.recordWebhookAttempt(attempt("VA1", n));
+    const kept = await registry.listWebhookAttempts({ serviceId: "VA1", limit: 1_000 });
+    expect(kept).toHaveLength(200);
+    expect([kept[0]!.eventId, kept.at(-1)!.eventId]).toEqual(["msg_205", "msg_6"]);
+    expect(await registry.listWebhookAttempts({ serviceId: "VA2", limit: 10 })).toEqual([attempt("VA2", 0)]);
+  });
+});
