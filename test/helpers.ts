@@ -1,6 +1,7 @@
 // Test helpers: call the Worker as a client would, and read what the fake Twilio API received.
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { VerifyError } from "../src/core/errors.ts";
 
 export const DEV_KEY = "ev_dev_local_only_key";
 const fakeTwilioUrl = (env as unknown as { FAKE_TWILIO_URL: string }).FAKE_TWILIO_URL;
@@ -132,4 +133,15 @@ export async function timeTravel(to: string, ms: number, service = "default", op
       ...(stored.guardCountedAt ? { guardCountedAt: stored.guardCountedAt - ms } : {}),
     });
   });
+}
+
+/** The message a validation refuses with, or "accepted": for tables of what a rule refuses. */
+export function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof VerifyError) return error.message;
+    throw error;
+  }
+  return "accepted";
 }

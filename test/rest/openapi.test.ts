@@ -15,7 +15,7 @@ import { VerifyError } from "../../src/core/errors.ts";
 import { OPERATIONS, openApiDocument, responseSchema, type Operation } from "../../src/rest/openapi.ts";
 import { validatorFor } from "../../src/rest/validate.ts";
 import type { SchemaName } from "../../src/rest/schemas.ts";
-import { call, DEV_KEY, json, latestCode, uniqueNumber, wrongCode } from "../helpers.ts";
+import { call, DEV_KEY, json, latestCode, refusal, uniqueNumber, wrongCode } from "../helpers.ts";
 
 /**
  * Routes the document leaves out on purpose, each with its reason. `ALL` entries are middleware
@@ -285,15 +285,6 @@ describe("response conformance", () => {
 
 // ---- The schema gate at the routes (the gate itself: test/rest/validate.test.ts) -------------------
 
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof VerifyError) return error.message;
-    throw error;
-  }
-  return "accepted";
-}
 
 describe("schema gate", () => {
   it("gates that restate a deeper validator's message (key name, list note) restate it word for word", async () => {

@@ -9,16 +9,8 @@ import { VerifyError } from "../../src/core/errors.ts";
 import { openApiDocument } from "../../src/rest/openapi.ts";
 import { checkBody, fieldOf, firstError, validatorFor } from "../../src/rest/validate.ts";
 import { COMPONENTS, type SchemaName } from "../../src/rest/schemas.ts";
+import { refusal } from "../helpers.ts";
 
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof VerifyError) return error.message;
-    throw error;
-  }
-  return "accepted";
-}
 
 const unit = (instanceLocation: string, keywordLocation: string, keyword = "type"): OutputUnit => ({ instanceLocation, keywordLocation, keyword, error: `${keyword} at ${instanceLocation}` });
 
