@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { join, basename, dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import v8 from "node:v8";
 import { parseArgs } from "node:util";
 import { parsePhoneNumberWithError } from "libphonenumber-js/max";
 import { FAKE_TWILIO_ACCOUNT_SID, FAKE_TWILIO_AUTH_TOKEN, startFaultyTwilio, startWebhookReceiver } from "./fakes.mjs";
@@ -106,6 +107,10 @@ const vars = (twilioUrl) => ({
   SMS_RETRY_ATTEMPTS: "3",
   SMS_RETRY_BACKOFF_MS: "50",
   SMS_SEND_DEADLINE_MS: String(LIMITS.sendDeadlineMs),
+  // The fake marks 15 % of messages undelivered (error 30003) at random, not per dead number: with
+  // busy numbers, deliverability memory would deny-list them for good, which the invariants' model
+  // (no deny list; storage empty after retention) does not describe.
+  UNDELIVERABLE_AFTER: "1000",
 });
 
 /** `ranges` number ranges (the number without its last 4 digits) of `perRange` valid US numbers. */
@@ -298,12 +303,17 @@ function objectsOnDisk(persist) {
   });
 }
 
-/** Rows in each object's own tables (not SQLite's or the runtime's), and all their text for the leak scan. */
+/**
+ * Rows in each object's own tables and in its KV (`ctx.storage.kv` and `storage.put` land in the
+ * runtime's `_cf_KV` table: the number's object, the counters, the idempotency keys and the sid
+ * index keep everything there), not SQLite's or the runtime's bookkeeping; and all their text for
+ * the leak scan (KV values are V8-serialised, read back with node:v8).
+ */
 function readStorage(persist) {
   return objectsOnDisk(persist).map((o) => {
     const db = new DatabaseSync(o.path, { readOnly: true });
     const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE '__miniflare%'")
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND (name NOT LIKE '\\_cf\\_%' ESCAPE '\\' OR name = '_cf_KV') AND name NOT LIKE '\\_\\_miniflare%' ESCAPE '\\'")
       .all()
       .map((r) => r.name);
     let rows = 0;
@@ -311,12 +321,21 @@ function readStorage(persist) {
     for (const table of tables) {
       for (const row of db.prepare(`SELECT * FROM "${table}"`).all()) {
         rows++;
-        text += JSON.stringify(row, (k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v)) + "\n";
+        const value = table === "_cf_KV" ? { key: row.key, value: kvValue(row.value) } : row;
+        text += JSON.stringify(value, (k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v)) + "\n";
       }
     }
     db.close();
     return { ...o, tables, rows, text, mustEmpty: MUST_EMPTY.has(o.className) };
   });
+}
+
+function kvValue(bytes) {
+  try {
+    return v8.deserialize(Buffer.from(bytes));
+  } catch {
+    return Buffer.from(bytes).toString("latin1");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,13 +411,20 @@ try {
   await fake.drain();
 
   // Days pass (soak clock): each object's own alarm runs as it would at its due time. Two days
-  // expire what is pending and age what finished; the later rounds pass retention and the 24 h
-  // windows of counters and idempotency records.
+  // expire what is pending and age what finished; the next rounds pass retention and the 24 h
+  // windows of counters and idempotency records; +32 days passes the 30 days a number's object
+  // keeps a delivery failure (deliverability memory), and +34 and +36 clean what that round
+  // reported. An alarm an object set during the load for a short real time ahead (a 60 s
+  // verification's expiry) may also fire by itself during a round and report into Insights on that
+  // round's day, which the next round cleans. The rounds after +6 run only while something that
+  // must empty still has rows.
   const url = worker.url.href;
-  for (const days of [2, 4, 6]) {
+  for (const days of [2, 4, 6, 32, 34, 36]) {
+    const before = readStorage(persist);
+    if (days > 6 && !before.some((o) => o.mustEmpty && o.rows > 0)) break;
     await fetch(new URL(`/__soak/clock?offsetMs=${days * 86_400_000}`, url));
     // Objects with rows left (an emptied object keeps its file, with no tables), 32 at a time.
-    const due = readStorage(persist).filter((o) => o.rows > 0 && CLASS_BINDING[o.className] && /^[0-9a-f]{64}$/.test(o.id));
+    const due = before.filter((o) => o.rows > 0 && CLASS_BINDING[o.className] && /^[0-9a-f]{64}$/.test(o.id));
     for (let i = 0; i < due.length; i += 32) {
       await Promise.all(due.slice(i, i + 32).map((o) => fetch(new URL(`/__soak/alarm?binding=${CLASS_BINDING[o.className]}&id=${o.id}`, url)).then((r) => r.text())));
     }
