@@ -73,7 +73,7 @@ export function distinctIp(random) {
   return `${11 + Math.floor(random() * 200)}.${byte()}.${byte()}.${1 + Math.floor(random() * 254)}`;
 }
 
-/** Whether a number is in the plan's country `country` (the tables count sends by country). */
+/** A number's country (ISO 3166-1 alpha-2), as the country caps count it. */
 export function countryOf(e164) {
   return parsePhoneNumberWithError(e164).country;
 }
