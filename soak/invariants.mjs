@@ -104,11 +104,21 @@ export const CHECKERS = {
     return out;
   },
 
-  /** Range and country caps (per service, per hour: the whole run) and the daily budgets. */
+  /**
+   * Client IP, range and country caps (per service, per hour: the whole run) and the daily
+   * budgets. An IP's count is its starts that ran and did not fail (a send refused for good gives
+   * its unit back), counted by address (an IPv6 /64 may hold several: a count no higher than the
+   * Worker's).
+   */
   cross_number_caps({ messages, answers, limits }) {
     const serviceOf = new Map(answers.filter((a) => a.id).map((a) => [a.id, a.service]));
     const sends = distinctSends(messages);
     const out = [];
+    const ipStarts = originals(answers).filter((a) => a.kind.startsWith("start") && a.clientIp && a.ran && a.state !== "failed");
+    for (const [key, list] of group(ipStarts, (a) => `${a.service}|${a.clientIp}`)) {
+      const cap = limitsFor(limits, list[0].service).ipStartsPerHour;
+      if (list.length > cap) out.push(`client IP ${key}: ${list.length} starts > ${cap} per hour`);
+    }
     for (const [key, list] of group(sends, (m) => `${serviceOf.get(m.verificationId) ?? "?"}|${m.to.slice(0, -4)}`)) {
       const cap = limitsFor(limits, key.split("|")[0]).rangeSendsPerHour;
       if (list.length > cap) out.push(`range ${key}: ${list.length} codes > ${cap} per hour`);
@@ -242,6 +252,7 @@ export function checkAll(input) {
 const LIMITS = {
   sendsPer10Minutes: 2,
   sendsPerDay: 3,
+  ipStartsPerHour: 2,
   sendDeadlineMs: 1000,
   rangeSendsPerHour: 3,
   countrySendsPerHour: 3,
@@ -266,6 +277,7 @@ export const BAD_CASES = {
   approval_with_sent_code: () => ({ ...base(), messages: [msg()], answers: [approved("ve_1", "87654321")] }),
   messages_from_2xx_starts: () => ({ ...base(), messages: [msg(), msg({ code: "22222222" })], answers: [ans({ id: "ve_1" }), refusal(429, "limit_reached")] }),
   per_number_send_limits: () => ({ ...base(), messages: [msg(), msg({ code: "2", at: 2_000 }), msg({ code: "3", at: 3_000 })], answers: [ans({ id: "ve_1" })] }),
+  cross_number_caps_ip: () => ({ ...base(), answers: ["+14155550001", "+14155550002", "+14155550003"].map((number) => ans({ number, clientIp: "203.0.113.7", state: "pending" })) }),
   cross_number_caps: () => ({ ...base(), messages: ["+14155550001", "+14155550002", "+14155550003", "+14155550004"].map((to) => msg({ to, verificationId: to })), answers: [] }),
   attempt_limits: () => ({ ...base(), answers: [invalid("ve_1"), invalid("ve_1"), invalid("ve_1")] }),
   statuses: () => ({ ...base(), answers: [refusal(500, "internal", { body: "internal" })] }),
@@ -314,5 +326,6 @@ export function selfCheck() {
   }
   if (CHECKERS.no_double_approval(BAD_CASES.no_double_approval_by_webhook()).length === 0) failures.push("no_double_approval misses two approved webhooks");
   if (CHECKERS.idempotent_replays(BAD_CASES.idempotent_replays_mta()).length === 0) failures.push("idempotent_replays misses an MTA repeat that ran");
+  if (CHECKERS.cross_number_caps(BAD_CASES.cross_number_caps_ip()).length === 0) failures.push("cross_number_caps misses a client IP over its cap");
   return failures;
 }

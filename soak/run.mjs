@@ -186,6 +186,7 @@ async function call(kind, door, op, input, { expect, testCode } = {}) {
     op,
     service: input.service.id,
     number: input.to,
+    clientIp: op === "start" && CAN[door].clientIp ? (input.clientIp ?? null) : null,
     idemKey: input.key ?? null,
     reqBody: req.reqBody,
     code: input.code,
@@ -417,6 +418,10 @@ async function carryBefore(ctx) {
   // them apart start through the doors that say which rule refused.
   const telling = DOORS.filter((d) => d !== "twilio");
   const cooling = (a) => a.reason === "resend_too_soon" || a.rule === "resend_cooldown";
+  // The probes run under phase 1's faults, restarts and outage: each tries until its state is
+  // there or 45 s passed (a probe that did not get there is left out of the table's count).
+  const until = Date.now() + 45_000;
+  const inTime = () => Date.now() < until;
 
   const pending = Array.from({ length: plan.pendingCarry }, async (_, i) => {
     // Pending codes, some with wrong codes counted: after the restart half approve with their
@@ -437,7 +442,7 @@ async function carryBefore(ctx) {
     // Sends approved one after the other (an approval restarts the cooldown ladder) until the
     // number's 10-minute count refuses.
     const to = next();
-    for (let i = 0; i < LIMITS.sendsPer10Minutes + 5; i++) {
+    while (inTime()) {
       const start = await startOn(pick(telling), main, to);
       if (!start.ran) {
         if (start.status === 429 && !cooling(start)) return out.limited.push({ what: "number", service: main, to });
@@ -451,19 +456,21 @@ async function carryBefore(ctx) {
   })();
 
   const numberLocked = (async () => {
-    // Wrong codes until the number's daily count locks it.
+    // Wrong codes until the number's daily count locks it: through the probe service, whose
+    // lock-out comes at 5 wrong codes (one verification's attempts), so one send is enough.
     const to = next();
-    for (let i = 0; i < 16; i++) {
-      const start = await startOn(pick(telling), main, to);
+    const service = ctx.probeService;
+    while (inTime()) {
+      const start = await startOn(pick(telling), service, to);
       if (!start.ran) {
-        if (start.status === 429 && (start.reason === "locked" || start.rule === "failed_checks_per_day")) return out.limited.push({ what: "locked number", service: main, to });
+        if (start.status === 429 && (start.reason === "locked" || start.rule === "failed_checks_per_day")) return out.limited.push({ what: "locked number", service, to });
         await sleep(start.status === 429 ? 2_000 : 500); // the cooldown between sends, or a fault
         continue;
       }
-      const v = { id: await idOf(start), sid: start.sid, to, service: main };
+      const v = { id: await idOf(start), sid: start.sid, to, service };
       if (!v.id) continue;
       for (let k = 0; k < LIMITS.maxCheckAttempts; k++) {
-        const check = await call("check_carry_wrong", doorFor(v, "check"), "check", { service: main, to, id: v.id, sid: v.sid, code: wrongCode(v.id) });
+        const check = await call("check_carry_wrong", doorFor(v, "check"), "check", { service, to, id: v.id, sid: v.sid, code: wrongCode(v.id) });
         if (!check.ran || check.check !== "invalid") break;
       }
     }
@@ -471,7 +478,7 @@ async function carryBefore(ctx) {
 
   const ipAtLimit = (async () => {
     // Starts from one IP for other numbers each until the IP's hourly count refuses.
-    for (let i = 0; i < LIMITS.ipStartsPerHour + 3; i++) {
+    for (let i = 0; i < LIMITS.ipStartsPerHour + 3 && inTime(); i++) {
       const start = await startOn(pick(telling.filter((d) => CAN[d].clientIp)), main, next(), { clientIp: CARRY_IP });
       if (!start.ran && start.rule === "velocity_ip") return out.limited.push({ what: "ip", service: main, clientIp: CARRY_IP });
     }
@@ -480,7 +487,7 @@ async function carryBefore(ctx) {
   const rangeAtCap = (async () => {
     // Starts for the numbers of one range until the range's hourly cap refuses; one number is kept.
     const range = [...ctx.numbers.carryRange];
-    while (range.length > 1) {
+    while (range.length > 1 && inTime()) {
       const start = await startOn(pick(telling), main, range.shift());
       if (!start.ran && start.rule === "velocity_range") return out.limited.push({ what: "range", service: main, to: range.shift() });
     }
@@ -676,12 +683,16 @@ try {
     webhookEvents: ["verification.started", "verification.approved", "verification.expired", "verification.canceled", "verification.max_attempts_reached", "verification.failed", "delivery.updated"],
   });
   const serviceC = await createService({ friendlyName: "Soak C", codeLength: CODE_LENGTH, limits: SERVICE_C });
+  // The restart probe's lock-out: a number locks at its 5th wrong code (the default 20 needs four
+  // sends with cooldowns between them, which faults and restarts can leave unfinished).
+  const probeService = await createService({ friendlyName: "Soak probes", codeLength: CODE_LENGTH, limits: { failedChecksPerDay: LIMITS.maxCheckAttempts } });
+  LIMITS.services[probeService.id] = { failedChecksPerDay: LIMITS.maxCheckAttempts };
   LIMITS.serviceDailyLimits[serviceB.id] = SERVICE_B.smsDailyLimit;
   LIMITS.serviceDailyLimits[serviceC.id] = SERVICE_C.smsDailyLimit;
   LIMITS.services[serviceC.id] = { countrySendsPerHour: SERVICE_C.countrySendsPerHour };
   const services = [{ id: "default", sid: DEFAULT_SERVICE_SID, apiKey: API_KEY }, serviceB, serviceC];
   const numbers = numberPlan({ ranges: plan.ranges, perRange: plan.perRange, hotNumbers: plan.hotNumbers, hotRanges: plan.hotRanges, carryNumbers: plan.pendingCarry + LIMITS.ipStartsPerHour + 12, carryRangeSize: LIMITS.rangeSendsPerHour + 4 });
-  const ctx = { fake, services, numbers };
+  const ctx = { fake, services, numbers, probeService };
   console.log(
     `${numbers.pool.length} numbers in ${numbers.rangeCount} ranges over ${Object.keys(numbers.countries).length} countries (${Object.entries(numbers.countries).map(([c, n]) => `${c} ${n}`).join(", ")}); ` +
       `hot: ${numbers.hot.length} numbers, ${HOT_IPS.length} IPs, ${plan.hotRanges} ranges (${numbers.hotRangeNumbers.length} numbers); 3 services, ${plan.users} users, 2 phases of ${plan.phaseMs / 1000} s; doors ${DOORS.join(", ")}`,
