@@ -16,16 +16,17 @@ export const COMPATIBILITY_DATE = "2026-10-20"; // wrangler.toml's
 
 /**
  * `wrangler deploy --dry-run` of the top-level (production) config into a temp dir; `config`
- * builds another wrangler config (the profile Worker) the same way.
+ * builds another wrangler config (the profile Worker) the same way; `from` builds another checkout
+ * of the project (the soak's previous release), with this checkout's wrangler.
  */
-export async function buildWorker({ config } = {}) {
+export async function buildWorker({ config, from = root } = {}) {
   const outdir = await mkdtemp(join(tmpdir(), "edge-verify-bench-build-"));
   const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
   // --env="" targets the top-level environment explicitly; metrics off: no network but loopback.
   // Run with this Node (22, from the devDependency), whatever `node` is first on PATH.
   const configArgs = config ? ["--config", config] : [];
   await promisify(execFile)(process.execPath, [wrangler, "deploy", "--dry-run", "--env=", ...configArgs, "--outdir", outdir], {
-    cwd: root,
+    cwd: from,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -139,10 +140,11 @@ export async function startWorker({ name, modules, modulesRoot, vars = {}, objec
 
 /**
  * The product's Durable Object bindings (binding → class), read from wrangler.toml's top-level
- * `[[durable_objects.bindings]]`, so the bench runs every object the deployed Worker has.
+ * `[[durable_objects.bindings]]`, so the bench runs every object the deployed Worker has; `from`
+ * reads another checkout's (the soak's previous release).
  */
-export function productObjects() {
-  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+export function productObjects(from = root) {
+  const toml = readFileSync(join(from, "wrangler.toml"), "utf8");
   const objects = {};
   for (const match of toml.matchAll(/^\[\[durable_objects\.bindings\]\]\s*\nname = "([^"]+)"\s*\nclass_name = "([^"]+)"/gm)) {
     objects[match[1]] = match[2];

@@ -1,10 +1,17 @@
 // The soak's invariants: pure functions over what the soak recorded (every answer, every message
 // the fake provider took, log lines, storage rows). Each returns a list of violations (strings);
-// selfCheck() feeds each a known-bad record and fails if it is not caught.
+// selfCheck() feeds each a known-bad record and fails if it is not caught. Answers come from four
+// front doors but are read here only in the model's vocabulary (soak/doors.mjs readAnswer): `ran`,
+// `id`, `check`, `reason`, `test`, `replayed`, plus the HTTP `status` and the `body` text.
 
 /** Answers that ran the request (not idempotent replays). */
 const originals = (answers) => answers.filter((a) => !a.replayed);
-const is2xx = (a) => a.status >= 200 && a.status < 300;
+const approvedCheck = (a) => a.kind.startsWith("check") && a.ran && a.check === "approved";
+
+/** A service's limits: the deployment's with the service's own overrides (`limits.services`). */
+export function limitsFor(limits, service) {
+  return { ...limits, ...(limits.services?.[service] ?? {}) };
+}
 
 function group(items, key) {
   const map = new Map();
@@ -30,8 +37,8 @@ function distinctSends(messages) {
 export const CHECKERS = {
   /** No verification approved twice. */
   no_double_approval({ answers, webhooks = [] }) {
-    const approvals = originals(answers).filter((a) => a.kind.startsWith("check") && a.status === 200 && a.json?.status === "approved");
-    const out = [...group(approvals, (a) => a.json.verification?.id)].filter(([, list]) => list.length > 1).map(([id, list]) => `${id} approved ${list.length} times`);
+    const approvals = originals(answers).filter(approvedCheck);
+    const out = [...group(approvals, (a) => a.id)].filter(([, list]) => list.length > 1).map(([id, list]) => `${id} approved ${list.length} times`);
     // Webhooks are at least once: retries repeat one webhook-id; two ids are two approvals.
     const events = webhooks.filter((w) => w.type === "verification.approved");
     for (const [id, list] of group(events, (w) => w.verificationId)) {
@@ -45,8 +52,8 @@ export const CHECKERS = {
   approval_with_sent_code({ answers, messages }) {
     const sent = group(messages, (m) => m.verificationId);
     const out = [];
-    for (const a of answers.filter((a) => a.kind.startsWith("check") && a.status === 200 && a.json?.status === "approved")) {
-      const id = a.json.verification?.id;
+    for (const a of answers.filter(approvedCheck)) {
+      const id = a.id;
       if (a.testCode && a.code === a.testCode) continue; // a configured test number's fixed code
       if (!(sent.get(id) ?? []).some((m) => m.code === a.code)) out.push(`${id} approved with a code never sent for it`);
     }
@@ -54,32 +61,34 @@ export const CHECKERS = {
   },
 
   /**
-   * Every code the fake took belongs to a start that answered 2xx (or, for a start that never got
-   * an answer, at most one per such start); none for refused or replayed requests.
+   * Every code the fake took belongs to a start that ran (2xx, or a send that failed for good on a
+   * door that answers that with 4xx) or, for a start that never got an answer, at most one per such
+   * start; none for refused or replayed requests.
    */
   messages_from_2xx_starts({ answers, messages }) {
     const starts = answers.filter((a) => a.kind.startsWith("start"));
-    const idsOf2xx = new Set(starts.filter(is2xx).map((a) => a.json?.id));
+    const idsRan = new Set(starts.filter((a) => a.ran || a.replayed).map((a) => a.id));
     const out = [];
     for (const [to, sends] of group(distinctSends(messages), (m) => m.to)) {
       const mine = originals(starts).filter((a) => a.number === to);
-      const ran = mine.filter(is2xx).filter((a) => !a.json?.test).length;
-      const unanswered = mine.filter((a) => a.status === 0 || a.status >= 500).length;
-      const known = sends.filter((m) => idsOf2xx.has(m.verificationId)).length;
+      const ran = mine.filter((a) => a.ran && a.test !== true).length;
+      const unanswered = mine.filter((a) => a.status === 0 || (a.status >= 500 && !a.ran)).length;
+      const known = sends.filter((m) => idsRan.has(m.verificationId)).length;
       const unknown = sends.length - known;
       // A resend reuses the pending verification's id, so a start that died unanswered may have
       // sent a code for an id another start returned: the total is bounded by both kinds of start.
-      if (sends.length > ran + unanswered) out.push(`${to}: ${sends.length} codes sent for ${ran} starts that ran and answered 2xx (+${unanswered} unanswered)`);
-      if (unknown > unanswered) out.push(`${to}: ${unknown} codes for verifications no 2xx start returned (${unanswered} unanswered starts)`);
+      if (sends.length > ran + unanswered) out.push(`${to}: ${sends.length} codes sent for ${ran} starts that ran (+${unanswered} unanswered)`);
+      if (unknown > unanswered) out.push(`${to}: ${unknown} codes for verifications no start that ran returned (${unanswered} unanswered starts)`);
     }
     return out;
   },
 
   /** Per-number limits, counted at the fake: codes per 10 minutes (sliding) and per day. */
-  per_number_send_limits({ messages, answers, limits }) {
-    const serviceOf = new Map(answers.filter((a) => a.json?.id).map((a) => [a.json.id, a.service]));
+  per_number_send_limits({ messages, answers, limits: deployment }) {
+    const serviceOf = new Map(answers.filter((a) => a.id).map((a) => [a.id, a.service]));
     const out = [];
     for (const [key, sends] of group(distinctSends(messages), (m) => `${serviceOf.get(m.verificationId) ?? "?"}|${m.to}`)) {
+      const limits = limitsFor(deployment, key.split("|")[0]);
       const times = sends.map((m) => m.at).sort((x, y) => x - y);
       if (times.length > limits.sendsPerDay) out.push(`${key}: ${times.length} codes > ${limits.sendsPerDay} per day`);
       // The Worker counts at reservation, the fake at arrival: allow the send deadline as skew.
@@ -95,16 +104,28 @@ export const CHECKERS = {
     return out;
   },
 
-  /** Range and country caps (per service, per hour: the whole run) and the daily budgets. */
+  /**
+   * Client IP, range and country caps (per service, per hour: the whole run) and the daily
+   * budgets. An IP's count is its starts that ran and did not fail (a send refused for good gives
+   * its unit back), counted by address (an IPv6 /64 may hold several: a count no higher than the
+   * Worker's).
+   */
   cross_number_caps({ messages, answers, limits }) {
-    const serviceOf = new Map(answers.filter((a) => a.json?.id).map((a) => [a.json.id, a.service]));
+    const serviceOf = new Map(answers.filter((a) => a.id).map((a) => [a.id, a.service]));
     const sends = distinctSends(messages);
     const out = [];
+    const ipStarts = originals(answers).filter((a) => a.kind.startsWith("start") && a.clientIp && a.ran && a.state !== "failed");
+    for (const [key, list] of group(ipStarts, (a) => `${a.service}|${a.clientIp}`)) {
+      const cap = limitsFor(limits, list[0].service).ipStartsPerHour;
+      if (list.length > cap) out.push(`client IP ${key}: ${list.length} starts > ${cap} per hour`);
+    }
     for (const [key, list] of group(sends, (m) => `${serviceOf.get(m.verificationId) ?? "?"}|${m.to.slice(0, -4)}`)) {
-      if (list.length > limits.rangeSendsPerHour) out.push(`range ${key}: ${list.length} codes > ${limits.rangeSendsPerHour} per hour`);
+      const cap = limitsFor(limits, key.split("|")[0]).rangeSendsPerHour;
+      if (list.length > cap) out.push(`range ${key}: ${list.length} codes > ${cap} per hour`);
     }
     for (const [key, list] of group(sends, (m) => `${serviceOf.get(m.verificationId) ?? "?"}|${limits.countryOf(m.to)}`)) {
-      if (list.length > limits.countrySendsPerHour) out.push(`country ${key}: ${list.length} codes > ${limits.countrySendsPerHour} per hour`);
+      const cap = limitsFor(limits, key.split("|")[0]).countrySendsPerHour;
+      if (list.length > cap) out.push(`country ${key}: ${list.length} codes > ${cap} per hour`);
     }
     for (const [day, list] of group(sends, (m) => new Date(m.at).toISOString().slice(0, 10))) {
       if (list.length > limits.smsDailyLimit) out.push(`budget ${day}: ${list.length} codes > ${limits.smsDailyLimit}`);
@@ -118,13 +139,14 @@ export const CHECKERS = {
 
   /** Wrong codes: per verification at most maxCheckAttempts answered invalid, per number per day the lock-out. */
   attempt_limits({ answers, limits }) {
-    const invalid = originals(answers).filter((a) => a.kind.startsWith("check") && a.status === 200 && a.json?.status === "invalid");
+    const invalid = originals(answers).filter((a) => a.kind.startsWith("check") && a.ran && a.check === "invalid");
     const out = [];
-    for (const [id, list] of group(invalid, (a) => a.json.verification?.id)) {
+    for (const [id, list] of group(invalid, (a) => a.id)) {
       if (list.length > limits.maxCheckAttempts) out.push(`${id}: ${list.length} wrong codes answered invalid > ${limits.maxCheckAttempts}`);
     }
     for (const [key, list] of group(invalid, (a) => `${a.service}|${a.number}`)) {
-      if (list.length > limits.failedChecksPerDay) out.push(`${key}: ${list.length} wrong codes > ${limits.failedChecksPerDay} per day`);
+      const cap = limitsFor(limits, list[0].service).failedChecksPerDay;
+      if (list.length > cap) out.push(`${key}: ${list.length} wrong codes > ${cap} per day`);
     }
     return out;
   },
@@ -134,21 +156,28 @@ export const CHECKERS = {
     const out = [];
     for (const a of answers) {
       if (a.status === 0) out.push(`${a.kind}: no answer (${a.error})`);
-      else if (a.status >= 500 && !(a.status === 503 && a.json?.code === "unavailable" && a.blackout)) out.push(`${a.kind}: ${a.status} ${a.body.slice(0, 120)}`);
-      else if (a.status < 200 || (a.status >= 300 && a.status < 400)) out.push(`${a.kind}: ${a.status}`);
+      else if (a.status >= 500 && !(a.status === 503 && a.reason === "unavailable" && a.blackout)) out.push(`${a.kind} (${a.door}): ${a.status} ${a.body.slice(0, 120)}`);
+      else if (a.status < 200 || (a.status >= 300 && a.status < 400)) out.push(`${a.kind} (${a.door}): ${a.status}`);
     }
     return out;
   },
 
-  /** Idempotent replays: the same status and body as the request that ran, marked as replayed. */
+  /**
+   * Idempotent replays: the same status and body as the request that ran, marked as replayed; on
+   * MTA's send-code, whose contract answers a repeated X-Request-Id 409, that 409 and nothing run.
+   */
   idempotent_replays({ answers }) {
     const out = [];
-    const keyed = answers.filter((a) => a.idemKey && is2xx(a));
-    for (const [key, list] of group(keyed, (a) => `${a.service}|${a.idemKey}|${a.reqBody}`)) {
+    const keyed = answers.filter((a) => a.idemKey && (a.ran || a.replayed));
+    for (const [key, list] of group(keyed, (a) => `${a.service}|${a.door}|${a.idemKey}|${a.reqBody}`)) {
       const ran = list.filter((a) => !a.replayed);
-      if (ran.length > 1) out.push(`${key.split("|")[1]}: ran ${ran.length} times`);
+      if (ran.length > 1) out.push(`${key.split("|")[2]} (${key.split("|")[1]}): ran ${ran.length} times`);
       const first = ran[0] ?? list[0];
-      for (const a of list) if (a.status !== first.status || a.body !== first.body) out.push(`${a.idemKey}: replay differs from the first answer`);
+      for (const a of list) {
+        if (a.door === "mta" && a.replayed) {
+          if (a.status !== 409 || a.reason !== "duplicate_request") out.push(`${a.idemKey} (mta): repeat answered ${a.status} ${a.reason}`);
+        } else if (a.status !== first.status || a.body !== first.body) out.push(`${a.idemKey} (${a.door}): replay differs from the first answer`);
+      }
     }
     return out;
   },
@@ -157,21 +186,21 @@ export const CHECKERS = {
   idempotency_key_reuse({ answers }) {
     return answers
       .filter((a) => a.kind === "start_key_reused")
-      .filter((a) => !(a.status === 422 && JSON.stringify(a.json ?? {}).includes("idempotency_key_reused")))
-      .map((a) => `key reused for another number answered ${a.status} ${a.body.slice(0, 100)}`);
+      .filter((a) => !(a.status >= 400 && a.status < 500 && a.reason === "idempotency_key_reused" && !a.ran))
+      .map((a) => `key reused for another number (${a.door}) answered ${a.status} ${a.body.slice(0, 100)}`);
   },
 
   /** A forged verification id answers exactly like an unknown one: 404 not_found. */
   forged_ids({ answers }) {
-    return answers.filter((a) => a.kind.startsWith("forged_")).filter((a) => !(a.status === 404 && a.json?.code === "not_found")).map((a) => `${a.kind}: ${a.status} ${a.body.slice(0, 100)}`);
+    return answers.filter((a) => a.kind.startsWith("forged_")).filter((a) => !(a.status === 404 && a.reason === "not_found")).map((a) => `${a.kind} (${a.door}): ${a.status} ${a.body.slice(0, 100)}`);
   },
 
   /** A configured test number is accepted (no number-type rule applies to it) and approves with its code. */
   test_numbers({ answers }) {
     const out = [];
     for (const a of answers.filter((a) => a.kind === "start_test_number" && !a.replayed)) {
-      if (a.status === 403) out.push(`test number refused: ${a.body.slice(0, 120)}`);
-      else if (a.status === 201 && a.json?.test !== true) out.push("test number start not marked test");
+      if (a.reason === "rule_refused") out.push(`test number refused (${a.door}): ${a.body.slice(0, 120)}`);
+      else if (a.ran && a.test === false) out.push(`test number start not marked test (${a.door})`);
     }
     return out;
   },
@@ -192,6 +221,23 @@ export const CHECKERS = {
     return out;
   },
 
+  /**
+   * What was in storage at a full restart (or a switch of release, --upgrade-from) is still there
+   * after it: a code sent before it approves after it; wrong codes counted before it still count
+   * (the right code after the rest of the attempts is refused); a number, an IP or a range at its
+   * limit before it is still refused after it. Each such answer carries its `expect`.
+   */
+  carried_over({ answers }) {
+    const out = [];
+    for (const a of answers.filter((a) => a.expect)) {
+      const got = a.ran ? (a.check ?? "ran") : `${a.status} ${a.reason ?? ""}`.trim();
+      if (a.expect === "approved" && !(a.ran && a.check === "approved")) out.push(`${a.kind} (${a.door}) ${a.number}: expected approved, got ${got}`);
+      if (a.expect === "not_approved" && a.check === "approved") out.push(`${a.kind} (${a.door}) ${a.number}: approved after its attempts were used up before the restart`);
+      if (a.expect === "refused" && !(!a.ran && a.status === 429)) out.push(`${a.kind} (${a.door}) ${a.number}: expected refused by a limit kept across the restart, got ${got}`);
+    }
+    return out;
+  },
+
   /** After the expiry and retention alarms, no rows are left about any number. */
   storage_empty({ storage }) {
     return storage.filter((o) => o.mustEmpty && o.rows > 0).map((o) => `${o.className} ${o.id.slice(0, 12)}…: ${o.rows} rows left (${o.tables.join(", ")})`);
@@ -206,6 +252,7 @@ export function checkAll(input) {
 const LIMITS = {
   sendsPer10Minutes: 2,
   sendsPerDay: 3,
+  ipStartsPerHour: 2,
   sendDeadlineMs: 1000,
   rangeSendsPerHour: 3,
   countrySendsPerHour: 3,
@@ -217,25 +264,29 @@ const LIMITS = {
 };
 const PATTERN = /(?<![0-9A-Za-z])\d{8}(?![0-9A-Za-z])/;
 const base = () => ({ answers: [], messages: [], receipts: { refused: [] }, texts: [], storage: [], limits: LIMITS, codePattern: PATTERN });
-const ans = (o) => ({ kind: "start", service: "a", number: "+14155550001", status: 201, body: "{}", json: {}, replayed: false, ...o });
+const ans = (o) => ({ kind: "start", door: "rest", service: "a", number: "+14155550001", status: 201, body: "{}", ran: true, id: null, check: null, reason: null, test: null, replayed: false, ...o });
+const refusal = (status, reason, o = {}) => ans({ status, reason, ran: false, ...o });
 const msg = (o) => ({ to: "+14155550001", code: "12345678", verificationId: "ve_1", at: 1_000, ...o });
-const approved = (id, code, o = {}) => ans({ kind: "check", status: 200, code, json: { status: "approved", verification: { id } }, ...o });
-const invalid = (id, o = {}) => ans({ kind: "check", status: 200, code: "00000000", json: { status: "invalid", verification: { id } }, ...o });
+const approved = (id, code, o = {}) => ans({ kind: "check", status: 200, code, id, check: "approved", ...o });
+const invalid = (id, o = {}) => ans({ kind: "check", status: 200, code: "00000000", id, check: "invalid", ...o });
 
 /** One known-bad input per checker: each must report at least one violation. */
 export const BAD_CASES = {
   no_double_approval: () => ({ ...base(), answers: [approved("ve_1", "1"), approved("ve_1", "1")] }),
   no_double_approval_by_webhook: () => ({ ...base(), webhooks: [{ id: "msg_1", type: "verification.approved", verificationId: "ve_1" }, { id: "msg_2", type: "verification.approved", verificationId: "ve_1" }] }),
   approval_with_sent_code: () => ({ ...base(), messages: [msg()], answers: [approved("ve_1", "87654321")] }),
-  messages_from_2xx_starts: () => ({ ...base(), messages: [msg(), msg({ code: "22222222" })], answers: [ans({ json: { id: "ve_1" } }), ans({ status: 429 })] }),
-  per_number_send_limits: () => ({ ...base(), messages: [msg(), msg({ code: "2", at: 2_000 }), msg({ code: "3", at: 3_000 })], answers: [ans({ json: { id: "ve_1" } })] }),
+  messages_from_2xx_starts: () => ({ ...base(), messages: [msg(), msg({ code: "22222222" })], answers: [ans({ id: "ve_1" }), refusal(429, "limit_reached")] }),
+  per_number_send_limits: () => ({ ...base(), messages: [msg(), msg({ code: "2", at: 2_000 }), msg({ code: "3", at: 3_000 })], answers: [ans({ id: "ve_1" })] }),
+  cross_number_caps_ip: () => ({ ...base(), answers: ["+14155550001", "+14155550002", "+14155550003"].map((number) => ans({ number, clientIp: "203.0.113.7", state: "pending" })) }),
   cross_number_caps: () => ({ ...base(), messages: ["+14155550001", "+14155550002", "+14155550003", "+14155550004"].map((to) => msg({ to, verificationId: to })), answers: [] }),
   attempt_limits: () => ({ ...base(), answers: [invalid("ve_1"), invalid("ve_1"), invalid("ve_1")] }),
-  statuses: () => ({ ...base(), answers: [ans({ status: 500, body: "internal" })] }),
-  idempotent_replays: () => ({ ...base(), answers: [ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}' }), ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_2"}', replayed: true })] }),
+  statuses: () => ({ ...base(), answers: [refusal(500, "internal", { body: "internal" })] }),
+  idempotent_replays: () => ({ ...base(), answers: [ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}' }), ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_2"}', ran: false, replayed: true })] }),
+  idempotent_replays_mta: () => ({ ...base(), answers: [ans({ door: "mta", idemKey: "k", reqBody: "x" }), ans({ door: "mta", idemKey: "k", reqBody: "x", status: 200 })] }),
   idempotency_key_reuse: () => ({ ...base(), answers: [ans({ kind: "start_key_reused", status: 201 })] }),
-  forged_ids: () => ({ ...base(), answers: [ans({ kind: "forged_get", status: 500, json: { code: "internal" } })] }),
-  test_numbers: () => ({ ...base(), answers: [ans({ kind: "start_test_number", status: 403, body: "refused" })] }),
+  forged_ids: () => ({ ...base(), answers: [refusal(500, "internal", { kind: "forged_get" })] }),
+  test_numbers: () => ({ ...base(), answers: [refusal(403, "rule_refused", { kind: "start_test_number", body: "refused" })] }),
+  carried_over: () => ({ ...base(), answers: [ans({ kind: "check_carry_right", check: "invalid", expect: "approved" }), ans({ kind: "start_carry_limited", expect: "refused" })] }),
   receipts: () => ({ ...base(), receipts: { refused: [{ status: 500, body: "internal" }] } }),
   no_code_leaks: () => ({ ...base(), messages: [msg()], texts: [{ where: "a log line", text: '{"message":"code 12345678"}' }] }),
   storage_empty: () => ({ ...base(), storage: [{ className: "PhoneVerification", id: "ab".repeat(32), rows: 1, tables: ["verifications"], mustEmpty: true }] }),
@@ -247,12 +298,15 @@ export function goodCase() {
     ...base(),
     messages: [msg(), msg({ fault: "timeout" })], // a retried send repeats its code: one send
     answers: [
-      ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}', json: { id: "ve_1" } }),
-      ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}', json: { id: "ve_1" }, replayed: true }),
+      ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}', id: "ve_1" }),
+      ans({ idemKey: "k", reqBody: "x", body: '{"id":"ve_1"}', id: "ve_1", ran: false, replayed: true }),
+      ans({ door: "mta", idemKey: "m", reqBody: "y", number: "+14155550002", ran: false, status: 409, reason: "duplicate_request", replayed: true }),
       invalid("ve_1"),
-      approved("ve_1", "12345678"),
-      ans({ kind: "forged_get", status: 404, json: { code: "not_found" } }),
-      ans({ kind: "start_key_reused", status: 422, json: { details: [{ reason: "idempotency_key_reused" }] } }),
+      approved("ve_1", "12345678", { kind: "check_carry_right", expect: "approved" }),
+      refusal(429, "limit_reached", { kind: "start_carry_limited", expect: "refused" }),
+      refusal(404, "not_found", { kind: "forged_get" }),
+      refusal(422, "idempotency_key_reused", { kind: "start_key_reused" }),
+      refusal(409, "idempotency_key_reused", { kind: "start_key_reused", door: "mta" }),
     ],
     webhooks: [{ id: "msg_1", type: "verification.approved", verificationId: "ve_1" }, { id: "msg_1", type: "verification.approved", verificationId: "ve_1" }],
     texts: [{ where: "a response", text: '{"id":"ve_1","createTime":"2026-12-02T12:00:00.000Z","n":1733140000000}' }],
@@ -271,5 +325,7 @@ export function selfCheck() {
     else if (CHECKERS[name](make()).length === 0) failures.push(`${name} misses its known-bad case`);
   }
   if (CHECKERS.no_double_approval(BAD_CASES.no_double_approval_by_webhook()).length === 0) failures.push("no_double_approval misses two approved webhooks");
+  if (CHECKERS.idempotent_replays(BAD_CASES.idempotent_replays_mta()).length === 0) failures.push("idempotent_replays misses an MTA repeat that ran");
+  if (CHECKERS.cross_number_caps(BAD_CASES.cross_number_caps_ip()).length === 0) failures.push("cross_number_caps misses a client IP over its cap");
   return failures;
 }

@@ -11,6 +11,7 @@ import { applyModes, numberRuleHits } from "./core/policy.ts";
 import { lookupBudgetScope, scopesForStart } from "./core/scopes.ts";
 import type { CheckRequest, ListChange, ListPage, LookupRequest, StartRequest, VerificationId } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
+import type { ClaimOutcome } from "./objects/idempotency-keys.ts";
 import type { ListEntry, NumberLists } from "./objects/number-lists.ts";
 import type { DoPolicy, DoResult, IdempotencyInput, PhoneVerification, VerificationView } from "./objects/phone-verification/phone-verification.ts";
 import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
@@ -101,7 +102,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     if (!options?.idempotencyKey) return undefined;
     const key = `${keyId}:${options.idempotencyKey}`;
     const hash = await requestHash(op, request);
-    const claim = await keys.get(keys.idFromName(`${service}:${key}`)).claim({ requestHash: hash, now: Date.now() });
+    const claim = await afterReset<ClaimOutcome>(() => keys.get(keys.idFromName(`${service}:${key}`)).claim({ requestHash: hash, now: Date.now() }));
     if (claim === "reused") {
       throw new VerifyError("idempotency_key_reused", "Idempotency-Key: already used with a different request", { field: "Idempotency-Key" });
     }
@@ -256,14 +257,16 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
 }
 
 /**
- * Runs a call to a number's object, once more on a fresh stub if the object was reset under it
- * (a deploy, an eviction, a restart: workerd marks those errors retryable). Safe because the
- * object persists its reservation, counters and idempotency record before any provider call: a
- * repeated start is told when the first try began and answers with the verification that try
- * made (no second send); a repeated check counts at most one more attempt and never approves
- * twice. A second reset answers 503 with Retry-After.
+ * Runs a call to a Durable Object, once more on a fresh stub if the object was reset under it
+ * (a deploy, an eviction, a restart: workerd marks those errors retryable). `call` must make its
+ * stub itself. Safe for the number's object because it persists its reservation, counters and
+ * idempotency record before any provider call: a repeated start is told when the first try began
+ * and answers with the verification that try made (no second send); a repeated check counts at
+ * most one more attempt and never approves twice. Safe for the key's claim (a repeat of the same
+ * request answers same_request) and the Twilio sid index (a read, an idempotent put). A second
+ * reset answers 503 with Retry-After.
  */
-async function afterReset<T>(call: () => PromiseLike<unknown>): Promise<T> {
+export async function afterReset<T>(call: () => PromiseLike<unknown>): Promise<T> {
   try {
     return (await call()) as T;
   } catch (error) {

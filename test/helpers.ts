@@ -145,3 +145,35 @@ export function refusal(fn: () => unknown): string {
   }
   return "accepted";
 }
+
+/**
+ * `binding`'s namespace, whose next `method` call fails as a call does when its object is reset
+ * under it (abortAllDurableObjects, a deploy): once, then every call goes through. For an env given
+ * to `createApp().fetch`, so a test can place a reset exactly on one object call.
+ */
+export function resetOnce<K extends "IDEMPOTENCY_KEYS" | "TWILIO_SIDS">(binding: K, method: string): Env[K] {
+  const namespace = env[binding];
+  let armed = true;
+  return new Proxy(namespace, {
+    get(target, prop) {
+      if (prop !== "get") {
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (id: DurableObjectId) => {
+        const stub = target.get(id) as unknown as Record<string, (...args: unknown[]) => unknown>;
+        // A stub's members are RPC calls (even `bind`): forward calls, never bind them.
+        return new Proxy(stub, {
+          get(s, p) {
+            if (typeof p === "symbol" || p === "then") return Reflect.get(s, p);
+            if (p !== method || !armed) return (...args: unknown[]) => s[p]!(...args);
+            armed = false;
+            return async () => {
+              throw Object.assign(new Error("Application called abortAllDurableObjects()."), { retryable: true });
+            };
+          },
+        });
+      };
+    },
+  });
+}

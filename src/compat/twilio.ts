@@ -20,7 +20,7 @@ import {
 } from "../core/requests.ts";
 import type { CheckStatus, VerificationStatus } from "../core/verification.ts";
 import { checkBody } from "../rest/validate.ts";
-import { createVerifier, type VerificationView } from "../verifier.ts";
+import { afterReset, createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
 import { namespaceOf } from "../objects/namespaces.ts";
 
@@ -229,7 +229,7 @@ function checkRequest(form: URLSearchParams): { sid: string; to: string; code: s
 async function resolveSid(c: TwilioContext, sid: string, field = "verificationId"): Promise<VerificationId> {
   const notFound = new VerifyError("not_found", `${field}: no such verification`, { field });
   if (!VERIFICATION_SID.test(sid)) throw notFound;
-  const verificationId = await sidIndex(c, sid).get();
+  const verificationId = await afterReset<string | null>(() => sidIndex(c, sid).get());
   if (!verificationId) throw notFound;
   return validateVerificationId(verificationId, field);
 }
@@ -347,7 +347,8 @@ export function twilioRoutes(): Hono<TwilioEnv> {
     const sid = await verificationSid(verification.id);
     // Written before answering, so a fetch by the returned sid always resolves. A resend of the
     // same verification rewrites the same mapping and extends its lifetime.
-    await sidIndex(c, sid).put({ verificationId: verification.id, keepUntil: verification.expiresAt + c.var.config.retentionDays * DAY_MS });
+    const keepUntil = verification.expiresAt + c.var.config.retentionDays * DAY_MS;
+    await afterReset<void>(() => sidIndex(c, sid).put({ verificationId: verification.id, keepUntil }));
     return c.json(await verificationJson(c, verification, sid), 201);
   });
 

@@ -1,9 +1,10 @@
 // Idempotency-Key (and X-Request-Id) on every POST: replay, mismatch, scope, restarts.
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.ts";
 import { CLIENTS } from "../clients.ts";
-import { call, fakeTwilioBehaviour, json, latestCode, messagesTo, uniqueNumber } from "../helpers.ts";
+import { call, DEV_KEY, fakeTwilioBehaviour, json, latestCode, messagesTo, resetOnce, uniqueNumber } from "../helpers.ts";
 
 for (const client of CLIENTS) {
   describe(`idempotency over ${client.name}`, () => {
@@ -118,6 +119,23 @@ describe("idempotency keys", () => {
     expect(await messagesTo(to)).toHaveLength(1);
     const code = await latestCode(to);
     expect(await json(await call("POST", "/v1/verifications/check", { verificationId: id, code }))).toMatchObject({ status: "approved" });
+  });
+
+  it("a key's claim cut by an object reset is made again: 201, one SMS, never 500 (found by the soak)", async () => {
+    const to = uniqueNumber();
+    const key = crypto.randomUUID();
+    const resetEnv = { ...env, IDEMPOTENCY_KEYS: resetOnce("IDEMPOTENCY_KEYS", "claim") };
+    const request = () =>
+      new Request("http://edge-verify.test/v1/verifications", {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_KEY}`, "content-type": "application/json", "idempotency-key": key },
+        body: JSON.stringify({ to }),
+      });
+    const first = await createApp().fetch(request(), resetEnv, createExecutionContext());
+    expect(first.status, await first.clone().text()).toBe(201);
+    expect(await messagesTo(to)).toHaveLength(1);
+    const retry = await call("POST", "/v1/verifications", { to }, { "idempotency-key": key });
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
   });
 
   it("a restart mid-flow loses nothing: the reservation, counters and key are in storage", async () => {

@@ -9,7 +9,7 @@ import { createApp } from "../../src/app.ts";
 import { twilioErrorFor } from "../../src/compat/twilio.ts";
 import { REFUSAL_REASONS, VerifyError, type RefusalReason } from "../../src/core/errors.ts";
 import { ACCOUNT_SID, client, defaultFetch, failure, SERVICE_SID, seen, workerHttpClient, type Fetch } from "./twilio-sdk.ts";
-import { DEV_KEY, fakeTwilioBehaviour, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
+import { DEV_KEY, fakeTwilioBehaviour, latestCode, messagesTo, resetOnce, timeTravel, uniqueNumber, wrongCode } from "../helpers.ts";
 
 const strictApp = createApp();
 const strictEnv = { ...env, TWILIO_STRICT: "true" };
@@ -201,6 +201,28 @@ describe("Twilio Verify v2 with the twilio client", () => {
     const expiring = await service.verifications.create({ to: later, channel: "sms" });
     await timeTravel(later, 601_000);
     expect(await failure(service.verificationChecks.create({ verificationSid: expiring.sid, code: "123456" }))).toMatchObject({ status: 404, code: 20404 });
+  });
+});
+
+describe("the sid index through object resets (found by the soak)", () => {
+  const withReset = (method: string): Fetch => {
+    const app = createApp();
+    const resetEnv = { ...env, TWILIO_SIDS: resetOnce("TWILIO_SIDS", method) };
+    return async (request) => app.fetch(request, resetEnv, createExecutionContext());
+  };
+
+  it("a create whose sid write is cut by a reset answers 201 (its code went out), and the sid resolves", async () => {
+    const to = uniqueNumber();
+    const created = await client({ fetch: withReset("put") }).verifications.create({ to, channel: "sms" });
+    expect(created.status).toBe("pending");
+    expect(await messagesTo(to)).toHaveLength(1);
+    expect((await client().verifications(created.sid).fetch()).to).toBe(to);
+  });
+
+  it("a fetch whose sid lookup is cut by a reset answers the verification, not 500", async () => {
+    const to = uniqueNumber();
+    const created = await client().verifications.create({ to, channel: "sms" });
+    expect((await client({ fetch: withReset("get") }).verifications(created.sid).fetch()).sid).toBe(created.sid);
   });
 });
 
