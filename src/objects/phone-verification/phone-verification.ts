@@ -53,8 +53,7 @@ export class PhoneVerification extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // An object written by an earlier release is brought to the current shape first (read-only otherwise).
-    migrateSqlSchema(ctx.storage);
+    migrateSqlSchema(ctx.storage); // an earlier release's shape first (read-only otherwise)
     this.#store = new NumberStore(ctx.storage);
   }
 
@@ -331,8 +330,13 @@ export class PhoneVerification extends DurableObject<Env> {
    */
   #afterCall<T>(call: Promise<T>): Promise<T> {
     return call.finally(() => {
-      this.#handOverReports();
-      if (this.#store.hasStaged()) this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#exclusive(async () => this.#store.writeStaged())));
+      // Never in place of the call's own outcome: a reset under the call must reach the Worker as such.
+      try {
+        this.#handOverReports();
+        if (this.#store.hasStaged()) this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#exclusive(async () => this.#store.writeStaged())));
+      } catch (error) {
+        log("warn", "number.after_call_failed", { error: error instanceof Error ? error.message : String(error) });
+      }
     });
   }
 
