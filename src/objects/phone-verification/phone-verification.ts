@@ -50,6 +50,7 @@ export class PhoneVerification extends DurableObject<Env> {
   #io: { lookups: CarrierLookups; sends: Sends } | undefined;
   /** Insight events and guard approvals noted since the last hand-over. */
   readonly #reports = new CallReports();
+  readonly #keepAlive = (promise: Promise<unknown>) => this.ctx.waitUntil(promise);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,11 +59,13 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async start(input: DoStartInput): Promise<DoResult<VerificationView>> {
-    return this.#afterCall(this.#idempotent(input.idempotency, () => this.#start(input, Date.now()), input.resumeSince));
+    const now = Date.now(); // the command's one clock read, for every decision it makes
+    return this.#afterCall(this.#idempotent(input.idempotency, () => this.#start(input, now), now, input.resumeSince));
   }
 
   async check(input: DoCheckInput): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
-    return this.#afterCall(this.#idempotent(input.idempotency, () => this.#check(input, Date.now())));
+    const now = Date.now();
+    return this.#afterCall(this.#idempotent(input.idempotency, () => this.#check(input, now), now));
   }
 
   /**
@@ -95,15 +98,16 @@ export class PhoneVerification extends DurableObject<Env> {
   }
 
   async cancel(input: DoLookupInput): Promise<DoResult<VerificationView>> {
+    const now = Date.now();
     const run = () =>
       this.#exclusive(async (): Promise<DoResult<VerificationView>> => {
         const record = this.#store.verification(input.verificationId);
         if (!record || record.service !== input.service) return notFound("verificationId: no such verification");
         const webhook = input.policy?.webhook ?? this.#store.policy()?.webhook ?? null;
-        const { answer } = await this.#apply(decideCancel(record, Date.now(), webhook, this.#settings.retentionMs), webhook);
+        const { answer } = await this.#apply(decideCancel(record, now, webhook, this.#settings.retentionMs), webhook);
         return answer.ok ? { ok: true, value: view(answer.record) } : { ok: false, refusal: answer.refusal };
       });
-    return this.#afterCall(this.#idempotent(input.idempotency, run));
+    return this.#afterCall(this.#idempotent(input.idempotency, run, now));
   }
 
   /**
@@ -136,7 +140,7 @@ export class PhoneVerification extends DurableObject<Env> {
     return this.#exclusive(async () => {
       const records = this.#store.verifications();
       // Counts first (they hold nobody's data and must stay exact), then the recent rows go.
-      this.#handOverReports();
+      this.#reports.handOver(this.env, this.#keepAlive);
       await reports.flush(this.env);
       if (records.length > 0) await insightsFor(this.env, records[0]!.service, records[0]!.to).forget(records.map((r) => r.id));
       await this.#wipe();
@@ -161,7 +165,7 @@ export class PhoneVerification extends DurableObject<Env> {
     for (const id of fallbacks) await this.#channelFallback(id);
     // Webhook posts run outside it too: a slow receiver must not hold the number.
     await deliverDueEvents(this.#store, this.env, this.ctx);
-    this.#handOverReports();
+    this.#reports.handOver(this.env, this.#keepAlive);
     await this.#exclusive(async () => {
       const now = Date.now();
       // A send's outcome still held in memory is written now, with the alarm's own step.
@@ -241,7 +245,8 @@ export class PhoneVerification extends DurableObject<Env> {
       const record = this.#store.verification(id);
       if (!record) return null;
       const state = this.#store.state();
-      const admitted = admitFallback(record, state, policy?.fallback ?? null, policy?.numberLimits ?? this.#settings.numberLimits, Date.now());
+      const now = Date.now(); // the step's one clock read
+      const admitted = admitFallback(record, state, policy?.fallback ?? null, policy?.numberLimits ?? this.#settings.numberLimits, now);
       if (admitted.kind === "none") return null;
       if (admitted.kind !== "go") {
         this.#store.saveVerification(admitted.record);
@@ -250,13 +255,12 @@ export class PhoneVerification extends DurableObject<Env> {
       }
       const taken = await takeScopes(this.env, admitted.scopes);
       if (!taken.ok) {
-        this.#store.saveVerification(fallbackRefused(record, taken.refusal, Date.now()));
+        this.#store.saveVerification(fallbackRefused(record, taken.refusal, now));
         log("info", "verification.fallback_refused", { to: maskPhoneNumber(record.to), rule: taken.refusal.rule ?? taken.refusal.reason });
         return null;
       }
       const code = generateCode(record.codeLength, cryptoRandom);
       const codeHash = await hashCode(await importCodeKey(this.#cfg.codeSecret), record.id, code);
-      const now = Date.now();
       const message = renderForChannel(this.#catalog(policy?.templates ?? null), admitted.channel, { code, locale: record.locale, serviceName: record.serviceName, ttlSeconds: Math.max(60, Math.round((record.expiresAt - now) / 1000)), bindings: {} });
       body = message.body;
       const made = reserveFallback(record, state, codeHash, message, [...admitted.risks, ...taken.value.monitored], now);
@@ -332,16 +336,12 @@ export class PhoneVerification extends DurableObject<Env> {
     return call.finally(() => {
       // Never in place of the call's own outcome: a reset under the call must reach the Worker as such.
       try {
-        this.#handOverReports();
+        this.#reports.handOver(this.env, this.#keepAlive);
         if (this.#store.hasStaged()) this.ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#exclusive(async () => this.#store.writeStaged())));
       } catch (error) {
         log("warn", "number.after_call_failed", { error: error instanceof Error ? error.message : String(error) });
       }
     });
-  }
-
-  #handOverReports(): void {
-    this.#reports.handOver(this.env, (promise) => this.ctx.waitUntil(promise));
   }
 
   /** Moves the alarm earlier if `due` needs it sooner, never later: an early alarm finds nothing due and sets the next one. */
@@ -355,9 +355,9 @@ export class PhoneVerification extends DurableObject<Env> {
     }
   }
 
-  #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>, resumeSince?: number): Promise<DoResult<T>> {
+  #idempotent<T>(idem: IdempotencyInput | undefined, run: () => Promise<DoResult<T>>, now: number, resumeSince?: number): Promise<DoResult<T>> {
     if (!idem) return run();
-    return idempotent(this.#store, this.#inflight, idem, { now: Date.now(), sendDeadlineMs: this.#cfg.delivery.sendDeadlineMs, resumeSince }, run);
+    return idempotent(this.#store, this.#inflight, idem, { now, sendDeadlineMs: this.#cfg.delivery.sendDeadlineMs, resumeSince }, run);
   }
 
   /** Every byte of the object goes (erasure, or nothing left after retention). */
