@@ -7,6 +7,7 @@ import type { ServiceSettings } from "./core/service.ts";
 import type { ServiceRecord, ServiceRegistry } from "./objects/service-registry.ts";
 import { twilioSettings } from "./compat/sids.ts";
 import { namespaceOf } from "./objects/namespaces.ts";
+import { afterReset } from "./objects/reset.ts";
 
 export interface Principal {
   /** Scope of the caller's objects and counters: "default" for the built-in service, else its id. */
@@ -47,7 +48,7 @@ export async function defaultService(env: Env, config: Config): Promise<ServiceR
   const cached = keyCache.get("default-service");
   if (cached && cached.expiresAt > Date.now() && cached.principal) return toRecord(cached.principal);
   const { defaultServiceSid } = await twilioSettings(env, config);
-  const record = await registryOf(env).ensureService({ id: defaultServiceSid, settings: { friendlyName: "Default service" } });
+  const record = await afterReset<ServiceRecord>(() => registryOf(env).ensureService({ id: defaultServiceSid, settings: { friendlyName: "Default service" } }));
   keyCache.set("default-service", { principal: principalOf(record, DEFAULT_SERVICE, ""), expiresAt: Date.now() + KEY_CACHE_MS });
   return record;
 }
@@ -83,7 +84,8 @@ export async function authenticateKey(key: string, env: Env, config: Config): Pr
   const now = Date.now();
   const cached = keyCache.get(digest);
   if (cached && cached.expiresAt > now) return cached.principal;
-  const resolved = await registryOf(env).resolveKey(digest);
+  // A read: repeated once if the registry was reset under it, so a restart is never a 500.
+  const resolved = await afterReset<Awaited<ReturnType<ServiceRegistry["resolveKey"]>>>(() => registryOf(env).resolveKey(digest));
   // Keys made for the built-in service act in its scope, like API_KEYS.
   const scope = resolved?.serviceId === (await twilioSettings(env, config)).defaultServiceSid ? DEFAULT_SERVICE : resolved?.serviceId;
   const principal = resolved ? principalOf(resolved.service, scope!, resolved.keyId) : null;

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createAdmin } from "../src/admin.ts";
 import { authenticate, forgetCachedKeys, hex, isAdmin, newServiceId, newServiceKey, registryOf, SERVICE_KEY_PREFIX, servicePrincipal, sha256 } from "../src/auth.ts";
 import { DEV_ADMIN_TOKEN, DEV_API_KEY, loadConfig, parseConfig } from "../src/config.ts";
+import { resetOnce } from "./helpers.ts";
 
 const config = loadConfig(env);
 const SECOND_KEY = "ev_test_second_key_0001";
@@ -75,6 +76,14 @@ describe("service keys", () => {
     expect(await authenticate(`Bearer ${secret}`, env, config)).toMatchObject({ service: service.id, serviceId: service.id, keyId: key.id });
     await admin.revokeKey(service.id, key.id);
     expect(await authenticate(`Bearer ${secret}`, env, config)).toBeNull();
+  });
+
+  it("a key lookup cut by a reset of the registry is made again, as the other objects' calls are: never a 500", async () => {
+    const service = await admin.createService({ friendlyName: "Reset test" });
+    const { key, secret } = await admin.createKey(service.id, { name: "backend" });
+    forgetCachedKeys();
+    const resetEnv = { ...env, SERVICE_REGISTRY: resetOnce("SERVICE_REGISTRY", "resolveKey") } as Env;
+    expect(await authenticate(`Bearer ${secret}`, resetEnv, config)).toMatchObject({ service: service.id, keyId: key.id });
   });
 
   it("other isolates learn of a revocation when their cache entry lapses (KEY_CACHE_MS): the cache is per isolate", async () => {

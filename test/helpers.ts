@@ -151,7 +151,7 @@ export function refusal(fn: () => unknown): string {
  * under it (abortAllDurableObjects, a deploy): once, then every call goes through. For an env given
  * to `createApp().fetch`, so a test can place a reset exactly on one object call.
  */
-export function resetOnce<K extends "IDEMPOTENCY_KEYS" | "TWILIO_SIDS">(binding: K, method: string): Env[K] {
+export function resetOnce<K extends "IDEMPOTENCY_KEYS" | "TWILIO_SIDS" | "SERVICE_REGISTRY">(binding: K, method: string): Env[K] {
   const namespace = env[binding];
   let armed = true;
   return new Proxy(namespace, {
