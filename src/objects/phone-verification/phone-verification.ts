@@ -288,11 +288,11 @@ export class PhoneVerification extends DurableObject<Env> {
 
   /** Applies a decision: its writes in one synchronous step, then its effects in order. */
   async #apply<A>(made: Decision<A>, webhook: Webhook): Promise<Decision<A>> {
-    let webhookQueued = false;
-    for (const write of made.writes) this.#write(write, webhook) && (webhookQueued = true);
+    let postAt = Number.POSITIVE_INFINITY;
+    for (const write of made.writes) if (this.#write(write, webhook)) postAt = Math.min(postAt, (write as { at: number }).at);
     for (const effect of made.effects) await this.#effect(effect);
-    // A queued webhook is posted by the alarm, now.
-    if (webhookQueued) await this.#alarmNoLaterThan(Date.now());
+    // A queued webhook is posted by the alarm, at the decision's moment (the command's clock).
+    if (Number.isFinite(postAt)) await this.#alarmNoLaterThan(postAt);
     return made;
   }
 
