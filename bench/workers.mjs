@@ -49,7 +49,7 @@ const textBindings = (vars) => Object.fromEntries(Object.entries(vars).map(([nam
  * One workerd process (Miniflare v5 options) serving one Worker on a direct loopback socket.
  * `modules` maps module names to ESM source; the first one is the entry.
  */
-function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog, compatibilityFlags = [] }) {
+function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog, compatibilityFlags = [], inspectorPort }) {
   const env = { ...textBindings(vars) };
   const exports = {};
   for (const [binding, className] of Object.entries(objects)) {
@@ -58,6 +58,8 @@ function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onL
   }
   const manifestModules = Object.fromEntries(Object.entries(modules).map(([file, contents]) => [file, { type: "esm", contents }]));
   return {
+    // Only bench/cpu-profile.mjs sets it: the V8 inspector, for a sampled CPU profile.
+    ...(inspectorPort === undefined ? {} : { inspectorPort }),
     enableDevRegistry: false,
     telemetry: { enabled: false },
     logRequests: false,
@@ -90,7 +92,7 @@ function workerOptions({ name, modules, modulesRoot, vars, objects, persist, onL
  * Starts a Worker and times it: `readyMs` until workerd listens, `firstAnswerMs` until `probe`
  * (a real request) has been answered, both from just before `new Miniflare()`.
  */
-export async function startWorker({ name, modules, modulesRoot, vars = {}, objects, probe, persist: reuse, compatibilityFlags, onLog: observe }) {
+export async function startWorker({ name, modules, modulesRoot, vars = {}, objects, probe, persist: reuse, compatibilityFlags, onLog: observe, inspectorPort }) {
   // `persist` reuses a storage directory (the soak's full restart on the same state).
   const persist = reuse ?? (await mkdtemp(join(storageRoot(), `edge-verify-bench-${name}-`)));
   let logLines = 0;
@@ -102,7 +104,7 @@ export async function startWorker({ name, modules, modulesRoot, vars = {}, objec
   };
   const before = new Set(workerdPids());
   const started = performance.now();
-  const mf = new Miniflare(workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog, compatibilityFlags }));
+  const mf = new Miniflare(workerOptions({ name, modules, modulesRoot, vars, objects, persist, onLog, compatibilityFlags, inspectorPort }));
   await mf.ready;
   const pid = workerdPids().find((p) => !before.has(p)) ?? null;
   const url = await mf.unsafeGetDirectURL(name);
