@@ -6,7 +6,8 @@
 //   node scripts/test-go.mjs test   only `go test ./...` against EDGE_VERIFY_URL (what with-worker runs)
 //
 // The go tool runs offline: no module proxy (the one dependency is Debian's source, go.mod's
-// replace), no toolchain switch (Go 1.19 has none; newer ones are told to stay local).
+// replace), no toolchain switch (Go 1.19 has none; newer ones are told to stay local). And without
+// cgo: apt installs golang-go without its recommended gcc, and Go 1.19 would need one for net.
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +15,7 @@ import { checkGo } from "./generate-go.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const moduleDir = join(root, "clients/go");
-export const GO_OFFLINE_ENV = { GOPROXY: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", GOTELEMETRY: "off" };
+export const GO_OFFLINE_ENV = { GOPROXY: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", GOTELEMETRY: "off", CGO_ENABLED: "0" };
 
 function run(command, args, options = {}) {
   console.log(`test-go: ${command} ${args.join(" ")}`);

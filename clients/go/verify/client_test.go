@@ -252,7 +252,7 @@ func TestAnswersAreNotRetried(t *testing.T) {
 		answer answer
 		code   verify.Code
 	}{
-		{"invalid_argument", connectError(400, "invalid_argument", "codeLength: must be 4 to 10", map[string]string{"x-verify-reason": "invalid_argument", "x-verify-field": "codeLength"}), verify.CodeInvalidArgument},
+		{"invalid_argument", connectError(400, "invalid_argument", "codeLength: must be from 4 to 10", map[string]string{"x-verify-reason": "invalid_argument", "x-verify-field": "codeLength"}), verify.CodeInvalidArgument},
 		{"unauthenticated", connectError(401, "unauthenticated", "bad key", nil), verify.CodeUnauthenticated},
 		{"permission_denied", connectError(403, "permission_denied", "refused", map[string]string{"x-verify-reason": "rule_refused", "x-verify-rule": "deny_list"}), verify.CodePermissionDenied},
 		{"failed_precondition", connectError(400, "failed_precondition", "approved", map[string]string{"x-verify-reason": "already_approved"}), verify.CodeFailedPrecondition},
@@ -277,13 +277,13 @@ func TestAnswersAreNotRetried(t *testing.T) {
 }
 
 func TestInvalidArgumentCarriesField(t *testing.T) {
-	f := newFake(t, connectError(400, "invalid_argument", "codeLength: must be 4 to 10", map[string]string{"x-verify-reason": "invalid_argument", "x-verify-field": "codeLength"}))
+	f := newFake(t, connectError(400, "invalid_argument", "codeLength: must be from 4 to 10", map[string]string{"x-verify-reason": "invalid_argument", "x-verify-field": "codeLength"}))
 	_, err := newClient(t, f.server.URL, &sleeps{}).Start(context.Background(), &verifyv1.StartVerificationRequest{To: "+14155552671", CodeLength: 3})
 	e := asError(t, err)
-	if e.Code != verify.CodeInvalidArgument || e.Field != "codeLength" || e.Reason != "invalid_argument" || e.HTTPStatus != 400 || e.Message != "codeLength: must be 4 to 10" {
+	if e.Code != verify.CodeInvalidArgument || e.Field != "codeLength" || e.Reason != "invalid_argument" || e.HTTPStatus != 400 || e.Message != "codeLength: must be from 4 to 10" {
 		t.Fatalf("error %+v", e)
 	}
-	if got := e.Error(); got != "edge-verify: invalid_argument (invalid_argument): codeLength: must be 4 to 10" {
+	if got := e.Error(); got != "edge-verify: invalid_argument: codeLength: must be from 4 to 10" {
 		t.Fatalf("Error() = %q", got)
 	}
 }
@@ -307,6 +307,9 @@ func TestResourceExhaustedWaitsOnlyForAShortRetryAfter(t *testing.T) {
 	after, has := e.RetryAfter()
 	if e.Code != verify.CodeResourceExhausted || e.Reason != "resend_too_soon" || e.Rule != "resend_cooldown" || !has || after != 30*time.Second {
 		t.Fatalf("error %+v (retry after %v %v)", e, after, has)
+	}
+	if got := e.Error(); got != "edge-verify: resource_exhausted (resend_too_soon): wait" {
+		t.Fatalf("Error() = %q", got)
 	}
 	if len(g.seen()) != 1 || len(s.waits) != 0 {
 		t.Fatal("a 30 s cooldown was waited for inside the call")

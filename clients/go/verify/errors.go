@@ -80,7 +80,7 @@ type ErrorDetail struct {
 
 func (e *Error) Error() string {
 	text := "edge-verify: " + string(e.Code)
-	if e.Reason != "" {
+	if e.Reason != "" && e.Reason != string(e.Code) {
 		text += " (" + e.Reason + ")"
 	}
 	if e.Message != "" {

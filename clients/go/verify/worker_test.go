@@ -147,7 +147,7 @@ func TestWorkerInvalidArgument(t *testing.T) {
 			to := uniqueNumber(t)
 			_, err := workerClient(t, base, key, codec).Start(ctx, &verifyv1.StartVerificationRequest{To: to, CodeLength: 3})
 			e := asError(t, err)
-			if e.Code != verify.CodeInvalidArgument || e.HTTPStatus != http.StatusBadRequest || e.Field != "codeLength" || e.Reason != "invalid_argument" || !strings.Contains(e.Message, "codeLength") {
+			if e.Code != verify.CodeInvalidArgument || e.HTTPStatus != http.StatusBadRequest || e.Field != "codeLength" || e.Reason != "invalid_argument" || e.Message != "codeLength: must be from 4 to 10" {
 				t.Fatalf("error %+v", e)
 			}
 			if bodies, err := source.Messages(ctx, to); err != nil || len(bodies) != 0 {
