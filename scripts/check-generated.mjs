@@ -1,9 +1,11 @@
 // Fails when `buf generate` would change the committed src/gen/ (generated code is never edited by
-// hand). Regenerates into a temporary copy of the tree so the working tree is left untouched.
+// hand). Regenerates into a temporary copy of the tree so the working tree is left untouched. Then
+// the same for the Go client's clients/go/gen (scripts/generate-go.mjs), where protoc-gen-go is installed.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { checkGo } from "./generate-go.mjs";
 
 const root = process.cwd();
 const scratch = mkdtempSync(join(tmpdir(), "edge-verify-gen-"));
@@ -27,3 +29,7 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
+
+const go = checkGo();
+(go.status === "drift" ? console.error : console.log)(go.message);
+if (go.status === "drift") process.exit(1);

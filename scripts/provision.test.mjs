@@ -1,7 +1,7 @@
 // The provisioning decisions (scripts/provision.mjs), on described machines: no side effects.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEBIAN_PACKAGES, plan } from "./provision.mjs";
+import { DEBIAN_PACKAGES, GO_PROTOBUF_MODULE, plan } from "./provision.mjs";
 
 function machine(overrides = {}) {
   const paths = new Set(overrides.paths ?? []);
@@ -52,4 +52,23 @@ test("Linux without root (or without apt-get) skips and says how to provide it",
   assert.equal(skipped.action, "skip");
   assert.match(skipped.reason, /protoc \(with its well-known types\) and Python's protobuf module.*protobuf-compiler libprotobuf-dev python3-protobuf/);
   assert.equal(plan("browser", machine({ hasAptGet: false })).action, "skip");
+});
+
+test("Go: a new Debian machine as root installs Go, protoc-gen-go and the protobuf source; nothing is skipped", () => {
+  assert.deepEqual(plan("go", machine()), { action: "install", packages: ["golang-go", "protoc-gen-go", "golang-google-protobuf-dev"] });
+  // The toolchain alone is not enough: the generator, protoc and the source go.mod points at are needed too.
+  assert.equal(plan("go", machine({ commands: ["go"] })).action, "install");
+  assert.equal(plan("go", machine({ commands: ["go", "protoc-gen-go", "protoc"] })).action, "install");
+  assert.equal(plan("go", machine({ commands: ["go", "protoc"], paths: [GO_PROTOBUF_MODULE] })).action, "install");
+  const ready = machine({ commands: ["go", "protoc-gen-go", "protoc"], paths: [GO_PROTOBUF_MODULE] });
+  assert.deepEqual(plan("go", ready), { action: "use", path: null });
+});
+
+test("Go without root, or off Debian, skips and says how to get it", () => {
+  const linux = plan("go", machine({ root: false, commands: ["go"] }));
+  assert.equal(linux.action, "skip");
+  assert.match(linux.reason, /go, protoc-gen-go and Debian's Go protobuf source .* are not all installed; install golang-go protoc-gen-go golang-google-protobuf-dev \(apt-get, as root\)/);
+  const mac = plan("go", machine({ platform: "darwin", root: false, hasAptGet: false, commands: ["go", "protoc-gen-go", "protoc"] }));
+  assert.equal(mac.action, "skip");
+  assert.match(mac.reason, /install Go >= 1\.19, then in clients\/go drop go\.mod's replace line/);
 });
