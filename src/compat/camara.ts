@@ -129,7 +129,7 @@ async function inCamaraTerms<T>(call: Promise<T>): Promise<T> {
     return await call;
   } catch (error) {
     const field = error instanceof VerifyError ? error.details.field : undefined;
-    const renamed = field ? FIELD[field] : undefined;
+    const renamed = field && Object.hasOwn(FIELD, field) ? FIELD[field] : undefined;
     if (!(error instanceof VerifyError) || !field || !renamed) throw error;
     const message = error.message.startsWith(`${field}: `) ? `${renamed}: ${error.message.slice(field.length + 2)}` : error.message;
     throw new VerifyError(error.reason, message, { ...error.details, field: renamed });
