@@ -3,6 +3,7 @@
 import { createContextValues } from "@connectrpc/connect";
 import { Hono } from "hono";
 import { authenticate, isAdmin } from "./auth.ts";
+import { camaraRoutes } from "./compat/camara.ts";
 import { mtaRoutes } from "./compat/mta.ts";
 import { twilioRoutes } from "./compat/twilio.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -84,9 +85,11 @@ export function createApp(): Hono<AppEnv> {
   });
   app.route("/v1", verificationRoutes());
   app.route("/v1", numberRoutes());
-  // Drop-in compatibility (docs/migrating.md): Twilio Verify v2 and Mobile Text Alerts v3.
+  // Drop-in compatibility (docs/migrating.md): Twilio Verify v2, Mobile Text Alerts v3 and
+  // CAMARA One Time Password SMS v1.
   app.route("/v2", twilioRoutes());
   app.route("/v3", mtaRoutes());
+  app.route("/one-time-password-sms/v1", camaraRoutes());
   app.route("/v1", devOutboxRoutes());
   return app;
 }

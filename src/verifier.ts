@@ -15,7 +15,7 @@ import type { ClaimOutcome } from "./objects/idempotency-keys.ts";
 import type { ListEntry, NumberLists } from "./objects/number-lists.ts";
 import type { DoPolicy, DoResult, IdempotencyInput, PhoneVerification, VerificationView } from "./objects/phone-verification/phone-verification.ts";
 import { DEFAULT_SERVICE, type Principal } from "./auth.ts";
-import { catalogForTemplates } from "./core/locales.ts";
+import { catalogForTemplates, DEFAULT_LOCALE } from "./core/locales.ts";
 import { numberLimitsFor } from "./core/service.ts";
 import { validateServiceName } from "./core/template.ts";
 import { insightsFor } from "./objects/insights.ts";
@@ -133,6 +133,9 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       if (request.webOtpDomain && config.webOtpDomains && !config.webOtpDomains.has(request.webOtpDomain)) {
         throw invalidArgument("webOtpDomain", "is not one of the domains this deployment allows (WEBOTP_DOMAINS)");
       }
+      // A request's own message (CAMARA) is this start's only template: the catalog's default entry,
+      // the one the start's locale then is. Otherwise the service's templates, or the deployment's.
+      const startPolicy: DoPolicy = request.message ? { ...policy, templates: { [DEFAULT_LOCALE]: request.message } } : policy;
       const input = {
         service,
         to: phone.e164,
@@ -143,7 +146,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         externalId: request.externalId,
         tags: request.tags,
         // The catalog's locale actually used (pt-BR → pt → default), recorded on the verification.
-        locale: (settings.templates ? catalogForTemplates(settings.templates) : config.templates).lookup(request.locale).locale,
+        locale: request.message ? DEFAULT_LOCALE : (settings.templates ? catalogForTemplates(settings.templates) : config.templates).lookup(request.locale).locale,
         bindings: { webOtpDomain: request.webOtpDomain, appHash: request.appHash },
         channels: request.channels,
         fallbackAfterSeconds: request.fallbackAfterSeconds,
@@ -162,7 +165,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
           guard: config.intelligence.conversionGuard,
         }),
         denyListMode: ruleModes.deny_list,
-        policy,
+        policy: startPolicy,
         testCode,
         // The carrier is asked (in the number's object, which caches the answer) when the metadata
         // cannot decide the type, or always, or on request; never for a test number.
@@ -189,6 +192,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         verificationId: request.verificationId,
         to,
         code: request.code,
+        sendAttempt: request.sendAttempt,
         idempotency: await idempotency("check", { ...request, to }, options),
       };
       const result = await afterReset<DoResult<{ status: CheckStatus; verification: VerificationView }>>(() => stub().check(input));

@@ -4,7 +4,7 @@
 /**
  * Every reason a refusal carries, each produced somewhere. Each wire format maps them in one
  * exhaustive switch (src/rest/errors.ts, src/rpc/errors.ts, src/compat/twilio.ts,
- * src/compat/mta.ts), and their tests iterate this list.
+ * src/compat/mta.ts, src/compat/camara.ts), and their tests iterate this list.
  */
 export const REFUSAL_REASONS = [
   "invalid_argument",

@@ -5,7 +5,7 @@
 // readers (`…FromJson`) check JSON types only; limits, formats and combinations live in the
 // validators. src/rest/schemas.ts states the same limits from the constants here. Pure: no I/O.
 import { invalidArgument } from "./errors.ts";
-import { validateServiceName } from "./template.ts";
+import { compileRequestTemplate, validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
 import { ipScope } from "./ip.ts";
 import { validateAppHash, validateWebOtpDomain } from "./webotp.ts";
@@ -38,6 +38,11 @@ export const VERIFICATION_ID_MAX_LENGTH = 128;
 /** A check's `to` is parsed as a phone number later; this only bounds what is read. */
 export const CHECK_TO_MAX_LENGTH = 64;
 export const LIST_NOTE_MAX_LENGTH = 200;
+/**
+ * A request's own message template (CAMARA's `message`), in characters (code points, as JSON
+ * Schema's maxLength counts them) before the placeholders are filled: CAMARA's bound.
+ */
+export const MESSAGE_MAX_LENGTH = 160;
 export const PAGE_SIZE_DEFAULT = 100;
 export const PAGE_SIZE_MAX = 1000;
 
@@ -63,6 +68,7 @@ export interface StartRequestInit {
   channels?: readonly Channel[];
   fallbackAfterSeconds?: number;
   lookup?: boolean;
+  message?: string;
 }
 
 /** A start the verifier takes: validated, with the request's own defaults applied. */
@@ -87,6 +93,11 @@ export type StartRequest = Validated<
     fallbackAfterSeconds: number;
     /** Ask the carrier about the number before sending, whatever LOOKUP_MODE says. */
     lookup: boolean;
+    /**
+     * This request's own message template (CAMARA's `message`), used instead of the service's or
+     * the deployment's templates for every locale; held to the template rules.
+     */
+    message?: string;
   },
   "StartRequest"
 >;
@@ -111,8 +122,16 @@ export function validateStartRequest(init: StartRequestInit): StartRequest {
     appHash: init.appHash ? validateAppHash(init.appHash) : undefined,
     ...validateChannels(init),
     lookup: init.lookup ?? false,
+    message: init.message ? validateRequestMessage(init.message) : undefined,
   };
   return request as StartRequest;
+}
+
+function validateRequestMessage(message: string): string {
+  const characters = [...message].length;
+  if (characters > MESSAGE_MAX_LENGTH) throw invalidArgument("message", `must be at most ${MESSAGE_MAX_LENGTH} characters (it has ${characters})`);
+  compileRequestTemplate(message, "message");
+  return message;
 }
 
 /** A channel name from the wire (JSON string, proto enum name); anything else is refused. */
@@ -162,18 +181,31 @@ export interface CheckRequestInit {
   verificationId?: string;
   to?: string;
   code?: string;
+  /** Only the code of this send (1-based) may approve; a later send supersedes it (CAMARA). */
+  sendAttempt?: number;
 }
 
-export type CheckRequest = Validated<{ verificationId: string; to: string; code: string }, "CheckRequest">;
+export type CheckRequest = Validated<{ verificationId: string; to: string; code: string; sendAttempt?: number }, "CheckRequest">;
 
 export function validateCheckRequest(init: CheckRequestInit): CheckRequest {
   const verificationId = init.verificationId ? validateVerificationId(init.verificationId) : "";
   const to = atMost("to", init.to ?? "", CHECK_TO_MAX_LENGTH);
   if (!verificationId && !to) throw invalidArgument("verificationId", "give verificationId or to");
-  const code = init.code ?? "";
-  if (code === "") throw invalidArgument("code", "is required");
-  if (!isWellFormedCode(code)) throw invalidArgument("code", "must be 4 to 10 digits");
-  return { verificationId, to, code } as CheckRequest;
+  const code = validateCode(init.code);
+  const request: { verificationId: string; to: string; code: string; sendAttempt?: number } = { verificationId, to, code };
+  if (init.sendAttempt !== undefined) {
+    if (!Number.isInteger(init.sendAttempt) || init.sendAttempt < 1) throw invalidArgument("sendAttempt", "must be a whole number from 1");
+    request.sendAttempt = init.sendAttempt;
+  }
+  return request as CheckRequest;
+}
+
+/** A code as typed by the user: required, 4 to 10 digits (the one rule, for every transport). */
+export function validateCode(value: string | undefined, field = "code"): string {
+  const code = value ?? "";
+  if (code === "") throw invalidArgument(field, "is required");
+  if (!isWellFormedCode(code)) throw invalidArgument(field, "must be 4 to 10 digits");
+  return code;
 }
 
 // ---- Get, cancel ---------------------------------------------------------------------------------

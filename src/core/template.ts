@@ -116,6 +116,20 @@ export const LINK_REFUSAL = "must not contain a URL or domain name";
 // Control characters, and bidi overrides that can make a message read differently than it is.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
+// A message a caller gives with its request (CAMARA's `message`) may have lines, but no other
+// control character and no bidi override: nothing that makes it read differently than it is.
+const MESSAGE_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * A message template given with one request rather than configured by the operator: a template's
+ * rules (`{{code}}` exactly once, known placeholders, no link) plus no control character but the
+ * line feed. The length limit is the request's (core/requests.ts).
+ */
+export function compileRequestTemplate(source: string, field: string): CompiledTemplate {
+  if (MESSAGE_CONTROL.test(source)) throw invalidArgument(field, "must not contain control characters (a line feed is allowed)");
+  return compileTemplate(source, field);
+}
+
 /** Validates a caller-supplied service name: 1-30 UTF-16 code units, no link (`readsAsLink`), no control characters. */
 export function validateServiceName(value: string, field = "serviceName"): string {
   const name = value.trim();

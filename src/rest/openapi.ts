@@ -4,7 +4,7 @@
 import { COMPONENTS, ref, type JsonSchema, type SchemaName } from "./schemas.ts";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
-type Family = "native" | "admin" | "twilio" | "mta" | "callback";
+type Family = "native" | "admin" | "twilio" | "mta" | "camara" | "callback";
 
 export interface Operation {
   method: Method;
@@ -36,6 +36,9 @@ const LIST = pathParam("list", "`deny` or `allow`.", { type: "string", enum: ["d
 const PHONE = pathParam("phoneNumber", "E.164, URL-encoded (`%2B14155552671`) or with its `+`.");
 const SERVICE_SID = pathParam("serviceSid", "The service sid the API key belongs to (`VA…`).");
 const TWILIO_SID = pathParam("sid", "The verification sid (`VE…`).");
+
+const CORRELATOR = header("x-correlator", "Correlation id (the spec's pattern): echoed on every answer, errors included; one that does not match is refused with 400 and not echoed.", { type: "string", pattern: "^[a-zA-Z0-9-]{0,55}$" });
+const CORRELATOR_ECHO = { "x-correlator": { description: "The request's x-correlator, when it sent one.", schema: { type: "string" } } };
 
 const E = {
   400: "Invalid argument: `message` names the field.",
@@ -439,17 +442,57 @@ export const OPERATIONS: readonly Operation[] = [
     body: { schema: "MtaCheckCodeRequest", required: true },
     responses: { 200: { description: "The outcome.", schema: "MtaCheckCodeResponse" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
   },
+  // ---- CAMARA One Time Password SMS v1 ---------------------------------------------------------
+  {
+    method: "post",
+    path: "/one-time-password-sms/v1/send-code",
+    operationId: "camaraSendCode",
+    summary: "CAMARA: send a code",
+    description:
+      "CAMARA's sendCode: the `message` with `{{code}}` filled in goes to `phoneNumber`; the answer's `authenticationId` names this send. A later send-code to the number supersedes it (validate-code then answers VERIFICATION_EXPIRED for it). The same limits as every API here: a resend within the cooldown or past the number's send caps is 403 MAX_OTP_CODES_EXCEEDED (with `Retry-After`), shared rate limits 429.",
+    family: "camara",
+    parameters: [CORRELATOR],
+    body: { schema: "CamaraSendCodeRequest", required: true },
+    responses: {
+      200: { description: "Sent.", schema: "CamaraSendCodeResponse", headers: CORRELATOR_ECHO },
+      400: "INVALID_ARGUMENT: `message` names the field.",
+      401: "UNAUTHENTICATED: missing or wrong API key.",
+      403: "MAX_OTP_CODES_EXCEEDED (resend cooldown, the number's send caps; `Retry-After`), PHONE_NUMBER_NOT_ALLOWED (a rule refused the number: landline, VoIP, number type, country; or the provider called it invalid), PHONE_NUMBER_BLOCKED (deny list, or the provider reports it blocked or unsubscribed).",
+      429: { description: "TOO_MANY_REQUESTS (IP, range, country or conversion-guard rate; the number locked after wrong codes) or QUOTA_EXCEEDED (SMS budget).", headers: RETRY_AFTER },
+      503: "UNAVAILABLE: not configured (fails closed), or the SMS provider failed.",
+    },
+  },
+  {
+    method: "post",
+    path: "/one-time-password-sms/v1/validate-code",
+    operationId: "camaraValidateCode",
+    summary: "CAMARA: validate a code",
+    description:
+      "CAMARA's validateCode: 204 for the right code of this `authenticationId`'s send, in time. A wrong code counts against the verification (the last allowed one answers VERIFICATION_FAILED); the count carries over to a later send to the same number.",
+    family: "camara",
+    parameters: [CORRELATOR],
+    body: { schema: "CamaraValidateCodeRequest", required: true },
+    responses: {
+      204: { description: "The code is right.", headers: CORRELATOR_ECHO },
+      400: "INVALID_ARGUMENT; ONE_TIME_PASSWORD_SMS.INVALID_OTP (wrong code), .VERIFICATION_EXPIRED (expired, already used, or superseded by a later send-code), .VERIFICATION_FAILED (out of attempts).",
+      401: "UNAUTHENTICATED: missing or wrong API key.",
+      404: "NOT_FOUND: unknown authenticationId (or another service's).",
+      429: { description: "TOO_MANY_REQUESTS: the number is locked after too many wrong codes.", headers: RETRY_AFTER },
+      503: "UNAVAILABLE: the deployment is not configured (fails closed).",
+    },
+  },
 ];
 
-const ERROR_SCHEMA: Record<Family, SchemaName> = { native: "Error", admin: "Error", callback: "Error", twilio: "TwilioError", mta: "MtaError" };
+const ERROR_SCHEMA: Record<Family, SchemaName> = { native: "Error", admin: "Error", callback: "Error", twilio: "TwilioError", mta: "MtaError", camara: "CamaraError" };
 const SECURITY: Record<Family, Record<string, string[]>[]> = {
   native: [{ apiKey: [] }],
   admin: [{ adminToken: [] }],
   callback: [],
   twilio: [{ twilioBasic: [] }],
   mta: [{ apiKey: [] }],
+  camara: [{ apiKey: [] }],
 };
-const TAGS: Record<Family, string> = { native: "Verifications", admin: "Admin", callback: "Delivery receipts", twilio: "Twilio Verify v2", mta: "Mobile Text Alerts v3" };
+const TAGS: Record<Family, string> = { native: "Verifications", admin: "Admin", callback: "Delivery receipts", twilio: "Twilio Verify v2", mta: "Mobile Text Alerts v3", camara: "CAMARA One Time Password SMS v1" };
 
 /** The response body schema of an operation and status, as a `$ref` into the document. */
 export function responseSchema(op: Operation, status: number): JsonSchema | undefined {
@@ -504,7 +547,7 @@ export function openApiDocument(): JsonSchema {
       version: "0.1.0",
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
       description: [
-        "Phone-number verification (SMS one-time codes) on Cloudflare Workers: REST, plus Twilio Verify v2 and Mobile Text Alerts v3 compatible endpoints.",
+        "Phone-number verification (SMS one-time codes) on Cloudflare Workers: REST, plus Twilio Verify v2, Mobile Text Alerts v3 and CAMARA One Time Password SMS v1 compatible endpoints.",
         "",
         "The same operations are served as **Connect-RPC** (Connect JSON and binary, gRPC-Web) at `/verify.v1.VerificationService/<Method>`; those are described by the protobuf schema in the project's source, not here: `proto/verify/v1/verification.proto`.",
         "",

@@ -17,6 +17,7 @@ import {
   LOCALE,
   LOCALE_MAX_LENGTH,
   MAX_CHANNELS,
+  MESSAGE_MAX_LENGTH,
   MAX_TAGS,
   NUMBER_LISTS,
   SERVICE_NAME_MAX_LENGTH,
@@ -619,6 +620,59 @@ const MtaError: JsonSchema = {
 
 const MtaSendCodeOutcome400: JsonSchema = { oneOf: [ref("MtaError"), ref("MtaSendCodeFailed")] };
 
+// ---- CAMARA One Time Password SMS v1 ------------------------------------------------------------
+// The spec's schemas (one-time-password-sms 1.1.0), closed: a property the spec does not list is
+// refused. Our own stricter rules are stated in words.
+
+const CamaraSendCodeRequest: JsonSchema = {
+  type: "object",
+  required: ["phoneNumber", "message"],
+  additionalProperties: false,
+  properties: {
+    phoneNumber: { type: "string", pattern: "^\\+[1-9][0-9]{4,14}$", description: "E.164 with its +.", examples: ["+14155552671"] },
+    message: {
+      type: "string",
+      pattern: ".*\\{\\{code\\}\\}.*",
+      maxLength: MESSAGE_MAX_LENGTH,
+      description:
+        "The SMS text, `{{code}}` where the code goes. As every template here: `{{code}}` exactly once, `{{serviceName}}` and `{{ttlMinutes}}` also filled in, no other placeholder, no URL or domain name, no control character but the line feed.",
+      examples: ["{{code}} is your short code to authenticate with Cool App via SMS"],
+    },
+  },
+};
+
+const CamaraSendCodeResponse: JsonSchema = {
+  type: "object",
+  required: ["authenticationId"],
+  additionalProperties: false,
+  properties: { authenticationId: { type: "string", maxLength: 36, description: "This send's id (a UUID); a later send-code to the number supersedes it." } },
+};
+
+const CamaraValidateCodeRequest: JsonSchema = {
+  type: "object",
+  required: ["authenticationId", "code"],
+  additionalProperties: false,
+  properties: {
+    authenticationId: { type: "string", minLength: 1, maxLength: 36 },
+    code: { type: "string", maxLength: 10, pattern: `^[0-9]{${CODE_LENGTH_MIN},${CODE_LENGTH_MAX}}$`, description: "The code the user typed: 4 to 10 digits (the spec allows any 10 characters; ours are digits)." },
+  },
+};
+
+const CamaraError: JsonSchema = {
+  type: "object",
+  required: ["status", "code", "message"],
+  additionalProperties: false,
+  properties: {
+    status: { type: "integer" },
+    code: {
+      type: "string",
+      description:
+        "INVALID_ARGUMENT, UNAUTHENTICATED, NOT_FOUND, ONE_TIME_PASSWORD_SMS.{MAX_OTP_CODES_EXCEEDED, PHONE_NUMBER_NOT_ALLOWED, PHONE_NUMBER_BLOCKED, INVALID_OTP, VERIFICATION_EXPIRED, VERIFICATION_FAILED}, TOO_MANY_REQUESTS, QUOTA_EXCEEDED, UNAVAILABLE, INTERNAL",
+    },
+    message: { type: "string", description: "Names the field at fault." },
+  },
+};
+
 // Vendors post their own formats (form or JSON); each vendor's parser in src/sms/receipts/ checks it.
 const ReceiptBody: JsonSchema = { description: "The provider's own receipt format: form-encoded or JSON, as each vendor sends it." };
 
@@ -695,6 +749,10 @@ export const COMPONENTS = {
   MtaCheckCodeResponse,
   MtaError,
   MtaSendCodeOutcome400,
+  CamaraSendCodeRequest,
+  CamaraSendCodeResponse,
+  CamaraValidateCodeRequest,
+  CamaraError,
   ReceiptBody,
 } satisfies Record<string, JsonSchema>;
 

@@ -82,6 +82,17 @@ describe("validateStartRequest", () => {
     ["fallbackAfterSeconds 600", { to: TO, channels: ["sms", "call"], fallbackAfterSeconds: 600 }, "accepted"],
     ["fallbackAfterSeconds 601", { to: TO, channels: ["sms", "call"], fallbackAfterSeconds: 601 }, "fallbackAfterSeconds: must be from 30 to 600"],
     ["fallbackAfterSeconds with one channel", { to: TO, fallbackAfterSeconds: 60 }, "fallbackAfterSeconds: needs at least two channels"],
+    // A request's own message (CAMARA): 160 characters (code points), the template rules, lines.
+    ["message at 160", { to: TO, message: `{{code}}${"x".repeat(152)}` }, "accepted"],
+    ["message at 160 emoji", { to: TO, message: `{{code}}${"😀".repeat(152)}` }, "accepted"],
+    ["message at 161", { to: TO, message: `{{code}}${"x".repeat(153)}` }, "message: must be at most 160 characters (it has 161)"],
+    ["message without {{code}}", { to: TO, message: "your code" }, "message: must contain {{code}} exactly once (found 0)"],
+    ["message with {{code}} twice", { to: TO, message: "{{code}} {{code}}" }, "message: must contain {{code}} exactly once (found 2)"],
+    ["message with a link", { to: TO, message: "{{code}} at evil.com" }, "message: must not contain a URL or domain name"],
+    ["message with an unknown placeholder", { to: TO, message: "{{name}} {{code}}" }, "message: unknown placeholder {{name}}; allowed: {{code}}, {{serviceName}}, {{ttlMinutes}}"],
+    ["message with lines", { to: TO, message: "Acme\n{{code}}" }, "accepted"],
+    ["message with a carriage return", { to: TO, message: "Acme\r\n{{code}}" }, "message: must not contain control characters (a line feed is allowed)"],
+    ["message with a bidi override", { to: TO, message: "{{code}} \u202eemoc.live" }, "message: must not contain control characters (a line feed is allowed)"],
   ];
   it.each(cases)("%s: %j → %s", (_name, init, expected) => {
     expect(refusal(() => validateStartRequest(init))).toBe(expected);
@@ -168,6 +179,14 @@ describe("check requests", () => {
     ["by id", { verificationId: "ve_x", code: "1234" }, "accepted"],
     ["by number, 10 digits", { to: TO, code: "1234567890" }, "accepted"],
   ];
+  it.each([
+    [1, "accepted"],
+    [3, "accepted"],
+    [0, "sendAttempt: must be a whole number from 1"],
+    [1.5, "sendAttempt: must be a whole number from 1"],
+  ])("sendAttempt %s → %s", (sendAttempt, expected) => {
+    expect(refusal(() => validateCheckRequest({ verificationId: "ve_x", code: "1234", sendAttempt }))).toBe(expected);
+  });
   it.each(cases)("%s: %j → %s", (_name, body, expected) => {
     expect(refusal(() => parseCheckRequest(body))).toBe(expected);
   });

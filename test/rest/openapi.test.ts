@@ -45,6 +45,7 @@ const INTERNAL: Record<string, string> = {
   "ALL /v2/Services/:serviceSid/*": "Twilio authentication middleware",
   "ALL /v2/*": "Twilio-shaped 404 for unknown /v2 routes",
   "ALL /v3/verify/*": "MTA authentication middleware, and MTA-shaped 404 for unknown /v3 routes",
+  "ALL /one-time-password-sms/v1/*": "CAMARA x-correlator and authentication middleware, and CAMARA-shaped 404 for unknown routes",
 };
 
 /** Whole subtrees that are pages, not API, whatever routes they grow. */
@@ -137,6 +138,7 @@ async function conforms(response: Response, operationId: string): Promise<any> {
   const text = await response.text();
   if (!schema) {
     expect(text, `${operationId} ${response.status} has no documented body`).toBe("");
+    checked.push(`${operationId} ${response.status}`);
     return null;
   }
   const body = JSON.parse(text);
@@ -276,8 +278,22 @@ describe("response conformance", () => {
     await conforms(await send("POST", "/v3/verify/sms/send-code", { to: dup }, { "x-request-id": `r-${dup}` }), "mtaSendCode"); // 409
   });
 
+  it("CAMARA One Time Password SMS v1: send-code, validate-code and errors", async () => {
+    const base = "/one-time-password-sms/v1";
+    const to = uniqueNumber();
+    const message = "{{code}} is your Acme code";
+    const sent = await conforms(await send("POST", `${base}/send-code`, { phoneNumber: to, message }), "camaraSendCode");
+    await conforms(await send("POST", `${base}/send-code`, { phoneNumber: to, message }), "camaraSendCode"); // 403: the cooldown
+    await conforms(await send("POST", `${base}/send-code`, { phoneNumber: to, message: "no code" }), "camaraSendCode"); // 400
+    await conforms(await send("POST", `${base}/send-code`, { phoneNumber: to, message }, { authorization: "" }), "camaraSendCode"); // 401
+    const code = await latestCode(to);
+    await conforms(await send("POST", `${base}/validate-code`, { authenticationId: sent.authenticationId, code: wrongCode(code) }), "camaraValidateCode"); // 400 INVALID_OTP
+    await conforms(await send("POST", `${base}/validate-code`, { authenticationId: sent.authenticationId, code }), "camaraValidateCode"); // 204
+    await conforms(await send("POST", `${base}/validate-code`, { authenticationId: crypto.randomUUID(), code }), "camaraValidateCode"); // 404
+  });
+
   it("covered every family's success and error statuses", () => {
-    for (const expected of ["startVerification 201", "startVerification 400", "startVerification 429", "getVerification 401", "getVerification 404", "checkVerification 200", "listServices 200", "createService 201", "twilioStartVerification 201", "twilioCheckVerification 200", "mtaSendCode 200", "mtaCheckCode 200"]) {
+    for (const expected of ["camaraSendCode 200", "camaraSendCode 403", "camaraValidateCode 204", "camaraValidateCode 404", "startVerification 201", "startVerification 400", "startVerification 429", "getVerification 401", "getVerification 404", "checkVerification 200", "listServices 200", "createService 201", "twilioStartVerification 201", "twilioCheckVerification 200", "mtaSendCode 200", "mtaCheckCode 200"]) {
       expect(checked).toContain(expected);
     }
   });

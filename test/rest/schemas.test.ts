@@ -6,6 +6,7 @@
 // too, naming that field. The parser may be stricter than the schema only where the schema says so
 // in words (a service name's 30 characters once trimmed, a URL in it).
 import { describe, expect, it } from "vitest";
+import { parseSendCode as parseCamaraSendCode, parseValidateCode } from "../../src/compat/camara.ts";
 import { parseCheckCode, parseSendCode } from "../../src/compat/mta.ts";
 import { VerifyError } from "../../src/core/errors.ts";
 import { parsePhoneNumber } from "../../src/core/phone.ts";
@@ -25,10 +26,16 @@ const REQUESTS: [SchemaName, (body: unknown) => unknown, Body][] = [
   // The route's reader, then the number as the verifier parses it.
   ["LookupRequest", (body) => parsePhoneNumber(lookupRequestFromJson(body).phoneNumber, "phoneNumber"), { phoneNumber: TO }],
   ["ListEntryRequest", (body) => validateListChange({ list: "deny", phoneNumber: TO, listed: true, note: listNoteFromJson(body) }), {}],
+  // The route's parser, then the number as the verifier parses it (its refusals are renamed phoneNumber).
+  ["CamaraSendCodeRequest", (body) => parsePhoneNumber(parseCamaraSendCode(body).to, "phoneNumber"), { phoneNumber: TO, message: "{{code}} is your code" }],
+  ["CamaraValidateCodeRequest", parseValidateCode, { authenticationId: "ea0840f3-3663-4149-bd10-c7c6b8912105", code: "123456" }],
 ];
 
-/** Valid values the schema cannot generate (formats, patterns, free numbers). */
+/** Valid values the schema cannot generate (formats, patterns, free numbers), by field or by `schema.field`. */
 const EXAMPLES: Record<string, unknown[]> = {
+  // CAMARA's pattern: E.164 with its + and nothing else.
+  "CamaraSendCodeRequest.phoneNumber": [TO, "+442079460123"],
+  message: ["{{code}}", `{{code}}${"x".repeat(152)}`, "Acme\n{{code}}"],
   to: [TO],
   phoneNumber: [TO, "+1 (415) 555-2671"],
   code: ["1234", "1234567890"],
@@ -43,6 +50,8 @@ const EXAMPLES: Record<string, unknown[]> = {
 };
 /** Values the schema's pattern refuses. */
 const REFUSED: Record<string, unknown[]> = {
+  "CamaraSendCodeRequest.phoneNumber": ["3301", "+1 (415) 555-2671", "+0123456", ""],
+  message: ["no code here", `{{code}}${"x".repeat(153)}`],
   code: ["12ab", "123", "12345678901"],
   locale: ["not a locale", "e"],
 };
@@ -77,13 +86,16 @@ function facets(schema: JsonSchema): Facets {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const tagsOf = (n: number) => Object.fromEntries(range(n).map((i) => [`k${i}`, "v"]));
 
-function validValues(field: string, f: Facets): unknown[] {
-  const values: unknown[] = [...(EXAMPLES[field] ?? []), ...f.unset];
+const examplesOf = (name: SchemaName, field: string) => EXAMPLES[`${name}.${field}`] ?? EXAMPLES[field];
+
+function validValues(name: SchemaName, field: string, f: Facets): unknown[] {
+  const examples = examplesOf(name, field);
+  const values: unknown[] = [...(examples ?? []), ...f.unset];
   if (f.enum) values.push(...(f.enum as unknown[]).filter((v) => v !== null));
   for (const type of f.types) {
     if (type === "integer") values.push(...[f.minimum, f.maximum].filter((v) => v !== undefined));
     if (type === "boolean") values.push(true, false);
-    if (type === "string" && !f.enum && !f.pattern && !EXAMPLES[field]) values.push(fill(field, Math.max(1, (f.minLength as number) ?? 1)));
+    if (type === "string" && !f.enum && !f.pattern && !examples) values.push(fill(field, Math.max(1, (f.minLength as number) ?? 1)));
     if (type === "string" && f.maxLength !== undefined && !f.pattern) values.push(fill(field, f.maxLength as number));
     if (type === "array") {
       const members = facets(f.items as JsonSchema).enum as unknown[];
@@ -98,8 +110,8 @@ function validValues(field: string, f: Facets): unknown[] {
   return values;
 }
 
-function refusedValues(field: string, f: Facets): unknown[] {
-  const values: unknown[] = [...(REFUSED[field] ?? [])];
+function refusedValues(name: SchemaName, field: string, f: Facets): unknown[] {
+  const values: unknown[] = [...(REFUSED[`${name}.${field}`] ?? REFUSED[field] ?? [])];
   values.push(f.types.includes("boolean") ? "yes" : true);
   for (const type of f.types) {
     if (type === "integer") {
@@ -163,7 +175,7 @@ describe.each(REQUESTS)("%s", (name, parse, base) => {
   it("every value the schema states as valid, the parser accepts", () => {
     const disagreements: string[] = [];
     for (const [field, property] of Object.entries(properties)) {
-      for (const value of validValues(field, facets(property))) {
+      for (const value of validValues(name, field, facets(property))) {
         const body = { ...base, ...contextOf(name, field), [field]: value };
         if (!schemaAccepts(name, body)) disagreements.push(`the schema refuses its own ${field}: ${JSON.stringify(value)}`);
         const parsed = verdict(parse, body);
@@ -176,7 +188,7 @@ describe.each(REQUESTS)("%s", (name, parse, base) => {
   it("every value the schema refuses, the parser refuses, naming the field", () => {
     const disagreements: string[] = [];
     for (const [field, property] of Object.entries(properties)) {
-      for (const value of refusedValues(field, facets(property))) {
+      for (const value of refusedValues(name, field, facets(property))) {
         const body = { ...base, ...contextOf(name, field), [field]: value };
         if (schemaAccepts(name, body)) disagreements.push(`the schema accepts ${field}: ${JSON.stringify(value)}`);
         const parsed = verdict(parse, body);

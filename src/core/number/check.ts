@@ -45,11 +45,19 @@ export interface CheckInput {
   numberLimits: NumberLimits;
   webhook: { events: readonly WebhookEvent[] } | null;
   retentionMs: number;
+  /** The send whose code the caller holds (CAMARA: one authenticationId per send); absent: any. */
+  sendAttempt?: number;
 }
 
 export type CheckAnswer = { ok: false; refusal: Refusal } | { ok: true; status: CheckStatus; record: VerificationRecord };
 
 export function decideCheck(c: CheckInput): Decision<CheckAnswer> {
+  // A later send replaced the code the caller holds: that code is expired, whatever was typed. The
+  // verification stays pending for the newer code and no attempt is counted: this answer never
+  // compares anything, so it cannot be used to guess.
+  if (c.sendAttempt !== undefined && c.record.status === "pending" && c.record.sendAttempts !== c.sendAttempt) {
+    return decision({ ok: true, status: "expired", record: c.record });
+  }
   const locked = evaluateCheck(c.state.counters, c.now);
   if (locked && c.record.status === "pending") return decision({ ok: false, refusal: locked });
   const outcome = applyCheck(c.record, c.matched, c.now, c.maxCheckAttempts);

@@ -47,6 +47,8 @@ export interface DoCheckInput {
   /** E.164; when given with an id it must match, alone it selects the latest pending verification. */
   to: string;
   code: string;
+  /** Only this send's code may approve: a later send answers `expired` (core/number/check.ts). */
+  sendAttempt?: number;
   idempotency?: IdempotencyInput;
 }
 

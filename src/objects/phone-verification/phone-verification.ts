@@ -229,7 +229,7 @@ export class PhoneVerification extends DurableObject<Env> {
       const candidate = await hashCode(key, record.id, input.code);
       let matched = false;
       for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) if (macEqual(candidate, hash)) matched = true;
-      const made = decideCheck({ state: this.#store.state(), record, matched, now, maxCheckAttempts: input.policy.maxCheckAttempts, numberLimits: input.policy.numberLimits, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
+      const made = decideCheck({ state: this.#store.state(), record, matched, now, sendAttempt: input.sendAttempt, maxCheckAttempts: input.policy.maxCheckAttempts, numberLimits: input.policy.numberLimits, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
       const { answer } = await this.#apply<CheckAnswer>(made, input.policy.webhook);
       if (!answer.ok) return { ok: false, refusal: answer.refusal };
       log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: answer.status });

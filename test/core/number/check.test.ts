@@ -54,6 +54,20 @@ describe("decideCheck", () => {
     expect(made.writes).toHaveLength(1);
   });
 
+  it("a superseded send's code: expired, nothing written, no attempt counted, even when the code matches", () => {
+    const resent = { ...pending, sendAttempts: 2 };
+    for (const matched of [false, true]) {
+      const made = check({ record: resent, sendAttempt: 1, matched });
+      expect(made).toEqual({ answer: { ok: true, status: "expired", record: resent }, writes: [], effects: [] });
+    }
+    // The latest send's code is checked as usual, and no send named is any send.
+    expect(check({ record: resent, sendAttempt: 2, matched: true }).answer).toMatchObject({ ok: true, status: "approved" });
+    expect(check({ record: resent, matched: true }).answer).toMatchObject({ ok: true, status: "approved" });
+    // A finished verification answers as finished, whichever send is named.
+    const approved = check({ matched: true }).answer;
+    expect(check({ record: approved.ok ? approved.record : pending, sendAttempt: 7, matched: true }).answer).toMatchObject({ ok: false, refusal: { reason: "already_approved" } });
+  });
+
   it("queues the subscribed status webhook in the same step", () => {
     const made = check({ matched: true, webhook: { events: ["verification.approved"] } });
     expect(made.writes.at(-1)).toMatchObject({ kind: "webhook", event: "verification.approved", at: NOW });
