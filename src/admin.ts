@@ -17,7 +17,10 @@ export interface ServiceView {
   builtIn: boolean;
   friendlyName: string;
   settings: ServiceSettings;
+  /** The v1 scheme's shared secret (`whsec_…`): receivers of v1 signatures verify with it. */
   webhookSecret: string;
+  /** The v1a scheme's public key (`whpk_…`). Its private half is never in a view. */
+  webhookPublicKey: string;
   createTime: string;
   updateTime: string;
 }
@@ -43,6 +46,8 @@ export interface Admin {
   listKeys(serviceId: string): Promise<ApiKeyView[]>;
   revokeKey(serviceId: string, keyId: string): Promise<ApiKeyView>;
   listWebhookAttempts(serviceId: string, limit?: number): Promise<WebhookAttempt[]>;
+  /** A new signing key for the service's scheme; the replaced one signs too until `previousKeyExpireTime` (24 h). */
+  rotateWebhookKey(serviceId: string): Promise<{ service: ServiceView; previousKeyExpireTime: string }>;
   /** Acts as the service for its per-number operations (lists): the verifier its API keys use. */
   principalFor(serviceId: string): Promise<Principal>;
   /** `{template?, locale, serviceName?}` rendered and measured as saving it would measure it. */
@@ -68,6 +73,7 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
     friendlyName: s.settings.friendlyName,
     settings: s.settings,
     webhookSecret: s.webhookSecret,
+    webhookPublicKey: s.webhookPublicKey,
     createTime: iso(s.createdAt),
     updateTime: iso(s.updatedAt),
   });
@@ -142,6 +148,14 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
       await existing(serviceId);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalidArgument("pageSize", "must be from 1 to 200");
       return registry.listWebhookAttempts({ serviceId, limit });
+    },
+    async rotateWebhookKey(serviceId) {
+      await existing(serviceId);
+      const rotated = await registry.rotateWebhookKey(serviceId);
+      if (!rotated) throw new VerifyError("not_found", "serviceId: no such service", { field: "serviceId" });
+      // This isolate signs with the new key at once; others within the cache lifetime (30 s).
+      forgetCachedKeys();
+      return { service: view(rotated.service), previousKeyExpireTime: iso(rotated.replacedUntil) };
     },
     async principalFor(serviceId) {
       return servicePrincipal(await existing(serviceId), env, config);

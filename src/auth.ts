@@ -29,6 +29,8 @@ export const SERVICE_KEY_PREFIX = "evk_";
 const digestCache = new WeakMap<Config, Promise<Uint8Array[]>>();
 const keyCache = new Map<string, { principal: Principal | null; expiresAt: number }>();
 const KEY_CACHE_MAX = 2_000;
+/** Service records by id (the built-in one, the webhook outbox's), for KEY_CACHE_MS like keys. */
+const serviceCache = new Map<string, { record: ServiceRecord | null; expiresAt: number }>();
 
 export async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
@@ -45,17 +47,31 @@ export function registryOf(env: Env): DurableObjectStub<ServiceRegistry> {
 
 /** The built-in default service (the one `API_KEYS` belong to), created on first use. */
 export async function defaultService(env: Env, config: Config): Promise<ServiceRecord> {
-  const cached = keyCache.get("default-service");
-  if (cached && cached.expiresAt > Date.now() && cached.principal) return toRecord(cached.principal);
+  const cached = serviceCache.get(DEFAULT_SERVICE);
+  if (cached && cached.expiresAt > Date.now() && cached.record) return cached.record;
   const { defaultServiceSid } = await twilioSettings(env, config);
   const record = await afterReset<ServiceRecord>(() => registryOf(env).ensureService({ id: defaultServiceSid, settings: { friendlyName: "Default service" } }));
-  keyCache.set("default-service", { principal: principalOf(record, DEFAULT_SERVICE, ""), expiresAt: Date.now() + KEY_CACHE_MS });
+  serviceCache.set(DEFAULT_SERVICE, { record, expiresAt: Date.now() + KEY_CACHE_MS });
+  return record;
+}
+
+/**
+ * A service's record as the webhook outbox reads it at delivery time, cached per isolate for
+ * KEY_CACHE_MS: a changed URL, scheme or rotated key reaches every isolate within that.
+ */
+export async function cachedService(env: Env, serviceId: string): Promise<ServiceRecord | null> {
+  const cached = serviceCache.get(serviceId);
+  if (cached && cached.expiresAt > Date.now()) return cached.record;
+  const record = await registryOf(env).getService(serviceId);
+  if (serviceCache.size >= KEY_CACHE_MAX) serviceCache.delete(serviceCache.keys().next().value!);
+  serviceCache.set(serviceId, { record, expiresAt: Date.now() + KEY_CACHE_MS });
   return record;
 }
 
 /** Forgets cached lookups in this isolate (admin changes made here take effect at once here). */
 export function forgetCachedKeys(): void {
   keyCache.clear();
+  serviceCache.clear();
 }
 
 /** Reads `Authorization: Bearer <key>`; null for a missing, malformed, unknown or revoked key. */
@@ -105,10 +121,6 @@ export async function servicePrincipal(record: ServiceRecord, env: Env, config: 
 
 function principalOf(record: ServiceRecord, scope: string, keyId: string): Principal {
   return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret };
-}
-
-function toRecord(p: Principal): ServiceRecord {
-  return { id: p.serviceId, settings: p.settings, webhookSecret: p.webhookSecret, createdAt: 0, updatedAt: 0 };
 }
 
 /** Constant-time check of the admin token (`Authorization: Bearer <ADMIN_TOKEN>`). */

@@ -1,6 +1,7 @@
 // Test helpers: call the Worker as a client would, and read what the fake Twilio API received.
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { forgetCachedKeys, registryOf } from "../src/auth.ts";
 import { VerifyError } from "../src/core/errors.ts";
 
 export const DEV_KEY = "ev_dev_local_only_key";
@@ -133,6 +134,45 @@ export async function timeTravel(to: string, ms: number, service = "default", op
       ...(stored.guardCountedAt ? { guardCountedAt: stored.guardCountedAt - ms } : {}),
     });
   });
+}
+
+/**
+ * Moves the service's replaced webhook keys' end of signing back by `ms` in the service registry,
+ * as if that much time had passed (the registry's own clock is not ours to set), and forgets this
+ * isolate's cached services so the next delivery reads the result.
+ */
+export async function timeTravelWebhookKeys(serviceId: string, ms: number): Promise<void> {
+  await runInDurableObject(registryOf(env), (_instance, state) => {
+    const row = state.storage.sql.exec("SELECT webhook_replaced_keys FROM services WHERE id = ?", serviceId).one();
+    const moved = (JSON.parse(row.webhook_replaced_keys as string) as { until: number }[]).map((k) => ({ ...k, until: k.until - ms }));
+    state.storage.sql.exec("UPDATE services SET webhook_replaced_keys = ? WHERE id = ?", JSON.stringify(moved), serviceId);
+  });
+  forgetCachedKeys();
+}
+
+/** The signatures of a `webhook-signature` header, by scheme: `{ v1: [...], v1a: [...] }`. */
+export function signaturesOf(header: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const entry of header.split(" ")) {
+    const [scheme, signature] = entry.split(",");
+    (out[scheme!] ??= []).push(signature!);
+  }
+  return out;
+}
+
+/**
+ * A v1a receiver, written from the Standard Webhooks specification with WebCrypto alone (none of
+ * src/): true when one of the header's `v1a,` signatures is the Ed25519 signature by `whpk_…`'s
+ * key of `${webhook-id}.${webhook-timestamp}.${body}`. It holds no secret.
+ */
+export async function v1aVerifies(publicKey: string, headers: { get(name: string): string | null }, body: string): Promise<boolean> {
+  const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const key = await crypto.subtle.importKey("raw", bytes(publicKey.replace(/^whpk_/, "")), { name: "Ed25519" }, false, ["verify"]);
+  const content = new TextEncoder().encode(`${headers.get("webhook-id")}.${headers.get("webhook-timestamp")}.${body}`);
+  for (const signature of signaturesOf(headers.get("webhook-signature") ?? "").v1a ?? []) {
+    if (await crypto.subtle.verify({ name: "Ed25519" }, key, bytes(signature), content)) return true;
+  }
+  return false;
 }
 
 /** The message a validation refuses with, or "accepted": for tables of what a rule refuses. */

@@ -91,7 +91,7 @@ const stub = {
 };
 // The registry answers the built-in service at once (the product caches it per isolate anyway).
 const registry = {
-  ensureService: async (input: { id: string; settings: unknown }) => ({ ...input, webhookSecret: "whsec_bench", createdAt: 0, updatedAt: 0 }),
+  ensureService: async (input: { id: string; settings: unknown }) => ({ ...input, webhookSecret: "whsec_bench", webhookPublicKey: "whpk_bench", webhookSealedKey: "", webhookReplacedKeys: [], createdAt: 0, updatedAt: 0 }),
 };
 const env = {
   ...vars,

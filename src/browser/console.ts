@@ -5,7 +5,7 @@ import { callApi } from "./api.ts";
 import { bars, columns } from "./charts.ts";
 import { byId, clear, el } from "./dom.ts";
 import { fillTable } from "./table.ts";
-import type { ApiKey, InsightsReport, ListEntry, RecentVerification, Service, TemplatePreview } from "./wire.ts";
+import type { ApiKey, InsightsReport, ListEntry, RecentVerification, RotatedWebhookKey, Service, TemplatePreview } from "./wire.ts";
 
 const TOKEN_KEY = "edge-verify.console.adminToken";
 const SERVICE_KEY = "edge-verify.console.service";
@@ -73,6 +73,13 @@ const ui = {
   // Settings
   renameForm: byId("rename-form", HTMLFormElement),
   serviceName: byId("service-name", HTMLInputElement),
+  signingForm: byId("signing-form", HTMLFormElement),
+  webhookSigning: byId("webhook-signing", HTMLSelectElement),
+  webhookPublicKey: byId("webhook-public-key", HTMLInputElement),
+  copyPublicKey: byId("copy-public-key", HTMLButtonElement),
+  rotateWebhookKey: byId("rotate-webhook-key", HTMLButtonElement),
+  confirmRotate: byId("confirm-rotate", HTMLButtonElement),
+  rotationNote: byId("rotation-note", HTMLElement),
   deleteService: byId("delete-service", HTMLButtonElement),
   confirmDelete: byId("confirm-delete", HTMLButtonElement),
 };
@@ -181,6 +188,11 @@ function selectService(id: string | null): void {
   ui.serviceName.value = service.friendlyName;
   ui.deleteService.hidden = service.builtIn;
   ui.confirmDelete.hidden = true;
+  ui.webhookSigning.value = service.settings?.webhookSigning || "v1";
+  ui.webhookPublicKey.value = service.webhookPublicKey;
+  ui.copyPublicKey.textContent = "Copy";
+  ui.confirmRotate.hidden = true;
+  ui.rotationNote.textContent = "";
   fillTemplateLocales();
   fillRules();
   showTab(tab);
@@ -209,6 +221,47 @@ ui.renameForm.addEventListener("submit", async (event) => {
   const updated = await api<Service>("PATCH", svcPath(), { friendlyName: ui.serviceName.value.trim() });
   replaceService(updated);
   notice(`Renamed to ${updated.friendlyName}.`, "good");
+});
+
+// ---- webhook signing ---------------------------------------------------------------------------
+ui.signingForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const scheme = ui.webhookSigning.value;
+  const before = selected().settings?.webhookSigning || "v1";
+  const updated = await api<Service>("PATCH", svcPath(), { webhookSigning: scheme });
+  replaceService(updated);
+  notice(
+    scheme === before
+      ? `Webhooks stay signed ${scheme}.`
+      : `Webhooks are signed ${scheme} now; ${before} signatures go on next to them for 24 hours.`,
+    "good",
+  );
+});
+
+ui.copyPublicKey.addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText(ui.webhookPublicKey.value);
+  } catch {
+    ui.webhookPublicKey.select();
+    document.execCommand("copy");
+  }
+  ui.copyPublicKey.textContent = "Copied";
+});
+
+ui.rotateWebhookKey.addEventListener("click", () => {
+  ui.confirmRotate.hidden = false;
+  ui.confirmRotate.focus();
+});
+ui.confirmRotate.addEventListener("click", async () => {
+  const rotated = await api<RotatedWebhookKey>("POST", svcPath("/rotate-webhook-key"));
+  replaceService(rotated.service);
+  const scheme = rotated.service.settings?.webhookSigning || "v1";
+  const until = when(rotated.previousKeyExpireTime);
+  ui.rotationNote.textContent =
+    scheme === "v1a"
+      ? `New public key above. The previous key also signs until ${until}.`
+      : `New webhookSecret (admin API). The previous secret also signs until ${until}.`;
+  notice(`Signing key rotated; the previous one also signs until ${until}.`, "good");
 });
 
 ui.deleteService.addEventListener("click", () => {

@@ -22,11 +22,20 @@ export interface Service {
   builtIn: boolean;
   friendlyName: string;
   createTime: string;
+  /** `whpk_…`: what v1a receivers verify with. (The private key is in no answer.) */
+  webhookPublicKey: string;
   settings?: {
     templates?: Record<string, string>;
     ruleModes?: Record<string, string>;
     limits?: Record<string, number>;
+    webhookSigning?: "v1" | "v1a";
   };
+}
+
+/** POST /v1/services/{id}/rotate-webhook-key */
+export interface RotatedWebhookKey {
+  service: Service;
+  previousKeyExpireTime: string;
 }
 
 export interface ApiKey {

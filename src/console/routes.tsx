@@ -306,6 +306,38 @@ function Page() {
                 </div>
                 <button type="submit">Rename</button>
               </form>
+              <h3 id="h-webhook-signing">Webhook signing</h3>
+              <form id="signing-form" class="inline" aria-labelledby="h-webhook-signing">
+                <div>
+                  <label for="webhook-signing">Signature scheme</label>
+                  <select id="webhook-signing">
+                    <option value="v1">v1: HMAC-SHA256, shared secret (whsec_)</option>
+                    <option value="v1a">v1a: Ed25519, public key (whpk_)</option>
+                  </select>
+                </div>
+                <button type="submit">Save scheme</button>
+              </form>
+              <label for="webhook-public-key">Public key for v1a receivers</label>
+              <div class="copy-row">
+                <input id="webhook-public-key" readonly spellcheck={false} />
+                <button id="copy-public-key" type="button" aria-label="Copy the public key">
+                  Copy
+                </button>
+              </div>
+              <p class="hint">
+                Receivers of <code>v1a</code> signatures verify with this key alone; the private key never leaves the Worker
+                and is shown nowhere. A <code>v1</code> receiver needs the shared secret, <code>webhookSecret</code> in the admin
+                API. After a change of scheme or a rotation, webhooks carry both signatures for 24 hours.
+              </p>
+              <div class="row">
+                <button id="rotate-webhook-key" type="button" class="secondary">
+                  Rotate signing key
+                </button>
+                <button id="confirm-rotate" type="button" class="danger-button" hidden>
+                  Yes, rotate it
+                </button>
+              </div>
+              <p id="rotation-note" class="hint" aria-live="polite"></p>
               <div class="danger">
                 <p>Deleting a service revokes all its keys at once.</p>
                 <button id="delete-service" type="button" class="danger-button">

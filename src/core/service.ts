@@ -7,6 +7,7 @@ import { RULE_NAMES, type NumberLimits, type RuleMode, type RuleName } from "./p
 import { isWellFormedCode } from "./codes.ts";
 import { LINK_REFUSAL, readsAsLink } from "./template.ts";
 import { internalRangeOf, parseIp } from "./ip.ts";
+import { WEBHOOK_SIGNINGS, type WebhookSigning } from "./webhook-signing.ts";
 
 export const WEBHOOK_EVENTS = [
   "verification.started",
@@ -43,6 +44,8 @@ export interface ServiceSettings {
   ruleModes?: Partial<Record<RuleName, RuleMode>>;
   webhookUrl?: string;
   webhookEvents?: WebhookEvent[];
+  /** Standard Webhooks scheme: `v1` (HMAC, `whsec_` secret; the default) or `v1a` (Ed25519, `whpk_` public key). */
+  webhookSigning?: WebhookSigning;
   /** Numbers with a fixed code (app-store reviewers, CI): no SMS, no budget; all else applies. */
   testNumbers?: Record<string, string>;
   /** Twilio-compatible endpoints answer 404 after approval, expiry or max attempts, as Twilio. */
@@ -80,6 +83,7 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
     "ruleModes",
     "webhookUrl",
     "webhookEvents",
+    "webhookSigning",
     "testNumbers",
     "twilioStrict",
     "twilioLookup",
@@ -142,6 +146,12 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
       throw invalidArgument("webhookEvents", `must be a list of: ${WEBHOOK_EVENTS.join(", ")}`);
     }
     out.webhookEvents = [...new Set(events as WebhookEvent[])];
+  }
+  if (body.webhookSigning !== undefined && body.webhookSigning !== null) {
+    if (!WEBHOOK_SIGNINGS.includes(body.webhookSigning as WebhookSigning)) {
+      throw invalidArgument("webhookSigning", "must be v1 (HMAC-SHA256) or v1a (Ed25519)");
+    }
+    out.webhookSigning = body.webhookSigning as WebhookSigning;
   }
   if (body.testNumbers !== undefined && body.testNumbers !== null) {
     out.testNumbers = parseTestNumbers(body.testNumbers, "testNumbers");

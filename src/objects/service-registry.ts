@@ -1,18 +1,32 @@
-// Durable Object holding services, their API keys (as SHA-256 digests only) and recent webhook
-// delivery attempts. One instance ("registry"). It is off the hot path: Workers resolve keys
-// through a per-isolate cache that lives at most 30 s (so a revocation takes effect within 60 s),
-// and only a cache miss reaches this object.
+// Durable Object holding services, their API keys (as SHA-256 digests only), their webhook signing
+// keys and recent webhook delivery attempts. One instance ("registry"). It is off the hot path:
+// Workers resolve keys through a per-isolate cache that lives at most 30 s (so a revocation takes
+// effect within 60 s), and only a cache miss reaches this object.
 import { DurableObject } from "cloudflare:workers";
+import { cryptoRandom } from "../core/codes.ts";
 import { toBase64Url } from "../core/ids.ts";
 import type { ServiceSettings } from "../core/service.ts";
+import { newWebhookKeyPair, newWebhookSecret, replaceKey, sealPrivateKey, type ReplacedWebhookKey, type WebhookKeys } from "../core/webhook-signing.ts";
+import { loadConfig } from "../config.ts";
 
 export interface ServiceRecord {
   id: string;
   settings: ServiceSettings;
-  /** Standard Webhooks signing secret (`whsec_…`). */
+  /** Standard Webhooks signing secret of the v1 scheme (`whsec_…`). */
   webhookSecret: string;
+  /** The v1a public key (`whpk_…`): what receivers verify with. */
+  webhookPublicKey: string;
+  /** The v1a private key, sealed under CODE_SECRET (core/webhook-signing.ts); never stored or sent in clear. */
+  webhookSealedKey: string;
+  /** Keys replaced within the last 24 hours (rotation, change of scheme): they still sign. */
+  webhookReplacedKeys: ReplacedWebhookKey[];
   createdAt: number;
   updatedAt: number;
+}
+
+/** The record's signing keys, as core/webhook-signing.ts takes them. */
+export function webhookKeysOf(record: ServiceRecord): WebhookKeys {
+  return { secret: record.webhookSecret, publicKey: record.webhookPublicKey, sealedKey: record.webhookSealedKey, replaced: record.webhookReplacedKeys };
 }
 
 export interface ApiKeyRecord {
@@ -56,6 +70,12 @@ export class ServiceRegistry extends DurableObject<Env> {
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS services (
       id TEXT PRIMARY KEY, settings TEXT NOT NULL, webhook_secret TEXT NOT NULL,
       created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    // Columns of this release, added in place to a registry written by an earlier one; its services
+    // get their v1a key pair on first read (#withKeys).
+    const columns = this.#sql.exec("SELECT name FROM pragma_table_info('services')").toArray().map((r) => r.name);
+    if (!columns.includes("webhook_public_key")) this.#sql.exec("ALTER TABLE services ADD COLUMN webhook_public_key TEXT NOT NULL DEFAULT ''");
+    if (!columns.includes("webhook_sealed_key")) this.#sql.exec("ALTER TABLE services ADD COLUMN webhook_sealed_key TEXT NOT NULL DEFAULT ''");
+    if (!columns.includes("webhook_replaced_keys")) this.#sql.exec("ALTER TABLE services ADD COLUMN webhook_replaced_keys TEXT NOT NULL DEFAULT '[]'");
     this.#sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (
       id TEXT PRIMARY KEY, service_id TEXT NOT NULL, name TEXT NOT NULL, prefix TEXT NOT NULL,
       digest TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL DEFAULT 0,
@@ -70,36 +90,79 @@ export class ServiceRegistry extends DurableObject<Env> {
 
   /** Creates the service if it does not exist (the built-in default service is made this way). */
   async ensureService(input: { id: string; settings: ServiceSettings }): Promise<ServiceRecord> {
-    return this.#get(input.id) ?? this.createService(input);
+    const found = this.#get(input.id);
+    if (found) return this.#withKeys(found);
+    const pair = await this.#newKeyPair(input.id);
+    // Created meanwhile by a call that interleaved with the key generation: that one stands.
+    return this.#get(input.id) ?? this.#insert(input, pair);
   }
 
   async createService(input: { id: string; settings: ServiceSettings }): Promise<ServiceRecord> {
-    const now = Date.now();
-    const secret = new Uint8Array(32);
-    crypto.getRandomValues(secret);
-    const webhookSecret = `whsec_${btoa(String.fromCharCode(...secret))}`;
-    this.#sql.exec(
-      "INSERT INTO services (id, settings, webhook_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-      input.id,
-      JSON.stringify(input.settings),
-      webhookSecret,
-      now,
-      now,
-    );
-    return this.#get(input.id)!;
+    return this.#insert(input, await this.#newKeyPair(input.id));
   }
 
   async getService(id: string): Promise<ServiceRecord | null> {
-    return this.#get(id);
+    const found = this.#get(id);
+    return found ? this.#withKeys(found) : null;
   }
 
   async listServices(): Promise<ServiceRecord[]> {
-    return this.#sql.exec("SELECT * FROM services ORDER BY created_at, id").toArray().map(toService);
+    const rows = this.#sql.exec("SELECT * FROM services ORDER BY created_at, id").toArray().map(toService);
+    return Promise.all(rows.map((row) => this.#withKeys(row)));
   }
 
+  /**
+   * Replaces the settings. A change of `webhookSigning` keeps the outgoing scheme's key signing
+   * next to the new scheme's for 24 hours, so receivers can move at their own pace.
+   */
   async updateService(input: { id: string; settings: ServiceSettings }): Promise<ServiceRecord | null> {
-    const updated = this.#sql.exec("UPDATE services SET settings = ?, updated_at = ? WHERE id = ?", JSON.stringify(input.settings), Date.now(), input.id);
-    return updated.rowsWritten > 0 ? this.#get(input.id) : null;
+    // Keys first (a service of an earlier release gets its v1a pair): v1a needs one to sign.
+    if (!(await this.getService(input.id))) return null;
+    const current = this.#get(input.id);
+    if (!current) return null;
+    const now = Date.now();
+    const from = current.settings.webhookSigning ?? "v1";
+    const to = input.settings.webhookSigning ?? "v1";
+    const replaced = from === to ? current.webhookReplacedKeys : replaceKey(webhookKeysOf(current), from, now);
+    this.#sql.exec(
+      "UPDATE services SET settings = ?, webhook_replaced_keys = ?, updated_at = ? WHERE id = ?",
+      JSON.stringify(input.settings),
+      JSON.stringify(replaced),
+      now,
+      input.id,
+    );
+    return this.#get(input.id);
+  }
+
+  /**
+   * A new key for the service's current scheme (a `whsec_` secret for v1, an Ed25519 pair for
+   * v1a); the replaced key keeps signing next to it until `replacedUntil` (24 hours).
+   */
+  async rotateWebhookKey(id: string): Promise<{ service: ServiceRecord; replacedUntil: number } | null> {
+    // Keys first (a service of an earlier release gets its v1a pair), and the new ones generated
+    // before the read that decides: awaits let other calls in, the synchronous write below does not.
+    if (!(await this.getService(id))) return null;
+    const pair = await this.#newKeyPair(id);
+    const secret = newWebhookSecret(cryptoRandom);
+    const latest = this.#get(id);
+    if (!latest) return null;
+    const keys = webhookKeysOf(latest);
+    const signing = latest.settings.webhookSigning ?? "v1";
+    const now = Date.now();
+    const replaced = replaceKey(keys, signing, now);
+    if (signing === "v1") {
+      this.#sql.exec("UPDATE services SET webhook_secret = ?, webhook_replaced_keys = ?, updated_at = ? WHERE id = ?", secret, JSON.stringify(replaced), now, id);
+    } else {
+      this.#sql.exec(
+        "UPDATE services SET webhook_public_key = ?, webhook_sealed_key = ?, webhook_replaced_keys = ?, updated_at = ? WHERE id = ?",
+        pair.publicKey,
+        pair.sealedKey,
+        JSON.stringify(replaced),
+        now,
+        id,
+      );
+    }
+    return { service: this.#get(id)!, replacedUntil: replaced[0]!.until };
   }
 
   /** Deletes the service and revokes its keys; its verifications expire with retention. */
@@ -190,6 +253,37 @@ export class ServiceRegistry extends DurableObject<Env> {
     const row = this.#sql.exec("SELECT * FROM services WHERE id = ?", id).toArray()[0];
     return row ? toService(row) : null;
   }
+
+  #insert(input: { id: string; settings: ServiceSettings }, pair: { publicKey: string; sealedKey: string }): ServiceRecord {
+    const now = Date.now();
+    this.#sql.exec(
+      "INSERT INTO services (id, settings, webhook_secret, webhook_public_key, webhook_sealed_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      input.id,
+      JSON.stringify(input.settings),
+      newWebhookSecret(cryptoRandom),
+      pair.publicKey,
+      pair.sealedKey,
+      now,
+      now,
+    );
+    return this.#get(input.id)!;
+  }
+
+  /** A v1a key pair for the service: the public half, and the private half sealed (it exists in clear only here, now). */
+  async #newKeyPair(serviceId: string): Promise<{ publicKey: string; sealedKey: string }> {
+    const { privateKey, publicKey } = await newWebhookKeyPair(cryptoRandom);
+    const sealedKey = await sealPrivateKey(privateKey, { secret: loadConfig(this.env).codeSecret, serviceId, random: cryptoRandom });
+    return { publicKey, sealedKey };
+  }
+
+  /** The record with its v1a key pair, made now for a service of an earlier release. */
+  async #withKeys(record: ServiceRecord): Promise<ServiceRecord> {
+    if (record.webhookPublicKey) return record;
+    const pair = await this.#newKeyPair(record.id);
+    // Only if still missing: a call that interleaved may have made one, and that one stands.
+    this.#sql.exec("UPDATE services SET webhook_public_key = ?, webhook_sealed_key = ? WHERE id = ? AND webhook_public_key = ''", pair.publicKey, pair.sealedKey, record.id);
+    return this.#get(record.id) ?? record;
+  }
 }
 
 function toService(row: Record<string, SqlStorageValue>): ServiceRecord {
@@ -197,6 +291,9 @@ function toService(row: Record<string, SqlStorageValue>): ServiceRecord {
     id: row.id as string,
     settings: JSON.parse(row.settings as string) as ServiceSettings,
     webhookSecret: row.webhook_secret as string,
+    webhookPublicKey: row.webhook_public_key as string,
+    webhookSealedKey: row.webhook_sealed_key as string,
+    webhookReplacedKeys: JSON.parse(row.webhook_replaced_keys as string) as ReplacedWebhookKey[],
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
   };

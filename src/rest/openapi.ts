@@ -283,6 +283,17 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: [SERVICE_ID, queryParam("pageSize", "1 to 200 (default 50).", { type: "integer", minimum: 1, maximum: 200 })],
     responses: { 200: { description: "The attempts.", schema: "WebhookAttemptList" }, 400: E[400], 401: E[401], 404: E[404], 503: E[503] },
   },
+  {
+    method: "post",
+    path: "/v1/services/{id}/rotate-webhook-key",
+    operationId: "rotateWebhookKey",
+    summary: "Rotate the webhook signing key",
+    description:
+      "A new key for the service's `webhookSigning` scheme: a new `webhookSecret` for `v1`, a new Ed25519 key pair (`webhookPublicKey`) for `v1a`. For 24 hours every webhook carries both signatures, space-separated, so receivers can take the new key without a gap; then only the new one. Other isolates sign with it within 30 seconds. The private key is never shown.",
+    family: "admin",
+    parameters: [SERVICE_ID],
+    responses: { 200: { description: "The service with its new key.", schema: "RotatedWebhookKey" }, 401: E[401], 404: E[404], 503: E[503] },
+  },
   // ---- Admin: what the console reads and changes inside a service ---------------------------------
   {
     method: "post",

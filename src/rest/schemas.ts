@@ -28,6 +28,7 @@ import {
   VERIFICATION_ID_MAX_LENGTH,
 } from "../core/requests.ts";
 import { WEBHOOK_EVENTS } from "../core/service.ts";
+import { WEBHOOK_SIGNINGS } from "../core/webhook-signing.ts";
 
 export type JsonSchema = { [keyword: string]: unknown };
 
@@ -319,6 +320,11 @@ const settingsProperties = (nullableFields: boolean): Record<string, JsonSchema>
     },
     webhookUrl: { type: t("string"), description: "https (http to localhost in development), no credentials; outside development not an internal address (loopback, private, link-local, localhost, …) unless listed in WEBHOOK_INTERNAL_HOSTS." },
     webhookEvents: { type: t("array"), items: { type: "string", enum: [...WEBHOOK_EVENTS] } },
+    webhookSigning: {
+      type: t("string"),
+      enum: nullableFields ? [...WEBHOOK_SIGNINGS, null] : [...WEBHOOK_SIGNINGS],
+      description: "Standard Webhooks scheme: `v1` (HMAC-SHA256 with `webhookSecret`; the default) or `v1a` (Ed25519: receivers verify with `webhookPublicKey`). A change keeps the previous scheme's signature next to the new one for 24 hours.",
+    },
     testNumbers: { type: t("object"), additionalProperties: { type: "string", pattern: "^[0-9]{4,10}$" }, description: "E.164 number → fixed code: no SMS is sent." },
     twilioStrict: { type: t("boolean") },
     twilioLookup: { type: t("boolean"), description: "Twilio-compatible starts ask the carrier (LOOKUP_PROVIDER) whatever LOOKUP_MODE says." },
@@ -348,7 +354,7 @@ const ServiceSettings: JsonSchema = {
 
 const Service: JsonSchema = {
   type: "object",
-  required: ["id", "accountSid", "builtIn", "friendlyName", "settings", "webhookSecret", "createTime", "updateTime"],
+  required: ["id", "accountSid", "builtIn", "friendlyName", "settings", "webhookSecret", "webhookPublicKey", "createTime", "updateTime"],
   additionalProperties: false,
   properties: {
     id: { type: "string", description: "`VA` + 32 hex digits, also its Twilio service sid." },
@@ -356,9 +362,20 @@ const Service: JsonSchema = {
     builtIn: { type: "boolean", description: "The service of `API_KEYS`; it cannot be deleted." },
     friendlyName: { type: "string" },
     settings: ref("ServiceSettings"),
-    webhookSecret: { type: "string" },
+    webhookSecret: { type: "string", description: "`whsec_…`: what receivers of `v1` signatures verify with (a shared secret)." },
+    webhookPublicKey: { type: "string", description: "`whpk_…`: the Ed25519 public key receivers of `v1a` signatures verify with. The private key is never shown." },
     createTime: time,
     updateTime: time,
+  },
+};
+
+const RotatedWebhookKey: JsonSchema = {
+  type: "object",
+  required: ["service", "previousKeyExpireTime"],
+  additionalProperties: false,
+  properties: {
+    service: ref("Service"),
+    previousKeyExpireTime: { ...time, description: "Until then (24 hours) the replaced key signs too, next to the new one." },
   },
 };
 
@@ -731,6 +748,7 @@ export const COMPONENTS = {
   UpdateServiceRequest,
   Service,
   ServiceList,
+  RotatedWebhookKey,
   ApiKey,
   NewApiKey,
   CreateApiKeyRequest,

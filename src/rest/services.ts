@@ -1,4 +1,5 @@
-// REST transport for the admin API (`Authorization: Bearer <ADMIN_TOKEN>`): services and keys.
+// REST transport for the admin API (`Authorization: Bearer <ADMIN_TOKEN>`): services, their keys
+// and webhook signing keys.
 import { Hono } from "hono";
 import { createAdmin } from "../admin.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -51,6 +52,7 @@ export function serviceRoutes(): Hono<AppEnv> {
   });
   routes.get("/:id/keys", async (c) => c.json({ keys: await admin(c).listKeys(c.req.param("id")) }));
   routes.delete("/:id/keys/:keyId", async (c) => c.json(await admin(c).revokeKey(c.req.param("id"), c.req.param("keyId"))));
+  routes.post("/:id/rotate-webhook-key", async (c) => c.json(await admin(c).rotateWebhookKey(c.req.param("id"))));
   routes.get("/:id/webhook-attempts", async (c) => {
     const limit = c.req.query("pageSize");
     const attempts = await admin(c).listWebhookAttempts(c.req.param("id"), limit === undefined ? undefined : Number(limit));

@@ -40,6 +40,7 @@ function settingsMessage(s: Settings): MessageInitShape<typeof ServiceSettingsSc
     testNumbers: s.testNumbers ?? {},
     twilioStrict: s.twilioStrict ?? false,
     twilioLookup: s.twilioLookup ?? false,
+    webhookSigning: s.webhookSigning ?? "",
   };
 }
 
@@ -50,6 +51,7 @@ function serviceMessage(v: ServiceView): MessageInitShape<typeof ServiceSchema> 
     builtIn: v.builtIn,
     settings: settingsMessage(v.settings),
     webhookSecret: v.webhookSecret,
+    webhookPublicKey: v.webhookPublicKey,
     createTime: ms(v.createTime),
     updateTime: ms(v.updateTime),
   };
@@ -79,6 +81,8 @@ function settingsFields(m: SettingsMessage | undefined): Record<string, unknown>
     testNumbers: nonEmpty(m.testNumbers),
     twilioStrict: m.twilioStrict || undefined,
     twilioLookup: m.twilioLookup || undefined,
+    // Empty is unset (v1); anything else goes to the admin API, which refuses what is not a scheme.
+    webhookSigning: m.webhookSigning || undefined,
   };
 }
 
@@ -120,6 +124,10 @@ export function adminServiceRoutes(router: ConnectRouter): void {
     },
     async revokeApiKey(req, ctx) {
       return { key: keyMessage(await adminOf(ctx).revokeKey(req.serviceId, req.keyId)) };
+    },
+    async rotateWebhookKey(req, ctx) {
+      const { service, previousKeyExpireTime } = await adminOf(ctx).rotateWebhookKey(req.serviceId);
+      return { service: serviceMessage(service), previousKeyExpireTime: ms(previousKeyExpireTime) };
     },
     async listWebhookAttempts(req, ctx) {
       const attempts = await adminOf(ctx).listWebhookAttempts(req.serviceId, req.pageSize || 50);

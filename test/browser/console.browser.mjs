@@ -184,6 +184,36 @@ describe("console", () => {
     await expect.poll(() => page.locator("#lists tbody").textContent()).toBe("Both lists are empty.");
   });
 
+  it("webhook signing: v1a with its public key to copy, a confirmed rotation; no private key on the page", async () => {
+    const { body: created } = await api("POST", "/v1/services", { friendlyName: "Acme Hooks" });
+    await signIn();
+    await chooseService("Acme Hooks");
+    await openTab("Settings");
+    const scheme = page.getByLabel("Signature scheme");
+    const publicKey = page.getByLabel("Public key for v1a receivers");
+    expect(await scheme.inputValue()).toBe("v1");
+    expect(await publicKey.inputValue()).toBe(created.webhookPublicKey);
+    await scheme.selectOption("v1a");
+    await page.getByRole("button", { name: "Save scheme" }).click();
+    await expect.poll(() => page.locator("#notice").textContent()).toBe("Webhooks are signed v1a now; v1 signatures go on next to them for 24 hours.");
+    expect((await api("GET", `/v1/services/${created.id}`)).body.settings.webhookSigning).toBe("v1a");
+    await page.getByRole("button", { name: "Copy the public key" }).click();
+    await expect.poll(() => page.locator("#copy-public-key").textContent()).toBe("Copied");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(created.webhookPublicKey);
+    // Rotation takes a confirmation, then shows the new public key and until when the old one signs.
+    await page.getByRole("button", { name: "Rotate signing key" }).click();
+    await page.getByRole("button", { name: "Yes, rotate it" }).click();
+    await expect.poll(() => page.locator("#notice").textContent()).toMatch(/^Signing key rotated; the previous one also signs until /);
+    const { body: rotated } = await api("GET", `/v1/services/${created.id}`);
+    expect(rotated.webhookPublicKey).not.toBe(created.webhookPublicKey);
+    await expect.poll(() => publicKey.inputValue()).toBe(rotated.webhookPublicKey);
+    expect(await page.locator("#rotation-note").textContent()).toMatch(/^New public key above\. The previous key also signs until /);
+    const html = await page.content();
+    expect(html).not.toContain("whsk_");
+    expect(html).not.toContain("sealed1.");
+    await shot("webhook-signing");
+  });
+
   it("draws insights after real verifications: conversion, countries, providers, blocks, median", async () => {
     const { body: service } = await api("POST", "/v1/services", { friendlyName: "Insights demo" });
     const { body: key } = await api("POST", `/v1/services/${service.id}/keys`, { name: "demo" });

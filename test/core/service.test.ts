@@ -124,3 +124,17 @@ describe("WEBHOOK_INTERNAL_HOSTS", () => {
     }
   });
 });
+
+describe("webhookSigning", () => {
+  it("takes v1 or v1a; null clears it on an update; anything else is refused naming the field", () => {
+    for (const scheme of ["v1", "v1a"]) {
+      expect(parseServiceSettings({ friendlyName: "x", webhookSigning: scheme }, { partial: false, webhookUrls: PRODUCTION }).webhookSigning).toBe(scheme);
+    }
+    expect(parseServiceSettings({ webhookSigning: null }, { partial: true, webhookUrls: PRODUCTION })).toEqual({ cleared: ["webhookSigning"] });
+    for (const bad of ["v2", "V1A", "v1 ", "", "ed25519", 1, true, ["v1a"], { v: "v1a" }]) {
+      const error = refusal(() => parseServiceSettings({ friendlyName: "x", webhookSigning: bad }, { partial: true, webhookUrls: PRODUCTION }));
+      expect(error.details.field, JSON.stringify(bad)).toBe("webhookSigning");
+      expect(error.message).toBe("webhookSigning: must be v1 (HMAC-SHA256) or v1a (Ed25519)");
+    }
+  });
+});

@@ -3,6 +3,8 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { DEV_CODE_SECRET } from "../../src/config.ts";
+import { openPrivateKey, publicKeyOf, REPLACED_KEY_SIGNS_MS } from "../../src/core/webhook-signing.ts";
 import type { WebhookAttempt } from "../../src/objects/service-registry.ts";
 
 const registryOf = () => env.SERVICE_REGISTRY.get(env.SERVICE_REGISTRY.idFromName(`registry-test:${crypto.randomUUID()}`));
@@ -144,6 +146,102 @@ describe("API keys", () => {
     expect(keys.find((k) => k.name === "live")!.revokedAt).toBeGreaterThan(5);
     expect(await registry.resolveKey(live)).toBeNull();
     expect(await registry.resolveKey(otherDigest)).toMatchObject({ serviceId: "VA2" });
+  });
+});
+
+describe("webhook signing keys", () => {
+  /** The stored row, every column as text: what a copy of the registry's storage would give away. */
+  const storedRow = (registry: ReturnType<typeof registryOf>, id: string) =>
+    runInDurableObject(registry, (_instance, state) => JSON.stringify(state.storage.sql.exec("SELECT * FROM services WHERE id = ?", id).one()));
+
+  it("a new service has a v1a key pair: the public key in the record, the private key only sealed", async () => {
+    const registry = registryOf();
+    const service = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    expect(service.webhookPublicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
+    expect(service.webhookSealedKey).toMatch(/^sealed1\./);
+    expect(service.webhookReplacedKeys).toEqual([]);
+    // Sealed under CODE_SECRET (the dev value in tests) for this service: it opens to the private half of the public key.
+    const privateKey = await openPrivateKey(service.webhookSealedKey, { secret: DEV_CODE_SECRET, serviceId: "VA1" });
+    expect(privateKey).toMatch(/^whsk_/);
+    expect(await publicKeyOf(privateKey)).toBe(service.webhookPublicKey);
+    const row = await storedRow(registry, "VA1");
+    expect(row).not.toContain("whsk_");
+    expect(row).not.toContain(privateKey.slice("whsk_".length));
+    const other = await registry.createService({ id: "VA2", settings: { friendlyName: "Other" } });
+    expect(other.webhookPublicKey).not.toBe(service.webhookPublicKey);
+  });
+
+  it("a service stored by the previous release (no key columns filled) gets its key pair on first read, once", async () => {
+    const registry = registryOf();
+    await runInDurableObject(registry, (_instance, state) => {
+      state.storage.sql.exec("INSERT INTO services (id, settings, webhook_secret, created_at, updated_at) VALUES ('VA_old', '{\"friendlyName\":\"Old\"}', 'whsec_b2xk', 1, 1)");
+    });
+    const first = await registry.getService("VA_old");
+    expect(first).toMatchObject({ id: "VA_old", webhookSecret: "whsec_b2xk", webhookReplacedKeys: [], createdAt: 1, updatedAt: 1 });
+    expect(first!.webhookPublicKey).toMatch(/^whpk_/);
+    expect(await registry.getService("VA_old")).toEqual(first);
+    expect(await registry.listServices()).toEqual([first]);
+  });
+
+  it("the table of the previous release gains the key columns in place, keeping its rows", async () => {
+    const name = `registry-test:${crypto.randomUUID()}`;
+    const registry = env.SERVICE_REGISTRY.get(env.SERVICE_REGISTRY.idFromName(name));
+    await runInDurableObject(registry, (_instance, state) => {
+      // The previous release's table, as it created it; the constructor of this one runs again below.
+      state.storage.sql.exec("DROP TABLE services");
+      state.storage.sql.exec("CREATE TABLE services (id TEXT PRIMARY KEY, settings TEXT NOT NULL, webhook_secret TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)");
+      state.storage.sql.exec("INSERT INTO services VALUES ('VA_old', '{\"friendlyName\":\"Old\"}', 'whsec_b2xk', 1, 1)");
+    });
+    await runInDurableObject(registry, async (_instance, state) => {
+      const { ServiceRegistry } = await import("../../src/objects/service-registry.ts");
+      const again = new ServiceRegistry(state, env);
+      const service = await again.getService("VA_old");
+      expect(service).toMatchObject({ id: "VA_old", settings: { friendlyName: "Old" }, webhookSecret: "whsec_b2xk", webhookReplacedKeys: [] });
+      expect(service!.webhookPublicKey).toMatch(/^whpk_/);
+    });
+  });
+
+  it("rotating a v1 service: a new whsec_ secret; the old one is kept to sign for 24 hours", async () => {
+    const registry = registryOf();
+    const before = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    const at = Date.now();
+    const rotated = await registry.rotateWebhookKey("VA1");
+    expect(rotated!.service.webhookSecret).toMatch(/^whsec_/);
+    expect(rotated!.service.webhookSecret).not.toBe(before.webhookSecret);
+    // The v1a pair is not the scheme in use: it stays.
+    expect(rotated!.service.webhookPublicKey).toBe(before.webhookPublicKey);
+    expect(rotated!.service.webhookReplacedKeys).toEqual([{ signing: "v1", secret: before.webhookSecret, until: rotated!.replacedUntil }]);
+    expect(rotated!.replacedUntil - at).toBeGreaterThanOrEqual(REPLACED_KEY_SIGNS_MS);
+    expect(rotated!.replacedUntil - at).toBeLessThan(REPLACED_KEY_SIGNS_MS + 5_000);
+    expect(await registry.rotateWebhookKey("VA_missing")).toBeNull();
+  });
+
+  it("rotating a v1a service: a new key pair; the old one (public key and sealed private key) signs for 24 hours", async () => {
+    const registry = registryOf();
+    const before = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop", webhookSigning: "v1a" } });
+    const rotated = await registry.rotateWebhookKey("VA1");
+    expect(rotated!.service.webhookPublicKey).toMatch(/^whpk_/);
+    expect(rotated!.service.webhookPublicKey).not.toBe(before.webhookPublicKey);
+    expect(rotated!.service.webhookSecret).toBe(before.webhookSecret);
+    expect(rotated!.service.webhookReplacedKeys).toEqual([
+      { signing: "v1a", publicKey: before.webhookPublicKey, sealedKey: before.webhookSealedKey, until: rotated!.replacedUntil },
+    ]);
+    expect(rotated!.service.updatedAt).toBeGreaterThanOrEqual(before.updatedAt);
+    expect(await storedRow(registry, "VA1")).not.toContain("whsk_");
+  });
+
+  it("a change of scheme keeps the outgoing scheme's key signing for 24 hours; other updates leave the keys alone", async () => {
+    const registry = registryOf();
+    const created = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
+    const renamed = await registry.updateService({ id: "VA1", settings: { friendlyName: "Shop 2" } });
+    expect(renamed!.webhookReplacedKeys).toEqual([]);
+    const at = Date.now();
+    const switched = await registry.updateService({ id: "VA1", settings: { friendlyName: "Shop 2", webhookSigning: "v1a" } });
+    expect(switched!.webhookReplacedKeys).toEqual([{ signing: "v1", secret: created.webhookSecret, until: expect.any(Number) }]);
+    expect(switched!.webhookReplacedKeys[0]!.until - at).toBeGreaterThanOrEqual(REPLACED_KEY_SIGNS_MS);
+    expect([switched!.webhookSecret, switched!.webhookPublicKey]).toEqual([created.webhookSecret, created.webhookPublicKey]);
+    const same = await registry.updateService({ id: "VA1", settings: { friendlyName: "Shop 3", webhookSigning: "v1a" } });
+    expect(same!.webhookReplacedKeys).toEqual(switched!.webhookReplacedKeys);
   });
 });
 

@@ -243,6 +243,11 @@ describe("response conformance", () => {
     await conforms(await send("GET", `/v1/services/${service.id}/keys`, undefined, ADMIN), "listApiKeys");
     await conforms(await send("DELETE", `/v1/services/${service.id}/keys/${key.id}`, undefined, ADMIN), "revokeApiKey");
     await conforms(await send("GET", `/v1/services/${service.id}/webhook-attempts?pageSize=10`, undefined, ADMIN), "listWebhookAttempts");
+    await conforms(await send("PATCH", `/v1/services/${service.id}`, { webhookSigning: "v1a" }, ADMIN), "updateService");
+    await conforms(await send("PATCH", `/v1/services/${service.id}`, { webhookSigning: "v2" }, ADMIN), "updateService"); // 400
+    const rotated = await conforms(await send("POST", `/v1/services/${service.id}/rotate-webhook-key`, undefined, ADMIN), "rotateWebhookKey");
+    expect(rotated.service.webhookPublicKey).toMatch(/^whpk_/);
+    await conforms(await send("POST", "/v1/services/VA00000000000000000000000000000000/rotate-webhook-key", undefined, ADMIN), "rotateWebhookKey"); // 404
     await conforms(await send("DELETE", `/v1/services/${service.id}`, undefined, ADMIN), "deleteService");
   });
 

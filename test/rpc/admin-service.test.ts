@@ -5,7 +5,11 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
-import { AdminService } from "../../src/gen/verify/v1/admin_pb.ts";
+import { toJsonString } from "@bufbuild/protobuf";
+import { registryOf } from "../../src/auth.ts";
+import { DEV_CODE_SECRET } from "../../src/config.ts";
+import { openPrivateKey, REPLACED_KEY_SIGNS_MS } from "../../src/core/webhook-signing.ts";
+import { AdminService, ServiceSchema, type Service } from "../../src/gen/verify/v1/admin_pb.ts";
 import { VerificationService } from "../../src/gen/verify/v1/verification_pb.ts";
 import { latestCode, uniqueNumber } from "../helpers.ts";
 
@@ -80,6 +84,76 @@ describe("AdminService", () => {
       const e = ConnectError.from(error);
       expect(e.code).toBe(Code.InvalidArgument);
       expect(e.rawMessage).toBe("friendlyName: must not contain a URL or domain name");
+    }
+  });
+});
+
+describe("AdminService: webhook signing", () => {
+  it("webhook_signing (field 15) and webhook_public_key (field 8): set, read back, cleared with the mask", async () => {
+    const { service } = await admin.createService({ settings: { friendlyName: "Rpc hooks", webhookSigning: "v1a" } }, asAdmin);
+    expect(service!.settings!.webhookSigning).toBe("v1a");
+    expect(service!.webhookPublicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
+    const { service: cleared } = await admin.updateService({ serviceId: service!.id, settings: { friendlyName: "Rpc hooks" }, updateMask: { paths: ["webhook_signing"] } }, asAdmin);
+    expect(cleared!.settings!.webhookSigning).toBe("");
+    expect(cleared!.webhookPublicKey).toBe(service!.webhookPublicKey);
+    const { service: plain } = await admin.createService({ settings: { friendlyName: "Rpc plain" } }, asAdmin);
+    expect(plain!.settings!.webhookSigning).toBe("");
+    expect(plain!.webhookPublicKey).toMatch(/^whpk_/);
+  });
+
+  it("a webhook_signing that is not v1 or v1a is InvalidArgument naming webhookSigning, and changes nothing", async () => {
+    for (const webhookSigning of ["v2", "V1A", "ed25519"]) {
+      try {
+        await admin.createService({ settings: { friendlyName: "x", webhookSigning } }, asAdmin);
+        throw new Error("accepted");
+      } catch (error) {
+        const e = ConnectError.from(error);
+        expect(e.code).toBe(Code.InvalidArgument);
+        expect(e.rawMessage).toBe("webhookSigning: must be v1 (HMAC-SHA256) or v1a (Ed25519)");
+      }
+    }
+    const { service } = await admin.createService({ settings: { friendlyName: "Rpc keep", webhookSigning: "v1a" } }, asAdmin);
+    try {
+      await admin.updateService({ serviceId: service!.id, settings: { friendlyName: "x", webhookSigning: "v9" }, updateMask: { paths: ["webhook_signing"] } }, asAdmin);
+      throw new Error("accepted");
+    } catch (error) {
+      expect(ConnectError.from(error).rawMessage).toMatch(/^webhookSigning: /);
+    }
+    expect((await admin.getService({ serviceId: service!.id }, asAdmin)).service!.settings!.webhookSigning).toBe("v1a");
+  });
+
+  it("RotateWebhookKey: a new public key, the replaced one signing until previous_key_expire_time; the private key in no answer", async () => {
+    const answers: string[] = [];
+    const keep = <T extends { service?: Service }>(response: T): T => {
+      if (response.service) answers.push(toJsonString(ServiceSchema, response.service));
+      return response;
+    };
+    const { service } = keep(await admin.createService({ settings: { friendlyName: "Rpc rotate", webhookSigning: "v1a" } }, asAdmin));
+    keep(await admin.getService({ serviceId: service!.id }, asAdmin));
+    const before = Date.now();
+    const rotated = keep(await admin.rotateWebhookKey({ serviceId: service!.id }, asAdmin));
+    expect(rotated.service!.webhookPublicKey).not.toBe(service!.webhookPublicKey);
+    const until = Number(rotated.previousKeyExpireTime!.seconds) * 1000;
+    expect(until - before).toBeGreaterThan(REPLACED_KEY_SIGNS_MS - 2_000);
+    expect(until - before).toBeLessThan(REPLACED_KEY_SIGNS_MS + 10_000);
+    keep(await admin.updateService({ serviceId: service!.id, settings: { friendlyName: "Rpc rotated" }, updateMask: { paths: ["friendly_name"] } }, asAdmin));
+    for (const s of (await admin.listServices({}, asAdmin)).services) answers.push(toJsonString(ServiceSchema, s));
+
+    const stored = (await registryOf(env).getService(service!.id))!;
+    const sealed = [stored.webhookSealedKey, ...stored.webhookReplacedKeys.flatMap((k) => (k.signing === "v1a" ? [k.sealedKey] : []))];
+    const privateKeys = await Promise.all(sealed.map((k) => openPrivateKey(k, { secret: DEV_CODE_SECRET, serviceId: service!.id })));
+    expect(privateKeys).toHaveLength(2);
+    for (const text of answers) {
+      expect(text).not.toContain("whsk_");
+      expect(text).not.toContain("sealed1.");
+      for (const privateKey of privateKeys) expect(text).not.toContain(privateKey.slice("whsk_".length));
+    }
+
+    try {
+      await admin.rotateWebhookKey({ serviceId: "VA00000000000000000000000000000000" }, asAdmin);
+      throw new Error("accepted");
+    } catch (error) {
+      expect(ConnectError.from(error).code).toBe(Code.NotFound);
     }
   });
 });

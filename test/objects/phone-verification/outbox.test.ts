@@ -6,19 +6,22 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
-import { registryOf } from "../../../src/auth.ts";
-import type { WebhookEvent } from "../../../src/core/service.ts";
+import { describe, expect, it, vi } from "vitest";
+import { forgetCachedKeys, registryOf } from "../../../src/auth.ts";
+import { cryptoRandom } from "../../../src/core/codes.ts";
+import type { ServiceSettings, WebhookEvent } from "../../../src/core/service.ts";
+import { newWebhookKeyPair, openPrivateKey, REPLACED_KEY_SIGNS_MS, sealPrivateKey } from "../../../src/core/webhook-signing.ts";
+import { DEV_CODE_SECRET } from "../../../src/config.ts";
 import { deliverDueEvents, enqueueEvent, WEBHOOK_GIVE_UP_MS } from "../../../src/objects/phone-verification/outbox.ts";
 import { NumberStore, type OutboxEvent } from "../../../src/objects/phone-verification/storage.ts";
 import type { ServiceRecord } from "../../../src/objects/service-registry.ts";
-import { uniqueNumber } from "../../helpers.ts";
+import { signaturesOf, timeTravelWebhookKeys, uniqueNumber, v1aVerifies } from "../../helpers.ts";
 
 const HOOK_URL = "https://hooks.example.test/receiver";
 /** 25 posts of at most 10 s each, plus 30 s: how long a batch is claimed for. */
 const CLAIM_MS = 25 * 10_000 + 30_000;
 
-async function newService(settings: { webhookUrl?: string; webhookEvents?: WebhookEvent[] } = { webhookUrl: HOOK_URL, webhookEvents: ["verification.approved", "verification.started"] }): Promise<ServiceRecord> {
+async function newService(settings: Partial<ServiceSettings> = { webhookUrl: HOOK_URL, webhookEvents: ["verification.approved", "verification.started"] }): Promise<ServiceRecord> {
   const id = `VA${crypto.randomUUID().replace(/-/g, "")}`;
   return registryOf(env).createService({ id, settings: { friendlyName: "Outbox test", ...settings } });
 }
@@ -197,5 +200,120 @@ describe("deliverDueEvents", () => {
       expect(posts).toHaveLength(2);
       expect(store.outbox().map((e) => e.id)).toEqual(["msg_young"]);
     });
+  });
+});
+
+describe("signatures: v1a, rotation and a change of scheme", () => {
+  const SUBSCRIBED = { webhookUrl: HOOK_URL, webhookEvents: ["verification.approved", "verification.started"] as WebhookEvent[] };
+
+  /** Posts one due event of the service and answers what the receiver got. */
+  async function deliverOne(service: ServiceRecord) {
+    return withObject(async (store, state) => {
+      const due = event(service.id);
+      store.saveOutboxEvent(due);
+      const { posts, fetchFn } = receiver();
+      await deliverDueEvents(store, env, state, fetchFn);
+      expect(posts).toHaveLength(1);
+      return posts[0]!;
+    });
+  }
+  const v1Verifies = (secret: string, post: { headers: Headers; body: string }) => {
+    const headers = Object.fromEntries(["webhook-id", "webhook-timestamp", "webhook-signature"].map((h) => [h, post.headers.get(h)!]));
+    try {
+      new Webhook(secret).verify(post.body, headers);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("a v1a service's webhooks carry one v1a signature, which a receiver verifies with the public key alone", async () => {
+    const service = await newService({ ...SUBSCRIBED, webhookSigning: "v1a" });
+    const post = await deliverOne(service);
+    expect(Object.keys(signaturesOf(post.headers.get("webhook-signature")!))).toEqual(["v1a"]);
+    expect(post.headers.get("webhook-signature")).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
+    expect(await v1aVerifies(service.webhookPublicKey, post.headers, post.body)).toBe(true);
+    // Bound to the body, the id and the timestamp, and to this key.
+    expect(await v1aVerifies(service.webhookPublicKey, post.headers, post.body.replace("approved", "canceled"))).toBe(false);
+    const moved = new Headers(post.headers);
+    moved.set("webhook-timestamp", String(Number(post.headers.get("webhook-timestamp")) + 1));
+    expect(await v1aVerifies(service.webhookPublicKey, moved, post.body)).toBe(false);
+    const stranger = await newWebhookKeyPair(cryptoRandom);
+    expect(await v1aVerifies(stranger.publicKey, post.headers, post.body)).toBe(false);
+    expect(v1Verifies(service.webhookSecret, post)).toBe(false);
+  });
+
+  it("after a rotation both keys sign, space-separated, for 24 hours; then only the new one", async () => {
+    const service = await newService({ ...SUBSCRIBED, webhookSigning: "v1a" });
+    await deliverOne(service); // the service is now cached, as it is between deliveries
+    const rotated = (await registryOf(env).rotateWebhookKey(service.id))!.service;
+    forgetCachedKeys(); // as the admin API does in its isolate
+    const during = await deliverOne(rotated);
+    expect(signaturesOf(during.headers.get("webhook-signature")!).v1a).toHaveLength(2);
+    expect(await v1aVerifies(rotated.webhookPublicKey, during.headers, during.body)).toBe(true);
+    expect(await v1aVerifies(service.webhookPublicKey, during.headers, during.body)).toBe(true);
+
+    await timeTravelWebhookKeys(service.id, REPLACED_KEY_SIGNS_MS - 60_000);
+    const late = await deliverOne(rotated);
+    expect(signaturesOf(late.headers.get("webhook-signature")!).v1a).toHaveLength(2);
+
+    await timeTravelWebhookKeys(service.id, 60_000);
+    const after = await deliverOne(rotated);
+    expect(signaturesOf(after.headers.get("webhook-signature")!)).toEqual({ v1a: [expect.any(String)] });
+    expect(await v1aVerifies(rotated.webhookPublicKey, after.headers, after.body)).toBe(true);
+    expect(await v1aVerifies(service.webhookPublicKey, after.headers, after.body)).toBe(false);
+  });
+
+  it("rotating a v1 service: the old and new whsec_ secrets both verify for 24 hours", async () => {
+    const service = await newService(SUBSCRIBED);
+    const rotated = (await registryOf(env).rotateWebhookKey(service.id))!.service;
+    forgetCachedKeys();
+    const during = await deliverOne(rotated);
+    expect(signaturesOf(during.headers.get("webhook-signature")!).v1).toHaveLength(2);
+    expect([v1Verifies(service.webhookSecret, during), v1Verifies(rotated.webhookSecret, during)]).toEqual([true, true]);
+    await timeTravelWebhookKeys(service.id, REPLACED_KEY_SIGNS_MS);
+    const after = await deliverOne(rotated);
+    expect([v1Verifies(service.webhookSecret, after), v1Verifies(rotated.webhookSecret, after)]).toEqual([false, true]);
+  });
+
+  it("moving from v1 to v1a: v1a with the public key at once, v1 next to it for 24 hours, then v1a alone", async () => {
+    const service = await newService(SUBSCRIBED);
+    expect(Object.keys(signaturesOf((await deliverOne(service)).headers.get("webhook-signature")!))).toEqual(["v1"]);
+    const switched = (await registryOf(env).updateService({ id: service.id, settings: { ...service.settings, webhookSigning: "v1a" } }))!;
+    forgetCachedKeys();
+    const during = await deliverOne(switched);
+    expect(Object.keys(signaturesOf(during.headers.get("webhook-signature")!))).toEqual(["v1a", "v1"]);
+    expect(await v1aVerifies(service.webhookPublicKey, during.headers, during.body)).toBe(true);
+    expect(v1Verifies(service.webhookSecret, during)).toBe(true);
+    await timeTravelWebhookKeys(service.id, REPLACED_KEY_SIGNS_MS);
+    const after = await deliverOne(switched);
+    expect(Object.keys(signaturesOf(after.headers.get("webhook-signature")!))).toEqual(["v1a"]);
+    expect(await v1aVerifies(service.webhookPublicKey, after.headers, after.body)).toBe(true);
+  });
+
+  it("a private key that does not open (sealed under another CODE_SECRET) posts nothing unsigned: a failed attempt, retried, logged without the key", async () => {
+    const service = await newService({ ...SUBSCRIBED, webhookSigning: "v1a" });
+    const privateKey = await openPrivateKey(service.webhookSealedKey, { secret: DEV_CODE_SECRET, serviceId: service.id });
+    const foreign = await sealPrivateKey(privateKey, { secret: "another-code-secret-of-32-characters!!", serviceId: service.id, random: cryptoRandom });
+    await runInDurableObject(registryOf(env), (_i, state) => void state.storage.sql.exec("UPDATE services SET webhook_sealed_key = ? WHERE id = ?", foreign, service.id));
+    forgetCachedKeys();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await withObject(async (store, state) => {
+        store.saveOutboxEvent(event(service.id));
+        const { posts, fetchFn } = receiver();
+        await deliverDueEvents(store, env, state, fetchFn);
+        expect(posts).toEqual([]);
+        expect(store.outbox()).toMatchObject([{ attempts: 1 }]);
+      });
+      const lines = logged.mock.calls.map((c) => String(c[0]));
+      expect(lines.some((line) => line.includes('"webhook.signing_failed"'))).toBe(true);
+      expect(lines.join("\n")).not.toContain(privateKey.slice("whsk_".length, 20));
+    } finally {
+      logged.mockRestore();
+    }
+    await expect
+      .poll(async () => (await registryOf(env).listWebhookAttempts({ serviceId: service.id, limit: 10 })).map((a) => [a.attempt, a.statusCode, a.error]))
+      .toEqual([[1, 0, "SigningError"]]);
   });
 });
