@@ -17,8 +17,8 @@ import {
   jsonRequired,
   jsonString,
   jsonTags,
-  parseCheckRequest,
   parseIdempotencyKey,
+  validateCheckRequest,
   validateStartRequest,
   type CheckRequest,
   type JsonFields,
@@ -133,9 +133,14 @@ export function parseSendCode(raw: unknown): SendCodeRequest {
   return { start, timeoutSeconds, bypass: body.bypass === true };
 }
 
-/** MTA's check-code body: the native check's fields under the same names. */
+/**
+ * MTA's check-code body: the native check's fields under the same names. Other properties are
+ * ignored, as MTA's own API and our send-code ignore them (a drop-in takes its clients' bodies
+ * as they are); the native check refuses them.
+ */
 export function parseCheckCode(raw: unknown): CheckRequest {
-  return parseCheckRequest(raw);
+  const body = jsonObject(raw);
+  return validateCheckRequest({ verificationId: jsonString(body, "verificationId"), to: jsonString(body, "to"), code: jsonRequired(body, "code") });
 }
 
 // ---- Responses -------------------------------------------------------------------------------

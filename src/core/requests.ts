@@ -334,8 +334,25 @@ export function jsonTags(body: JsonFields): Record<string, string> | undefined {
 }
 
 /** POST /v1/verifications as typed fields. */
+/** The fields a JSON start may carry: anything else is a typo or another API's field, refused. */
+const START_FIELDS = new Set([
+  "to", "locale", "serviceName", "tags", "codeLength", "timeoutSeconds", "externalId", "clientIp",
+  "webOtpDomain", "appHash", "channel", "channels", "fallbackAfterSeconds", "lookup",
+]);
+const CHECK_FIELDS = new Set(["verificationId", "to", "code"]);
+
+/**
+ * An unknown property is refused, not ignored: `timeoutSecond` silently meaning the default
+ * timeout is the kind of mistake a client finds in production (issue 19).
+ */
+export function refuseUnknownFields(body: JsonFields, known: ReadonlySet<string>, what: string): void {
+  const unknown = Object.keys(body).find((k) => !known.has(k));
+  if (unknown !== undefined) throw invalidArgument(unknown, `is not a field of ${what}`);
+}
+
 export function startRequestFromJson(raw: unknown): StartRequestInit {
   const body = jsonObject(raw);
+  refuseUnknownFields(body, START_FIELDS, "a start request");
   return {
     to: jsonRequired(body, "to"),
     locale: jsonString(body, "locale"),
@@ -366,6 +383,7 @@ function channelsFromJson(body: JsonFields): { channel?: Channel; channels?: Cha
 /** POST /v1/verifications/check as typed fields. */
 export function checkRequestFromJson(raw: unknown): CheckRequestInit {
   const body = jsonObject(raw);
+  refuseUnknownFields(body, CHECK_FIELDS, "a check request");
   return { verificationId: jsonString(body, "verificationId"), to: jsonString(body, "to"), code: jsonRequired(body, "code") };
 }
 
@@ -387,12 +405,13 @@ export function listNoteFromJson(raw: unknown): string | undefined {
   return note;
 }
 
+const LOOKUP_FIELDS = new Set(["phoneNumber"]);
+
 /** POST /v1/lookups: `{phoneNumber}` and nothing else. */
 export function lookupRequestFromJson(raw: unknown): LookupRequest {
   const body = jsonObject(raw);
   const phoneNumber = jsonRequired(body, "phoneNumber") ?? "";
-  const unknown = Object.keys(body).find((k) => k !== "phoneNumber");
-  if (unknown) throw invalidArgument(unknown, "is not a field of a lookup request");
+  refuseUnknownFields(body, LOOKUP_FIELDS, "a lookup request");
   return { phoneNumber };
 }
 

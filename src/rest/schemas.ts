@@ -48,6 +48,7 @@ const CHANNEL: JsonSchema = { type: "string", enum: [...CHANNELS] };
 const StartVerificationRequest: JsonSchema = {
   type: "object",
   required: ["to"],
+  additionalProperties: false,
   properties: {
     to: { type: "string", minLength: 1, description: "The number in E.164, or with a + country code (`+1 (415) 555-2671`).", examples: ["+14155552671"] },
     locale: { type: nullable("string"), maxLength: LOCALE_MAX_LENGTH, pattern: `^$|${LOCALE.source}`, description: "BCP 47 tag picking the message text (`pt-BR` → `pt` → `en`)." },
@@ -95,6 +96,7 @@ const LOOKUP: JsonSchema = {
 const CheckVerificationRequest: JsonSchema = {
   type: "object",
   required: ["code"],
+  additionalProperties: false,
   description: "Give `verificationId` or `to` (the number's latest pending verification); both must match when both are given.",
   properties: {
     verificationId: { type: nullable("string"), maxLength: VERIFICATION_ID_MAX_LENGTH },

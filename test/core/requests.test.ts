@@ -152,9 +152,15 @@ describe("JSON start bodies: the reader's types, then the validator", () => {
     expect(refusal(() => parseStartRequest(body))).toBe(expected);
   });
 
-  it('reads "", 0 and null as not given on fields with a default, and ignores fields it does not know', () => {
-    const zero = { to: TO, codeLength: 0, timeoutSeconds: "", locale: null, channel: "", channels: [], webOtpDomain: null, appHash: 0, clientIp: null, tags: null, fallbackAfterSeconds: 0, unknown: 1 };
+  it('reads "", 0 and null as not given on fields with a default', () => {
+    const zero = { to: TO, codeLength: 0, timeoutSeconds: "", locale: null, channel: "", channels: [], webOtpDomain: null, appHash: 0, clientIp: null, tags: null, fallbackAfterSeconds: 0 };
     expect(parseStartRequest(zero)).toEqual(parseStartRequest({ to: TO }));
+  });
+
+  it("refuses a field it does not know, naming it (a typo must not silently mean the default)", () => {
+    expect(refusal(() => parseStartRequest({ to: TO, timeoutSecond: 60 }))).toBe("timeoutSecond: is not a field of a start request");
+    expect(refusal(() => parseStartRequest({ to: TO, Channel: "sms" }))).toBe("Channel: is not a field of a start request");
+    expect(refusal(() => parseCheckRequest({ to: TO, code: "1234", verification_id: "ve_x" }))).toBe("verification_id: is not a field of a check request");
   });
 
   it("parseStartRequest is the JSON reader followed by the same validator", () => {

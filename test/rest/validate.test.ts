@@ -69,7 +69,7 @@ describe("checkBody", () => {
   // Bodies the handlers accept today: the schema must accept every one (proto3 zero values included).
   const accepted: [SchemaName, unknown][] = [
     ["StartVerificationRequest", { to: "+14155552671" }],
-    ["StartVerificationRequest", { to: "+1 (415) 555-2671", codeLength: 0, timeoutSeconds: "", locale: "", channel: "", channels: [], webOtpDomain: null, appHash: 0, clientIp: null, tags: null, unknown: 1 }],
+    ["StartVerificationRequest", { to: "+1 (415) 555-2671", codeLength: 0, timeoutSeconds: "", locale: "", channel: "", channels: [], webOtpDomain: null, appHash: 0, clientIp: null, tags: null }],
     ["StartVerificationRequest", { to: "+14155552671", channels: ["whatsapp", "sms"], fallbackAfterSeconds: 30, tags: { a: "b" }, locale: "pt-BR", codeLength: 10 }],
     ["CheckVerificationRequest", { to: "+14155552671", code: "1234", verificationId: null }],
     ["CreateServiceRequest", { friendlyName: "Shop", templates: { de: "{{code}}" }, allowedCountries: ["US"], testNumbers: { "+15005550100": "123456" }, twilioStrict: false }],
@@ -93,7 +93,9 @@ describe("checkBody", () => {
     ["StartVerificationRequest", { to: "+14155552671", channels: ["sms", "sms"] }, parseStartRequest, "channels: must not repeat a channel"],
     ["StartVerificationRequest", { to: "+14155552671", channel: "fax" }, parseStartRequest, 'channel: must be "sms", "whatsapp" or "call"'],
     ["StartVerificationRequest", { to: "+14155552671", locale: "not a locale" }, parseStartRequest, "locale: must be a BCP 47 language tag, e.g. en or pt-BR"],
+    ["StartVerificationRequest", { to: "+14155552671", timeoutSecond: 60 }, parseStartRequest, "timeoutSecond: is not a field of a start request"],
     ["CheckVerificationRequest", { to: "+14155552671" }, parseCheckRequest, "code: is required"],
+    ["CheckVerificationRequest", { to: "+14155552671", code: "1234", id: "ve_x" }, parseCheckRequest, "id: is not a field of a check request"],
     ["CheckVerificationRequest", { to: "+14155552671", code: "12ab" }, parseCheckRequest, "code: must be 4 to 10 digits"],
     ["CreateServiceRequest", { friendlyName: "" }, (b) => parseServiceSettings(b, { partial: false, webhookUrls: { development: true, internalHosts: new Set() } }), "friendlyName: is required: 1 to 64 characters"],
     ["UpdateServiceRequest", { limits: { perFortnight: 3 } }, (b) => parseServiceSettings(b, { partial: true, webhookUrls: { development: true, internalHosts: new Set() } }), "limits.perFortnight: is not a limit"],

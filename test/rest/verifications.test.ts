@@ -2,6 +2,22 @@ import { describe, expect, it } from "vitest";
 import { call, json, latestCode, messagesTo, timeTravel, uniqueNumber, wrongCode, fakeTwilioBehaviour } from "../helpers.ts";
 
 describe("REST /v1/verifications", () => {
+  it("a property the request does not have is refused with 400 naming it, and sends nothing", async () => {
+    const to = uniqueNumber();
+    const typo = await call("POST", "/v1/verifications", { to, timeoutSecond: 60 });
+    expect(typo.status).toBe(400);
+    expect(await json(typo)).toMatchObject({ code: "invalid_argument", message: "timeoutSecond: is not a field of a start request", details: [{ field: "timeoutSecond" }] });
+    expect(await messagesTo(to)).toHaveLength(0);
+    // The number's limits were not touched: a real start goes through at once.
+    const started = await json(await call("POST", "/v1/verifications", { to }));
+    const code = await latestCode(to);
+    const extra = await call("POST", "/v1/verifications/check", { verificationId: started.id, code, phone: to });
+    expect(extra.status).toBe(400);
+    expect(await json(extra)).toMatchObject({ code: "invalid_argument", details: [{ field: "phone" }] });
+    // Nothing counted: the right code still approves on the first attempt.
+    expect(await json(await call("POST", "/v1/verifications/check", { verificationId: started.id, code }))).toMatchObject({ status: "approved", verification: { checkAttempts: 0 } });
+  });
+
   it("start → SMS → wrong code → right code → reuse refused", async () => {
     const to = uniqueNumber();
     const started = await call("POST", "/v1/verifications", { to, serviceName: "Acme", externalId: "user-42", tags: { flow: "signup" } });
