@@ -5,6 +5,9 @@ import { Hono } from "hono";
 import { authenticate, isAdmin } from "./auth.ts";
 import { mtaRoutes } from "./compat/mta.ts";
 import { twilioRoutes } from "./compat/twilio.ts";
+import { twilioAttemptRoutes } from "./compat/twilio-attempts.ts";
+import { twilioSafeListRoutes } from "./compat/twilio-safelist.ts";
+import { twilioServiceRoutes } from "./compat/twilio-services.ts";
 import type { AppEnv } from "./app-env.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
@@ -84,7 +87,11 @@ export function createApp(): Hono<AppEnv> {
   });
   app.route("/v1", verificationRoutes());
   app.route("/v1", numberRoutes());
-  // Drop-in compatibility (docs/migrating.md): Twilio Verify v2 and Mobile Text Alerts v3.
+  // Drop-in compatibility (docs/migrating.md): Twilio Verify v2 and Mobile Text Alerts v3. The
+  // account-level Twilio resources first: twilioRoutes ends in a catch-all 404.
+  app.route("/v2", twilioServiceRoutes());
+  app.route("/v2", twilioSafeListRoutes());
+  app.route("/v2", twilioAttemptRoutes());
   app.route("/v2", twilioRoutes());
   app.route("/v3", mtaRoutes());
   app.route("/v1", devOutboxRoutes());

@@ -4,7 +4,7 @@
 // hot path stays at one Durable Object round trip.
 import type { Config } from "./config.ts";
 import type { ServiceSettings } from "./core/service.ts";
-import type { ServiceRecord, ServiceRegistry } from "./objects/service-registry.ts";
+import type { SafeListSnapshot, ServiceRecord, ServiceRegistry } from "./objects/service-registry.ts";
 import { twilioSettings } from "./compat/sids.ts";
 import { namespaceOf } from "./objects/namespaces.ts";
 import { afterReset } from "./objects/reset.ts";
@@ -18,6 +18,11 @@ export interface Principal {
   keyId: string;
   settings: ServiceSettings;
   webhookSecret: string;
+  /**
+   * The account's Safe List as read with this principal (so at most KEY_CACHE_MS old): numbers
+   * every service treats as allow-listed. Absent: none.
+   */
+  safeList?: ReadonlySet<string>;
 }
 
 export const DEFAULT_SERVICE = "default";
@@ -29,6 +34,10 @@ export const SERVICE_KEY_PREFIX = "evk_";
 const digestCache = new WeakMap<Config, Promise<Uint8Array[]>>();
 const keyCache = new Map<string, { principal: Principal | null; expiresAt: number }>();
 const KEY_CACHE_MAX = 2_000;
+/** The built-in service's record as the registry last answered it (with the Safe List), per isolate. */
+let defaultRecord: { record: ServiceRecord; expiresAt: number } | null = null;
+/** One Set per Safe List version in this isolate, shared by every principal read with it. */
+let sharedSafeList: { version: number; numbers: ReadonlySet<string> } | null = null;
 
 export async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
@@ -45,17 +54,17 @@ export function registryOf(env: Env): DurableObjectStub<ServiceRegistry> {
 
 /** The built-in default service (the one `API_KEYS` belong to), created on first use. */
 export async function defaultService(env: Env, config: Config): Promise<ServiceRecord> {
-  const cached = keyCache.get("default-service");
-  if (cached && cached.expiresAt > Date.now() && cached.principal) return toRecord(cached.principal);
+  if (defaultRecord && defaultRecord.expiresAt > Date.now()) return defaultRecord.record;
   const { defaultServiceSid } = await twilioSettings(env, config);
   const record = await afterReset<ServiceRecord>(() => registryOf(env).ensureService({ id: defaultServiceSid, settings: { friendlyName: "Default service" } }));
-  keyCache.set("default-service", { principal: principalOf(record, DEFAULT_SERVICE, ""), expiresAt: Date.now() + KEY_CACHE_MS });
+  defaultRecord = { record, expiresAt: Date.now() + KEY_CACHE_MS };
   return record;
 }
 
 /** Forgets cached lookups in this isolate (admin changes made here take effect at once here). */
 export function forgetCachedKeys(): void {
   keyCache.clear();
+  defaultRecord = null;
 }
 
 /** Reads `Authorization: Bearer <key>`; null for a missing, malformed, unknown or revoked key. */
@@ -104,11 +113,13 @@ export async function servicePrincipal(record: ServiceRecord, env: Env, config: 
 }
 
 function principalOf(record: ServiceRecord, scope: string, keyId: string): Principal {
-  return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret };
+  return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret, safeList: safeListOf(record.safeList) };
 }
 
-function toRecord(p: Principal): ServiceRecord {
-  return { id: p.serviceId, settings: p.settings, webhookSecret: p.webhookSecret, createdAt: 0, updatedAt: 0 };
+function safeListOf(snapshot: SafeListSnapshot | undefined): ReadonlySet<string> | undefined {
+  if (!snapshot || snapshot.numbers.length === 0) return undefined;
+  if (sharedSafeList?.version !== snapshot.version) sharedSafeList = { version: snapshot.version, numbers: new Set(snapshot.numbers) };
+  return sharedSafeList.numbers;
 }
 
 /** Constant-time check of the admin token (`Authorization: Bearer <ADMIN_TOKEN>`). */

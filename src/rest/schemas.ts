@@ -27,6 +27,7 @@ import {
   VERIFICATION_ID_MAX_LENGTH,
 } from "../core/requests.ts";
 import { WEBHOOK_EVENTS } from "../core/service.ts";
+import { TWILIO_ACCOUNT_SCHEMAS } from "./schemas-twilio-account.ts";
 
 export type JsonSchema = { [keyword: string]: unknown };
 
@@ -688,6 +689,7 @@ export const COMPONENTS = {
   TwilioVerification,
   TwilioVerificationCheck,
   TwilioError,
+  ...TWILIO_ACCOUNT_SCHEMAS,
   MtaSendCodeRequest,
   MtaCheckCodeRequest,
   MtaSendCodeResponse,
