@@ -98,7 +98,7 @@ function readQuery(c: Context, summary: boolean): Query {
   const verification = c.req.query("VerificationSid");
   if (verification !== undefined) {
     if (!VERIFICATION_SID.test(verification)) throw refused("VerificationSid", "must be VE and 32 hex digits");
-    query.verificationSid = verification.toLowerCase();
+    query.verificationSid = `VE${verification.slice(2).toLowerCase()}`;
   }
   const to = c.req.query("ChannelData.To");
   if (to !== undefined) query.to = parsePhoneNumber(to, "ChannelData.To").e164;
@@ -193,9 +193,10 @@ export function twilioAttemptRoutes(): Hono<TwilioEnv> {
 
   routes.get("/Attempts/:sid", async (c) => {
     await requireAccount(c);
-    const sid = c.req.param("sid").toLowerCase().replace(/^vl/, "VL");
+    const given = c.req.param("sid");
+    const sid = `VL${given.slice(2).toLowerCase()}`;
     const notFound = new VerifyError("not_found", "Sid: no such attempt", { field: "Sid" });
-    if (!ATTEMPT_SID.test(sid)) throw notFound;
+    if (!ATTEMPT_SID.test(given)) throw notFound;
     // A sid is a hash: found by hashing every kept attempt of every service (a few thousand each).
     const found = (await attemptsFor(c, { filter: {} })).find((a) => a.sid === sid);
     if (!found) throw notFound;
