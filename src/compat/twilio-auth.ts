@@ -25,9 +25,10 @@ function basicCredentials(header: string | undefined): { username: string; passw
 }
 
 /**
- * The account (admin token) or a service (its API key), or null for anything else. Both secrets are
- * checked before the username is compared, so timing does not tell a wrong account sid from a wrong
- * password. A deployment without ADMIN_TOKEN has no account credential: only service keys work.
+ * A service (its API key) or the account (admin token), or null for anything else. The password is
+ * judged before the username is compared, so timing does not tell a wrong account sid from a wrong
+ * password. Keys first: the Verifications hot path pays nothing for the admin check. A deployment
+ * without ADMIN_TOKEN has no account credential: only service keys work.
  */
 export async function twilioCaller(c: Context): Promise<TwilioCaller | null> {
   const config = loadConfig(c.env);
@@ -35,11 +36,11 @@ export async function twilioCaller(c: Context): Promise<TwilioCaller | null> {
   const credentials = basicCredentials(c.req.header("authorization"));
   if (!credentials) return null;
   const bearer = `Bearer ${credentials.password}`;
-  const account = await isAdmin(bearer, config);
-  const principal = account ? null : await authenticate(bearer, c.env, config);
+  const principal = await authenticate(bearer, c.env, config);
+  const account = principal ? false : await isAdmin(bearer, config);
   if (credentials.username !== accountSid) return null;
-  if (account) return { kind: "account" };
-  return principal ? { kind: "service", principal } : null;
+  if (principal) return { kind: "service", principal };
+  return account ? { kind: "account" } : null;
 }
 
 /**
