@@ -116,6 +116,27 @@ describe("Twilio Safe List with the twilio client", () => {
     await v2.safelist(number).remove();
   });
 
+  it("the list rides with every service record a principal is built from; its version moves only with it", async () => {
+    const registry = env.SERVICE_REGISTRY.get(env.SERVICE_REGISTRY.idFromName("registry"));
+    const { sid } = await strictService("Records");
+    const read = async () => (await registry.getService(sid))!.safeList!;
+    const before = await read();
+    const number = uniqueNumber();
+    await verifyV2().safelist.create({ phoneNumber: number });
+    const added = await read();
+    expect(added.numbers).toContain(number);
+    expect(added.version).toBeGreaterThan(before.version);
+    expect((await registry.ensureService({ id: sid, settings: { friendlyName: "unused" } })).safeList).toEqual(added);
+    // Refused changes leave it as it was.
+    await failure(verifyV2().safelist.create({ phoneNumber: number }));
+    await failure(verifyV2({ password: DEV_KEY }).safelist(number).remove());
+    expect(await read()).toEqual(added);
+    await verifyV2().safelist(number).remove();
+    const removed = await read();
+    expect(removed.numbers).not.toContain(number);
+    expect(removed.version).toBeGreaterThan(added.version);
+  });
+
   it(`holds at most ${SAFE_LIST_MAX} numbers`, async () => {
     const registry = env.SERVICE_REGISTRY.get(env.SERVICE_REGISTRY.idFromName("registry"));
     const filler = (i: number) => `+1999${String(i).padStart(7, "0")}`;

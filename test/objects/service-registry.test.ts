@@ -7,6 +7,8 @@ import type { WebhookAttempt } from "../../src/objects/service-registry.ts";
 
 const registryOf = () => env.SERVICE_REGISTRY.get(env.SERVICE_REGISTRY.idFromName(`registry-test:${crypto.randomUUID()}`));
 const digest = () => crypto.randomUUID().replace(/-/g, "").repeat(2);
+/** The Safe List of a registry that never had one (its behaviour: test/compat/twilio-safelist.test.ts). */
+const NO_SAFE_LIST = { version: 0, numbers: [] };
 
 describe("services", () => {
   it("createService stores the settings with a fresh Standard Webhooks secret", async () => {
@@ -19,7 +21,8 @@ describe("services", () => {
     expect(service.createdAt).toBeGreaterThanOrEqual(before);
     expect(service.updatedAt).toBe(service.createdAt);
     expect((await registry.createService({ id: "VA2", settings: { friendlyName: "Other" } })).webhookSecret).not.toBe(service.webhookSecret);
-    expect(await registry.getService("VA1")).toEqual(service);
+    // A read a principal is built from carries the account's Safe List (empty here).
+    expect(await registry.getService("VA1")).toEqual({ ...service, safeList: NO_SAFE_LIST });
     expect(await registry.getService("VA_missing")).toBeNull();
   });
 
@@ -27,7 +30,9 @@ describe("services", () => {
     const registry = registryOf();
     const created = await registry.ensureService({ id: "VA_default", settings: { friendlyName: "Default service" } });
     expect(await registry.ensureService({ id: "VA_default", settings: { friendlyName: "Something else" } })).toEqual(created);
-    expect(await registry.listServices()).toEqual([created]);
+    const { safeList, ...record } = created;
+    expect(safeList).toEqual(NO_SAFE_LIST);
+    expect(await registry.listServices()).toEqual([record]);
   });
 
   it("refuses a second service with the same id", async () => {
@@ -88,7 +93,7 @@ describe("API keys", () => {
     const service = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
     const live = digest();
     const key = await registry.addKey({ serviceId: "VA1", name: "a", prefix: "evk_", digest: live });
-    expect(await registry.resolveKey(live)).toEqual({ serviceId: "VA1", keyId: key!.id, service });
+    expect(await registry.resolveKey(live)).toEqual({ serviceId: "VA1", keyId: key!.id, service: { ...service, safeList: NO_SAFE_LIST } });
     expect(await registry.resolveKey(digest())).toBeNull();
     const revoked = await registry.revokeKey({ serviceId: "VA1", keyId: key!.id });
     expect(revoked!.revokedAt).toBeGreaterThan(0);
