@@ -35,7 +35,7 @@ const VERIFICATION_ID = pathParam("id", "The verification id (`ve_…`). A malfo
 const SERVICE_ID = pathParam("id", "The service id (`VA…`).");
 const LIST = pathParam("list", "`deny` or `allow`.", { type: "string", enum: ["deny", "allow"] });
 const PHONE = pathParam("phoneNumber", "E.164, URL-encoded (`%2B14155552671`) or with its `+`.");
-const SERVICE_SID = pathParam("serviceSid", "The service sid the API key belongs to (`VA…`).");
+const SERVICE_SID = pathParam("serviceSid", "The service sid (`VA…`): the API key's own service, or any service with ADMIN_TOKEN as the password.");
 const TWILIO_SID = pathParam("sid", "The verification sid (`VE…`).");
 
 const E = {
