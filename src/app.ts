@@ -6,6 +6,9 @@ import { authenticate, isAdmin } from "./auth.ts";
 import { camaraRoutes } from "./compat/camara.ts";
 import { mtaRoutes } from "./compat/mta.ts";
 import { twilioRoutes } from "./compat/twilio.ts";
+import { twilioAttemptRoutes } from "./compat/twilio-attempts.ts";
+import { twilioSafeListRoutes } from "./compat/twilio-safelist.ts";
+import { twilioServiceRoutes } from "./compat/twilio-services.ts";
 import type { AppEnv } from "./app-env.ts";
 import { loadConfig, type Config } from "./config.ts";
 import { VerifyError } from "./core/errors.ts";
@@ -86,7 +89,11 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1", verificationRoutes());
   app.route("/v1", numberRoutes());
   // Drop-in compatibility (docs/migrating.md): Twilio Verify v2, Mobile Text Alerts v3 and
-  // CAMARA One Time Password SMS v1.
+  // CAMARA One Time Password SMS v1. The account-level Twilio resources first: twilioRoutes ends
+  // in a catch-all 404.
+  app.route("/v2", twilioServiceRoutes());
+  app.route("/v2", twilioSafeListRoutes());
+  app.route("/v2", twilioAttemptRoutes());
   app.route("/v2", twilioRoutes());
   app.route("/v3", mtaRoutes());
   app.route("/one-time-password-sms/v1", camaraRoutes());

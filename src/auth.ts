@@ -4,7 +4,7 @@
 // hot path stays at one Durable Object round trip.
 import type { Config } from "./config.ts";
 import type { ServiceSettings } from "./core/service.ts";
-import type { ServiceRecord, ServiceRegistry } from "./objects/service-registry.ts";
+import type { SafeListSnapshot, ServiceRecord, ServiceRegistry } from "./objects/service-registry.ts";
 import { twilioSettings } from "./compat/sids.ts";
 import { namespaceOf } from "./objects/namespaces.ts";
 import { afterReset } from "./objects/reset.ts";
@@ -18,6 +18,11 @@ export interface Principal {
   keyId: string;
   settings: ServiceSettings;
   webhookSecret: string;
+  /**
+   * The account's Safe List as read with this principal (so at most KEY_CACHE_MS old): numbers
+   * every service treats as allow-listed. Absent: none.
+   */
+  safeList?: ReadonlySet<string>;
 }
 
 export const DEFAULT_SERVICE = "default";
@@ -31,6 +36,8 @@ const keyCache = new Map<string, { principal: Principal | null; expiresAt: numbe
 const KEY_CACHE_MAX = 2_000;
 /** Service records by id (the built-in one, the webhook outbox's), for KEY_CACHE_MS like keys. */
 const serviceCache = new Map<string, { record: ServiceRecord | null; expiresAt: number }>();
+/** One Set per Safe List version in this isolate, shared by every principal read with it. */
+let sharedSafeList: { version: number; numbers: ReadonlySet<string> } | null = null;
 
 export async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
@@ -120,7 +127,13 @@ export async function servicePrincipal(record: ServiceRecord, env: Env, config: 
 }
 
 function principalOf(record: ServiceRecord, scope: string, keyId: string): Principal {
-  return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret };
+  return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret, safeList: safeListOf(record.safeList) };
+}
+
+function safeListOf(snapshot: SafeListSnapshot | undefined): ReadonlySet<string> | undefined {
+  if (!snapshot || snapshot.numbers.length === 0) return undefined;
+  if (sharedSafeList?.version !== snapshot.version) sharedSafeList = { version: snapshot.version, numbers: new Set(snapshot.numbers) };
+  return sharedSafeList.numbers;
 }
 
 /** Constant-time check of the admin token (`Authorization: Bearer <ADMIN_TOKEN>`). */

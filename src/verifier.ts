@@ -8,7 +8,7 @@ import { VerifyError, invalidArgument } from "./core/errors.ts";
 import { parsePhoneNumber } from "./core/phone.ts";
 import { lookupView, shouldLookUp, type LookupView, type NormalisedLookup } from "./core/lookup.ts";
 import { applyModes, numberRuleHits } from "./core/policy.ts";
-import { lookupBudgetScope, scopesForStart } from "./core/scopes.ts";
+import { lookupBudgetScope, scopesForNumber, scopesForStart, type ScopeRequest } from "./core/scopes.ts";
 import type { CheckRequest, ListChange, ListPage, LookupRequest, StartRequest, VerificationId } from "./core/requests.ts";
 import type { CheckStatus } from "./core/verification.ts";
 import type { ClaimOutcome } from "./objects/idempotency-keys.ts";
@@ -112,6 +112,14 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
     return { key, requestHash: hash };
   };
 
+  /**
+   * A number on the account's Safe List is allow-listed in every service: it takes only the budget
+   * scopes, as a number on the service's own allow list does (its object applies that list). The
+   * list came with the principal, so this costs no round trip.
+   */
+  const safeListed = (e164: string, scopes: ScopeRequest[]): ScopeRequest[] =>
+    principal.safeList?.has(e164) ? scopesForNumber(scopes, { allowed: true, guardCounted: false }) : scopes;
+
   return {
     async start(request, options) {
       const phone = parsePhoneNumber(request.to);
@@ -152,7 +160,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? defaultServiceName,
         risks: verdict.monitored,
-        scopes: scopesForStart({
+        scopes: safeListed(phone.e164, scopesForStart({
           service,
           clientIp: request.clientIp,
           e164: phone.e164,
@@ -163,7 +171,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
           budget: config.limits,
           serviceDailyLimit: settings.limits?.smsDailyLimit,
           guard: config.intelligence.conversionGuard,
-        }),
+        })),
         denyListMode: ruleModes.deny_list,
         policy: startPolicy,
         testCode,

@@ -4,7 +4,7 @@
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.ts";
-import { authenticate, DEFAULT_SERVICE, type Principal } from "../auth.ts";
+import { DEFAULT_SERVICE, type Principal } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { unmappedReason, VerifyError } from "../core/errors.ts";
 import { refusalOf } from "../errors.ts";
@@ -23,8 +23,9 @@ import { checkBody } from "../rest/validate.ts";
 import { afterReset, createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
 import { namespaceOf } from "../objects/namespaces.ts";
+import { twilioCaller, twilioServicePrincipal } from "./twilio-auth.ts";
 
-type TwilioEnv = {
+export type TwilioEnv = {
   Bindings: Env;
   Variables: AppEnv["Variables"] & { twilio: TwilioCompatSettings; principal: Principal; serviceSid: string };
 };
@@ -106,7 +107,7 @@ function twilioMessage(c: TwilioContext, error: VerifyError, code: number, stric
 }
 
 /** The Twilio answer to anything a route throws; an internal error says nothing of itself. */
-function renderError(c: TwilioContext, error: unknown): Response {
+export function renderError(c: TwilioContext, error: unknown): Response {
   const refusal = refusalOf(error, c.req.path);
   if (!refusal) return c.json(twilioError(20500, "Internal server error", 500), 500);
   const strict = c.get("twilio")?.strict ?? false;
@@ -117,42 +118,24 @@ function renderError(c: TwilioContext, error: unknown): Response {
   return c.json(twilioError(code, twilioMessage(c, refusal, code, strict), status), status, headers);
 }
 
-function twilioError(code: number, message: string, status: number) {
+export function twilioError(code: number, message: string, status: number) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
 
 // ---- Authentication --------------------------------------------------------------------------
 
 /**
- * HTTP Basic: username = the deployment's account sid, password = an API key. Returns the key's
- * principal, or null. The one place to swap when services get their own Twilio credentials.
+ * HTTP Basic with a service's API key as the password: that key's principal, or null (the admin
+ * token, which is the account's credential, is not a service's key). See ./twilio-auth.ts.
  */
 export async function authenticateTwilio(c: Context): Promise<Principal | null> {
-  const config = loadConfig(c.env);
-  const settings = await twilioSettings(c.env, config);
-  const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(c.req.header("authorization") ?? "");
-  if (!match) return null;
-  let decoded: string;
-  try {
-    decoded = atob(match[1]!);
-  } catch {
-    return null;
-  }
-  const colon = decoded.indexOf(":");
-  if (colon < 0) return null;
-  // The key is checked first and always, so timing does not tell a wrong username from a wrong key.
-  const principal = await authenticate(`Bearer ${decoded.slice(colon + 1)}`, c.env, config);
-  return principal && decoded.slice(0, colon) === settings.accountSid ? principal : null;
-}
-
-/** The sid a service answers to in `/v2/Services/{ServiceSid}`. */
-function serviceSidOf(principal: Principal, _settings: TwilioCompatSettings): string | null {
-  return principal.serviceId;
+  const caller = await twilioCaller(c);
+  return caller?.kind === "service" ? caller.principal : null;
 }
 
 // ---- Requests --------------------------------------------------------------------------------
 
-async function readForm(c: TwilioContext): Promise<URLSearchParams> {
+export async function readForm(c: Context): Promise<URLSearchParams> {
   const type = c.req.header("content-type") ?? "";
   if (type !== "" && !/^application\/x-www-form-urlencoded\b/i.test(type)) {
     throw new VerifyError("invalid_argument", "body: must be application/x-www-form-urlencoded", {});
@@ -168,7 +151,7 @@ function formFields(form: URLSearchParams): Record<string, string> {
   return fields;
 }
 
-function refused(parameter: string, why: string): VerifyError {
+export function refused(parameter: string, why: string): VerifyError {
   return new VerifyError("invalid_argument", `${parameter}: ${why}`, { field: parameter });
 }
 
@@ -249,7 +232,7 @@ function assertVisible(c: TwilioContext, status: VerificationStatus | CheckStatu
 // ---- Responses -------------------------------------------------------------------------------
 
 /** Twilio's resource timestamps: ISO 8601 in UTC without milliseconds. */
-function twilioTime(ms: number): string {
+export function twilioTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
@@ -320,12 +303,9 @@ export function twilioRoutes(): Hono<TwilioEnv> {
     const settings = await twilioSettings(c.env, config);
     c.set("config", config);
     c.set("twilio", settings);
-    const principal = await authenticateTwilio(c);
-    if (!principal) throw new VerifyError("unauthenticated", "Authenticate");
+    // The service's own API key, or the account (admin token) acting for any service.
     const serviceSid = c.req.param("serviceSid");
-    if (serviceSid !== serviceSidOf(principal, settings)) {
-      throw new VerifyError("not_found", "ServiceSid: no such service", { field: "ServiceSid" });
-    }
+    const principal = await twilioServicePrincipal(c, serviceSid);
     // Twilio-strict mode: the deployment's TWILIO_STRICT, or the service's own setting.
     if (principal.settings.twilioStrict) c.set("twilio", { ...settings, strict: true });
     c.set("principal", principal);

@@ -1,7 +1,9 @@
 // Durable Object holding services, their API keys (as SHA-256 digests only), their webhook signing
-// keys and recent webhook delivery attempts. One instance ("registry"). It is off the hot path:
-// Workers resolve keys through a per-isolate cache that lives at most 30 s (so a revocation takes
-// effect within 60 s), and only a cache miss reaches this object.
+// keys, recent webhook delivery attempts and the account's Safe List. One instance ("registry"). It
+// is off the hot path: Workers resolve keys through a per-isolate cache that lives at most 30 s (so
+// a revocation takes effect within 60 s), and only a cache miss reaches this object. The Safe List
+// travels with every service record a principal is built from, so a start reads it with what it
+// reads already.
 import { DurableObject } from "cloudflare:workers";
 import { cryptoRandom } from "../core/codes.ts";
 import { toBase64Url } from "../core/ids.ts";
@@ -22,12 +24,29 @@ export interface ServiceRecord {
   webhookReplacedKeys: ReplacedWebhookKey[];
   createdAt: number;
   updatedAt: number;
+  /** The account's Safe List as of this read (getService, ensureService, resolveKey attach it). */
+  safeList?: SafeListSnapshot;
 }
 
 /** The record's signing keys, as core/webhook-signing.ts takes them. */
 export function webhookKeysOf(record: ServiceRecord): WebhookKeys {
   return { secret: record.webhookSecret, publicKey: record.webhookPublicKey, sealedKey: record.webhookSealedKey, replaced: record.webhookReplacedKeys };
 }
+
+/** Numbers every service treats as allow-listed (Twilio's Safe List), and a version that changes with them. */
+export interface SafeListSnapshot {
+  version: number;
+  numbers: string[];
+}
+
+export interface SafeListEntry {
+  /** `GN` + 32 hex, random. */
+  sid: string;
+  phoneNumber: string;
+  createdAt: number;
+}
+
+export type SafeListAdd = { outcome: "added"; entry: SafeListEntry } | { outcome: "exists" } | { outcome: "full" };
 
 export interface ApiKeyRecord {
   id: string;
@@ -60,6 +79,12 @@ export interface ResolvedKey {
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 const ATTEMPTS_KEPT_PER_SERVICE = 200;
+/**
+ * Safe List entries. The whole list rides on every key resolution (at most one per key per isolate
+ * per 30 s), so it is bounded: 1,000 E.164 numbers are ~16 KB on such a read.
+ */
+export const SAFE_LIST_MAX = 1_000;
+const SAFE_LIST_VERSION = "safeListVersion";
 
 export class ServiceRegistry extends DurableObject<Env> {
   readonly #sql: SqlStorage;
@@ -86,15 +111,16 @@ export class ServiceRegistry extends DurableObject<Env> {
       event_type TEXT NOT NULL, url TEXT NOT NULL, attempt INTEGER NOT NULL, status_code INTEGER NOT NULL,
       error TEXT NOT NULL, at INTEGER NOT NULL)`);
     this.#sql.exec("CREATE INDEX IF NOT EXISTS webhook_attempts_by_service ON webhook_attempts (service_id, seq)");
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS safe_list (phone_number TEXT PRIMARY KEY, sid TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID");
   }
 
   /** Creates the service if it does not exist (the built-in default service is made this way). */
   async ensureService(input: { id: string; settings: ServiceSettings }): Promise<ServiceRecord> {
     const found = this.#get(input.id);
-    if (found) return this.#withKeys(found);
+    if (found) return { ...(await this.#withKeys(found)), safeList: this.#safeList() };
     const pair = await this.#newKeyPair(input.id);
     // Created meanwhile by a call that interleaved with the key generation: that one stands.
-    return this.#get(input.id) ?? this.#insert(input, pair);
+    return { ...(this.#get(input.id) ?? this.#insert(input, pair)), safeList: this.#safeList() };
   }
 
   async createService(input: { id: string; settings: ServiceSettings }): Promise<ServiceRecord> {
@@ -103,7 +129,7 @@ export class ServiceRegistry extends DurableObject<Env> {
 
   async getService(id: string): Promise<ServiceRecord | null> {
     const found = this.#get(id);
-    return found ? this.#withKeys(found) : null;
+    return found ? { ...(await this.#withKeys(found)), safeList: this.#safeList() } : null;
   }
 
   async listServices(): Promise<ServiceRecord[]> {
@@ -209,7 +235,27 @@ export class ServiceRegistry extends DurableObject<Env> {
     if (!service) return null;
     const now = Date.now();
     if (now - key.lastUsedAt > LAST_USED_RESOLUTION_MS) this.#sql.exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", now, key.id);
-    return { serviceId: key.serviceId, keyId: key.id, service };
+    return { serviceId: key.serviceId, keyId: key.id, service: { ...service, safeList: this.#safeList() } };
+  }
+
+  /** Puts a number (E.164, already validated) on the account's Safe List; `sid` is used only if it is new. */
+  async addSafeNumber(input: { phoneNumber: string; sid: string }): Promise<SafeListAdd> {
+    if (this.#safeEntry(input.phoneNumber)) return { outcome: "exists" };
+    const count = this.#sql.exec("SELECT COUNT(*) AS n FROM safe_list").one().n as number;
+    if (count >= SAFE_LIST_MAX) return { outcome: "full" };
+    this.#sql.exec("INSERT INTO safe_list (phone_number, sid, created_at) VALUES (?, ?, ?)", input.phoneNumber, input.sid, Date.now());
+    this.#bumpSafeListVersion();
+    return { outcome: "added", entry: this.#safeEntry(input.phoneNumber)! };
+  }
+
+  async getSafeNumber(phoneNumber: string): Promise<SafeListEntry | null> {
+    return this.#safeEntry(phoneNumber);
+  }
+
+  async removeSafeNumber(phoneNumber: string): Promise<boolean> {
+    const removed = this.#sql.exec("DELETE FROM safe_list WHERE phone_number = ?", phoneNumber).rowsWritten > 0;
+    if (removed) this.#bumpSafeListVersion();
+    return removed;
   }
 
   async recordWebhookAttempt(attempt: WebhookAttempt): Promise<void> {
@@ -247,6 +293,21 @@ export class ServiceRegistry extends DurableObject<Env> {
         error: row.error as string,
         at: row.at as number,
       }));
+  }
+
+  #safeEntry(phoneNumber: string): SafeListEntry | null {
+    const row = this.#sql.exec("SELECT * FROM safe_list WHERE phone_number = ?", phoneNumber).toArray()[0];
+    return row ? { sid: row.sid as string, phoneNumber: row.phone_number as string, createdAt: row.created_at as number } : null;
+  }
+
+  #safeList(): SafeListSnapshot {
+    const numbers = this.#sql.exec("SELECT phone_number FROM safe_list ORDER BY phone_number").toArray().map((r) => r.phone_number as string);
+    return { version: this.ctx.storage.kv.get<number>(SAFE_LIST_VERSION) ?? 0, numbers };
+  }
+
+  /** Isolates rebuild their copy of the list only when this changes. */
+  #bumpSafeListVersion(): void {
+    this.ctx.storage.kv.put(SAFE_LIST_VERSION, (this.ctx.storage.kv.get<number>(SAFE_LIST_VERSION) ?? 0) + 1);
   }
 
   #get(id: string): ServiceRecord | null {

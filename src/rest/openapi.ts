@@ -2,6 +2,7 @@
 // schemas the handlers validate with (./schemas.ts). Served at /openapi.json; rendered at /docs.
 // Adding a route: add its operation here; test/rest/openapi.test.ts fails until you do.
 import { COMPONENTS, ref, type JsonSchema, type SchemaName } from "./schemas.ts";
+import { TWILIO_ACCOUNT_OPERATIONS } from "./openapi-twilio-account.ts";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 type Family = "native" | "admin" | "twilio" | "mta" | "camara" | "callback";
@@ -34,7 +35,7 @@ const VERIFICATION_ID = pathParam("id", "The verification id (`ve_…`). A malfo
 const SERVICE_ID = pathParam("id", "The service id (`VA…`).");
 const LIST = pathParam("list", "`deny` or `allow`.", { type: "string", enum: ["deny", "allow"] });
 const PHONE = pathParam("phoneNumber", "E.164, URL-encoded (`%2B14155552671`) or with its `+`.");
-const SERVICE_SID = pathParam("serviceSid", "The service sid the API key belongs to (`VA…`).");
+const SERVICE_SID = pathParam("serviceSid", "The service sid (`VA…`): the API key's own service, or any service with ADMIN_TOKEN as the password.");
 const TWILIO_SID = pathParam("sid", "The verification sid (`VE…`).");
 
 const CORRELATOR = header("x-correlator", "Correlation id (the spec's pattern): echoed on every answer, errors included; one that does not match is refused with 400 and not echoed.", { type: "string", pattern: "^[a-zA-Z0-9-]{0,55}$" });
@@ -427,6 +428,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: { schema: "TwilioCheckRequest", form: true, required: true },
     responses: { 200: { description: "The check.", schema: "TwilioVerificationCheck" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
   },
+  ...TWILIO_ACCOUNT_OPERATIONS,
   // ---- Mobile Text Alerts v3 -----------------------------------------------------------------------
   {
     method: "post",
@@ -573,7 +575,11 @@ export function openApiDocument(): JsonSchema {
       securitySchemes: {
         apiKey: { type: "http", scheme: "bearer", description: "An API key: `API_KEYS` or one created for a service." },
         adminToken: { type: "http", scheme: "bearer", description: "`ADMIN_TOKEN`." },
-        twilioBasic: { type: "http", scheme: "basic", description: "Username: the deployment's Twilio-compatible account sid; password: an API key." },
+        twilioBasic: {
+          type: "http",
+          scheme: "basic",
+          description: "Username: the deployment's Twilio-compatible account sid; password: a service's API key (its Verifications, and fetching its own service), or ADMIN_TOKEN (every service, and the account-level resources).",
+        },
       },
     },
   };

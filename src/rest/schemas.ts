@@ -29,6 +29,7 @@ import {
 } from "../core/requests.ts";
 import { WEBHOOK_EVENTS } from "../core/service.ts";
 import { WEBHOOK_SIGNINGS } from "../core/webhook-signing.ts";
+import { TWILIO_ACCOUNT_SCHEMAS } from "./schemas-twilio-account.ts";
 
 export type JsonSchema = { [keyword: string]: unknown };
 
@@ -762,6 +763,7 @@ export const COMPONENTS = {
   TwilioVerification,
   TwilioVerificationCheck,
   TwilioError,
+  ...TWILIO_ACCOUNT_SCHEMAS,
   MtaSendCodeRequest,
   MtaCheckCodeRequest,
   MtaSendCodeResponse,

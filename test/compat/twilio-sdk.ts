@@ -62,3 +62,13 @@ export async function failure(call: Promise<unknown>): Promise<{ status: number;
   }
   throw new Error("expected the call to fail");
 }
+
+/** The dev ADMIN_TOKEN: the account's credential on the account-level resources. */
+export const ADMIN_TOKEN = "ev_dev_admin_token";
+
+/** `twilio(accountSid, password).verify.v2`: Services, Safe List, Attempts; the admin token by default. */
+export function verifyV2(options: { fetch?: Fetch; accountSid?: string; password?: string } = {}) {
+  return twilio(options.accountSid ?? ACCOUNT_SID, options.password ?? ADMIN_TOKEN, {
+    httpClient: workerHttpClient(options.fetch ?? defaultFetch) as never,
+  }).verify.v2;
+}

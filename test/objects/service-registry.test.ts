@@ -9,6 +9,8 @@ import type { WebhookAttempt } from "../../src/objects/service-registry.ts";
 
 const registryOf = () => env.SERVICE_REGISTRY.get(env.SERVICE_REGISTRY.idFromName(`registry-test:${crypto.randomUUID()}`));
 const digest = () => crypto.randomUUID().replace(/-/g, "").repeat(2);
+/** The Safe List of a registry that never had one (its behaviour: test/compat/twilio-safelist.test.ts). */
+const NO_SAFE_LIST = { version: 0, numbers: [] };
 
 describe("services", () => {
   it("createService stores the settings with a fresh Standard Webhooks secret", async () => {
@@ -21,7 +23,8 @@ describe("services", () => {
     expect(service.createdAt).toBeGreaterThanOrEqual(before);
     expect(service.updatedAt).toBe(service.createdAt);
     expect((await registry.createService({ id: "VA2", settings: { friendlyName: "Other" } })).webhookSecret).not.toBe(service.webhookSecret);
-    expect(await registry.getService("VA1")).toEqual(service);
+    // A read a principal is built from carries the account's Safe List (empty here).
+    expect(await registry.getService("VA1")).toEqual({ ...service, safeList: NO_SAFE_LIST });
     expect(await registry.getService("VA_missing")).toBeNull();
   });
 
@@ -29,7 +32,9 @@ describe("services", () => {
     const registry = registryOf();
     const created = await registry.ensureService({ id: "VA_default", settings: { friendlyName: "Default service" } });
     expect(await registry.ensureService({ id: "VA_default", settings: { friendlyName: "Something else" } })).toEqual(created);
-    expect(await registry.listServices()).toEqual([created]);
+    const { safeList, ...record } = created;
+    expect(safeList).toEqual(NO_SAFE_LIST);
+    expect(await registry.listServices()).toEqual([record]);
   });
 
   it("refuses a second service with the same id", async () => {
@@ -90,7 +95,7 @@ describe("API keys", () => {
     const service = await registry.createService({ id: "VA1", settings: { friendlyName: "Shop" } });
     const live = digest();
     const key = await registry.addKey({ serviceId: "VA1", name: "a", prefix: "evk_", digest: live });
-    expect(await registry.resolveKey(live)).toEqual({ serviceId: "VA1", keyId: key!.id, service });
+    expect(await registry.resolveKey(live)).toEqual({ serviceId: "VA1", keyId: key!.id, service: { ...service, safeList: NO_SAFE_LIST } });
     expect(await registry.resolveKey(digest())).toBeNull();
     const revoked = await registry.revokeKey({ serviceId: "VA1", keyId: key!.id });
     expect(revoked!.revokedAt).toBeGreaterThan(0);
@@ -180,7 +185,9 @@ describe("webhook signing keys", () => {
     expect(first).toMatchObject({ id: "VA_old", webhookSecret: "whsec_b2xk", webhookReplacedKeys: [], createdAt: 1, updatedAt: 1 });
     expect(first!.webhookPublicKey).toMatch(/^whpk_/);
     expect(await registry.getService("VA_old")).toEqual(first);
-    expect(await registry.listServices()).toEqual([first]);
+    // A list carries no Safe List (only reads a principal is built from do).
+    const { safeList: _safeList, ...listed } = first!;
+    expect(await registry.listServices()).toEqual([listed]);
   });
 
   it("the table of the previous release gains the key columns in place, keeping its rows", async () => {

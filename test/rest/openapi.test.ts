@@ -271,6 +271,41 @@ describe("response conformance", () => {
     await conforms(await send("GET", `${base}/Verifications/VE00000000000000000000000000000000`, undefined, TWILIO), "twilioGetVerification"); // 404
   });
 
+  it("Twilio Verify v2 account resources: services, Safe List, attempts and errors", async () => {
+    const ACCOUNT = { ...TWILIO, authorization: `Basic ${btoa(`${ACCOUNT_SID}:ev_dev_admin_token`)}` };
+    const service = await conforms(await send("POST", "/v2/Services", form({ FriendlyName: "Conformance", CodeLength: "8", LookupEnabled: "true" }), ACCOUNT), "twilioCreateService");
+    await conforms(await send("POST", "/v2/Services", form({ FriendlyName: "X", Psd2Enabled: "true" }), ACCOUNT), "twilioCreateService"); // 400
+    await conforms(await send("POST", "/v2/Services", form({ FriendlyName: "X" }), TWILIO), "twilioCreateService"); // 401: an API key
+    await conforms(await send("GET", "/v2/Services?PageSize=2", undefined, ACCOUNT), "twilioListServices");
+    await conforms(await send("GET", "/v2/Services?PageSize=0", undefined, ACCOUNT), "twilioListServices"); // 400
+    await conforms(await send("GET", `/v2/Services/${service.sid}`, undefined, ACCOUNT), "twilioGetService");
+    await conforms(await send("GET", `/v2/Services/${service.sid}`, undefined, TWILIO), "twilioGetService"); // 404: another service's key
+    await conforms(await send("POST", `/v2/Services/${service.sid}`, form({ SkipSmsToLandlines: "false" }), ACCOUNT), "twilioUpdateService");
+    await conforms(await send("POST", `/v2/Services/${service.sid}`, form({ CodeLength: "2" }), ACCOUNT), "twilioUpdateService"); // 400
+    await conforms(await send("DELETE", `/v2/Services/${service.sid}`, undefined, ACCOUNT), "twilioDeleteService");
+    await conforms(await send("DELETE", `/v2/Services/${service.sid}`, undefined, ACCOUNT), "twilioDeleteService"); // 404
+    await conforms(await send("DELETE", `/v2/Services/${SERVICE_SID}`, undefined, ACCOUNT), "twilioDeleteService"); // 400: built in
+
+    const number = uniqueNumber();
+    await conforms(await send("POST", "/v2/SafeList/Numbers", form({ PhoneNumber: number }), ACCOUNT), "twilioAddSafeListNumber");
+    await conforms(await send("POST", "/v2/SafeList/Numbers", form({ PhoneNumber: number }), ACCOUNT), "twilioAddSafeListNumber"); // 400: 60411
+    await conforms(await send("GET", `/v2/SafeList/Numbers/${number}`, undefined, ACCOUNT), "twilioGetSafeListNumber");
+    await conforms(await send("GET", `/v2/SafeList/Numbers/${number}`, undefined, TWILIO), "twilioGetSafeListNumber"); // 401
+    await conforms(await send("DELETE", `/v2/SafeList/Numbers/${number}`, undefined, ACCOUNT), "twilioRemoveSafeListNumber");
+    await conforms(await send("DELETE", `/v2/SafeList/Numbers/${number}`, undefined, ACCOUNT), "twilioRemoveSafeListNumber"); // 404
+
+    const to = uniqueNumber();
+    await send("POST", `/v2/Services/${SERVICE_SID}/Verifications`, form({ To: to, Channel: "sms" }), TWILIO);
+    // Insights arrive in report batches, a moment after the start.
+    await expect.poll(async () => (await json(await send("GET", `/v2/Attempts?ChannelData.To=${encodeURIComponent(to)}`, undefined, ACCOUNT))).attempts.length, { timeout: 5_000 }).toBe(1);
+    const listed = await conforms(await send("GET", `/v2/Attempts?VerifyServiceSid=${SERVICE_SID}&PageSize=5`, undefined, ACCOUNT), "twilioListAttempts");
+    await conforms(await send("GET", "/v2/Attempts?Channel=pigeon", undefined, ACCOUNT), "twilioListAttempts"); // 400
+    await conforms(await send("GET", `/v2/Attempts/Summary?VerifyServiceSid=${SERVICE_SID}`, undefined, ACCOUNT), "twilioAttemptsSummary");
+    await conforms(await send("GET", "/v2/Attempts/Summary", undefined, TWILIO), "twilioAttemptsSummary"); // 401
+    await conforms(await send("GET", `/v2/Attempts/${listed.attempts[0].sid}`, undefined, ACCOUNT), "twilioGetAttempt");
+    await conforms(await send("GET", `/v2/Attempts/VL${"0".repeat(32)}`, undefined, ACCOUNT), "twilioGetAttempt"); // 404
+  });
+
   it("Mobile Text Alerts v3: send-code, check-code and errors", async () => {
     const to = uniqueNumber();
     const sent = await conforms(await send("POST", "/v3/verify/sms/send-code", { to, bypass: true }), "mtaSendCode");
@@ -298,7 +333,7 @@ describe("response conformance", () => {
   });
 
   it("covered every family's success and error statuses", () => {
-    for (const expected of ["camaraSendCode 200", "camaraSendCode 403", "camaraValidateCode 204", "camaraValidateCode 404", "startVerification 201", "startVerification 400", "startVerification 429", "getVerification 401", "getVerification 404", "checkVerification 200", "listServices 200", "createService 201", "twilioStartVerification 201", "twilioCheckVerification 200", "mtaSendCode 200", "mtaCheckCode 200"]) {
+    for (const expected of ["camaraSendCode 200", "camaraSendCode 403", "camaraValidateCode 204", "camaraValidateCode 404", "startVerification 201", "startVerification 400", "startVerification 429", "getVerification 401", "getVerification 404", "checkVerification 200", "listServices 200", "createService 201", "twilioStartVerification 201", "twilioCheckVerification 200", "mtaSendCode 200", "mtaCheckCode 200", "twilioCreateService 201", "twilioListAttempts 200"]) {
       expect(checked).toContain(expected);
     }
   });
