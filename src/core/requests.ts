@@ -9,6 +9,7 @@ import { validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
 import { ipScope } from "./ip.ts";
 import { validateAppHash, validateWebOtpDomain } from "./webotp.ts";
+import { validateRateLimitValues } from "./rate-limits.ts";
 
 declare const validated: unique symbol;
 /** A value made by its `validate…` function: the verifier takes no hand-made stand-in. */
@@ -63,6 +64,8 @@ export interface StartRequestInit {
   channels?: readonly Channel[];
   fallbackAfterSeconds?: number;
   lookup?: boolean;
+  /** The service's rate limits this start counts against: unique name → the key's value. */
+  rateLimits?: Readonly<Record<string, string>>;
 }
 
 /** A start the verifier takes: validated, with the request's own defaults applied. */
@@ -87,6 +90,11 @@ export type StartRequest = Validated<
     fallbackAfterSeconds: number;
     /** Ask the carrier about the number before sending, whatever LOOKUP_MODE says. */
     lookup: boolean;
+    /**
+     * Unique name → value, for the service's rate limits (core/rate-limits.ts). Absent when none,
+     * so a start without them hashes (idempotency) as it did before they existed.
+     */
+    rateLimits?: Record<string, string>;
   },
   "StartRequest"
 >;
@@ -112,7 +120,8 @@ export function validateStartRequest(init: StartRequestInit): StartRequest {
     ...validateChannels(init),
     lookup: init.lookup ?? false,
   };
-  return request as StartRequest;
+  const rateLimits = validateRateLimitValues(init.rateLimits ?? {});
+  return (Object.keys(rateLimits).length > 0 ? { ...request, rateLimits } : request) as StartRequest;
 }
 
 /** A channel name from the wire (JSON string, proto enum name); anything else is refused. */

@@ -2,6 +2,7 @@
 // schemas the handlers validate with (./schemas.ts). Served at /openapi.json; rendered at /docs.
 // Adding a route: add its operation here; test/rest/openapi.test.ts fails until you do.
 import { COMPONENTS, ref, type JsonSchema, type SchemaName } from "./schemas.ts";
+import { TWILIO_RATE_LIMIT_OPERATIONS } from "./twilio-rate-limit-operations.ts";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 type Family = "native" | "admin" | "twilio" | "mta" | "callback";
@@ -413,6 +414,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: { schema: "TwilioCheckRequest", form: true, required: true },
     responses: { 200: { description: "The check.", schema: "TwilioVerificationCheck" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
   },
+  ...TWILIO_RATE_LIMIT_OPERATIONS,
   // ---- Mobile Text Alerts v3 -----------------------------------------------------------------------
   {
     method: "post",
