@@ -22,6 +22,7 @@ import { insightsFor } from "./objects/insights.ts";
 import { log } from "./log.ts";
 import { namespaceOf, verificationObjectId } from "./objects/namespaces.ts";
 import { afterReset } from "./objects/reset.ts";
+import { rateLimitScopesFor } from "./rate-limits.ts";
 
 export { afterReset };
 
@@ -133,6 +134,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       if (request.webOtpDomain && config.webOtpDomains && !config.webOtpDomains.has(request.webOtpDomain)) {
         throw invalidArgument("webOtpDomain", "is not one of the domains this deployment allows (WEBOTP_DOMAINS)");
       }
+      // The service's own rate limits, only when the start names some (no registry read otherwise).
+      const rateLimitScopes = request.rateLimits ? await rateLimitScopesFor(env, principal, request.rateLimits) : [];
       const input = {
         service,
         to: phone.e164,
@@ -160,7 +163,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
           budget: config.limits,
           serviceDailyLimit: settings.limits?.smsDailyLimit,
           guard: config.intelligence.conversionGuard,
-        }),
+        }).concat(rateLimitScopes),
         denyListMode: ruleModes.deny_list,
         policy,
         testCode,
