@@ -5,7 +5,7 @@
 // and the rate-limit codes of Twilio's 602xx family (60207–60211) are answered here.
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import type { Principal } from "../auth.ts";
+import { registryOf, type Principal } from "../auth.ts";
 import { invalidArgument, VerifyError } from "../core/errors.ts";
 import {
   BUCKET_MAX_MAX,
@@ -20,7 +20,6 @@ import {
   RATE_LIMIT_SID,
   uniqueNameProblem,
 } from "../core/rate-limits.ts";
-import { registryOf } from "../auth.ts";
 import { afterReset } from "../objects/reset.ts";
 import { checkBody } from "../rest/validate.ts";
 import type { BucketRecord, RateLimitRecord, RateLimitWrite, RateLimitWriteRefusal } from "../objects/rate-limit-tables.ts";
