@@ -22,6 +22,7 @@ import { insightsFor } from "./objects/insights.ts";
 import { log } from "./log.ts";
 import { namespaceOf, verificationObjectId } from "./objects/namespaces.ts";
 import { afterReset } from "./objects/reset.ts";
+import { rateLimitScopesFor } from "./rate-limits.ts";
 
 export { afterReset };
 
@@ -144,6 +145,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       // A request's own message (CAMARA) is this start's only template: the catalog's default entry,
       // the one the start's locale then is. Otherwise the service's templates, or the deployment's.
       const startPolicy: DoPolicy = request.message ? { ...policy, templates: { [DEFAULT_LOCALE]: request.message } } : policy;
+      // The service's own rate limits, only when the start names some (no registry read otherwise).
+      const rateLimitScopes = request.rateLimits ? await rateLimitScopesFor(env, principal, request.rateLimits) : [];
       const input = {
         service,
         to: phone.e164,
@@ -171,7 +174,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
           budget: config.limits,
           serviceDailyLimit: settings.limits?.smsDailyLimit,
           guard: config.intelligence.conversionGuard,
-        })),
+        })).concat(rateLimitScopes),
         denyListMode: ruleModes.deny_list,
         policy: startPolicy,
         testCode,

@@ -24,6 +24,7 @@ import { afterReset, createVerifier, type VerificationView } from "../verifier.t
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
 import { namespaceOf } from "../objects/namespaces.ts";
 import { twilioCaller, twilioServicePrincipal } from "./twilio-auth.ts";
+import { rateLimitsParameter, twilioRateLimitRoutes } from "./twilio-rate-limits.ts";
 
 export type TwilioEnv = {
   Bindings: Env;
@@ -85,6 +86,7 @@ const PARAMETER: Record<string, string> = {
   serviceName: "CustomFriendlyName",
   locale: "Locale",
   clientIp: "DeviceIp",
+  rateLimits: "RateLimits",
 };
 
 function twilioMessage(c: TwilioContext, error: VerifyError, code: number, strict: boolean): string {
@@ -162,7 +164,6 @@ const UNSUPPORTED_START: Record<string, string> = {
   SendDigits: "only the sms channel is supported",
   Amount: "PSD2 transaction fields are not supported",
   Payee: "PSD2 transaction fields are not supported",
-  RateLimits: "Programmable Rate Limits are not supported; the deployment's own limits apply",
   ChannelConfiguration: "only the sms channel is supported",
   AppHash: "Android SMS Retriever hashes are not supported yet",
   TemplateSid: "message templates are the operator's MESSAGE_TEMPLATE",
@@ -186,6 +187,7 @@ function startRequest(form: URLSearchParams): StartRequestInit {
     locale: form.get("Locale") ?? undefined,
     serviceName: form.get("CustomFriendlyName") || undefined,
     clientIp: form.get("DeviceIp") ?? undefined,
+    rateLimits: rateLimitsParameter(form.get("RateLimits")),
   };
 }
 
@@ -382,6 +384,9 @@ export function twilioRoutes(): Hono<TwilioEnv> {
       sna_attempts_error_codes: [],
     });
   });
+
+  // Service Rate Limits and their Buckets (./twilio-rate-limits.ts), behind the middleware above.
+  routes.route("/", twilioRateLimitRoutes());
 
   routes.all("*", (c) => {
     throw new VerifyError("not_found", `no route for ${c.req.method} ${c.req.path}`);

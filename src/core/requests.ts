@@ -9,6 +9,7 @@ import { compileRequestTemplate, validateServiceName } from "./template.ts";
 import { isWellFormedCode } from "./codes.ts";
 import { ipScope } from "./ip.ts";
 import { validateAppHash, validateWebOtpDomain } from "./webotp.ts";
+import { validateRateLimitValues } from "./rate-limits.ts";
 
 declare const validated: unique symbol;
 /** A value made by its `validate…` function: the verifier takes no hand-made stand-in. */
@@ -69,6 +70,8 @@ export interface StartRequestInit {
   fallbackAfterSeconds?: number;
   lookup?: boolean;
   message?: string;
+  /** The service's rate limits this start counts against: unique name → the key's value. */
+  rateLimits?: Readonly<Record<string, string>>;
 }
 
 /** A start the verifier takes: validated, with the request's own defaults applied. */
@@ -98,6 +101,11 @@ export type StartRequest = Validated<
      * the deployment's templates for every locale; held to the template rules.
      */
     message?: string;
+    /**
+     * Unique name → value, for the service's rate limits (core/rate-limits.ts). Absent when none,
+     * so a start without them hashes (idempotency) as it did before they existed.
+     */
+    rateLimits?: Record<string, string>;
   },
   "StartRequest"
 >;
@@ -124,7 +132,8 @@ export function validateStartRequest(init: StartRequestInit): StartRequest {
     lookup: init.lookup ?? false,
     message: init.message ? validateRequestMessage(init.message) : undefined,
   };
-  return request as StartRequest;
+  const rateLimits = validateRateLimitValues(init.rateLimits ?? {});
+  return (Object.keys(rateLimits).length > 0 ? { ...request, rateLimits } : request) as StartRequest;
 }
 
 function validateRequestMessage(message: string): string {

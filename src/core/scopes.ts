@@ -27,7 +27,7 @@ export interface TakeInput extends WindowRule {
   guard?: GuardTake;
 }
 
-export type ScopeRule = "velocity_ip" | "velocity_range" | "velocity_country" | "budget" | "lookup_budget";
+export type ScopeRule = "velocity_ip" | "velocity_range" | "velocity_country" | "budget" | "lookup_budget" | "rate_limit";
 
 /** A limit that spans numbers: a counter in a ScopeCounter object. */
 export interface ScopeRequest {
@@ -39,6 +39,8 @@ export interface ScopeRequest {
   /** The object the counter had of its own in the previous release (its counts move over once). */
   legacy?: string;
   take: TakeInput;
+  /** The refusal's message when this counter refuses (field first); absent: the rule's own. */
+  message?: string;
 }
 
 /** The limits a start's scopes count against. */
@@ -160,12 +162,21 @@ export function lookupBudgetScope(service: string, lookupsPerDay: number | null)
 
 /**
  * The scopes a number's message takes, given what its own object knows. The allow list skips
- * velocity (and the conversion guard with it), never the budget. The guard counts a number once an
+ * velocity (and the conversion guard with it), never the budget nor the service's own rate limits
+ * (they count the caller's keys, not the number). The guard counts a number once an
  * hour (`guardCounted`: it did already): a scope's rate is numbers approved over numbers started,
  * so one user's resends, retries and fallbacks do not dilute it; it is still judged.
  */
 export function scopesForNumber(scopes: readonly ScopeRequest[], number: { allowed: boolean; guardCounted: boolean }): ScopeRequest[] {
-  const kept = number.allowed ? scopes.filter((s) => s.rule === "budget") : scopes;
+  const kept = number.allowed ? scopes.filter((s) => s.rule === "budget" || s.rule === "rate_limit") : scopes;
   if (!number.guardCounted) return [...kept];
   return kept.map((s) => (s.take.guard?.count ? { ...s, take: { ...s.take, guard: { ...s.take.guard, count: false } } } : s));
+}
+
+/**
+ * The scopes a channel fallback takes: the start's, less the service's own rate limits. Those
+ * count verification starts, and the start that set the fallback up already counted.
+ */
+export function scopesForFallback(scopes: readonly ScopeRequest[]): ScopeRequest[] {
+  return scopes.filter((s) => s.rule !== "rate_limit");
 }

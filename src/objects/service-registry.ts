@@ -10,6 +10,8 @@ import { toBase64Url } from "../core/ids.ts";
 import type { ServiceSettings } from "../core/service.ts";
 import { newWebhookKeyPair, newWebhookSecret, replaceKey, sealPrivateKey, type ReplacedWebhookKey, type WebhookKeys } from "../core/webhook-signing.ts";
 import { loadConfig } from "../config.ts";
+import type { RateLimitDefinition } from "../core/rate-limits.ts";
+import { RateLimitTables, type BucketRecord, type RateLimitRecord, type RateLimitWrite } from "./rate-limit-tables.ts";
 
 export interface ServiceRecord {
   id: string;
@@ -88,6 +90,8 @@ const SAFE_LIST_VERSION = "safeListVersion";
 
 export class ServiceRegistry extends DurableObject<Env> {
   readonly #sql: SqlStorage;
+  /** The services' own rate limits (Twilio's Programmable Rate Limits): ./rate-limit-tables.ts. */
+  readonly #rateLimits: RateLimitTables;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -112,6 +116,7 @@ export class ServiceRegistry extends DurableObject<Env> {
       error TEXT NOT NULL, at INTEGER NOT NULL)`);
     this.#sql.exec("CREATE INDEX IF NOT EXISTS webhook_attempts_by_service ON webhook_attempts (service_id, seq)");
     this.#sql.exec("CREATE TABLE IF NOT EXISTS safe_list (phone_number TEXT PRIMARY KEY, sid TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID");
+    this.#rateLimits = new RateLimitTables(this.#sql);
   }
 
   /** Creates the service if it does not exist (the built-in default service is made this way). */
@@ -195,6 +200,7 @@ export class ServiceRegistry extends DurableObject<Env> {
   async deleteService(id: string): Promise<boolean> {
     const deleted = this.#sql.exec("DELETE FROM services WHERE id = ?", id).rowsWritten > 0;
     this.#sql.exec("UPDATE api_keys SET revoked_at = ? WHERE service_id = ? AND revoked_at = 0", Date.now(), id);
+    this.#rateLimits.deleteService(id);
     return deleted;
   }
 
@@ -308,6 +314,52 @@ export class ServiceRegistry extends DurableObject<Env> {
   /** Isolates rebuild their copy of the list only when this changes. */
   #bumpSafeListVersion(): void {
     this.ctx.storage.kv.put(SAFE_LIST_VERSION, (this.ctx.storage.kv.get<number>(SAFE_LIST_VERSION) ?? 0) + 1);
+  }
+
+  // ---- The service's rate limits and buckets (definitions; the counts are ScopeCounters') ----
+
+  async rateLimitDefinitions(serviceId: string): Promise<RateLimitDefinition[]> {
+    return this.#rateLimits.definitions(serviceId);
+  }
+
+  async listRateLimits(serviceId: string): Promise<RateLimitRecord[]> {
+    return this.#rateLimits.list(serviceId);
+  }
+
+  async getRateLimit(input: { serviceId: string; sid: string }): Promise<RateLimitRecord | null> {
+    return this.#rateLimits.get(input.serviceId, input.sid);
+  }
+
+  async createRateLimit(input: { serviceId: string; uniqueName: string; description: string | null }): Promise<RateLimitWrite<RateLimitRecord>> {
+    return this.#rateLimits.create(input);
+  }
+
+  async updateRateLimit(input: { serviceId: string; sid: string; description?: string | undefined }): Promise<RateLimitWrite<RateLimitRecord>> {
+    return this.#rateLimits.update(input);
+  }
+
+  async deleteRateLimit(input: { serviceId: string; sid: string }): Promise<boolean> {
+    return this.#rateLimits.delete(input.serviceId, input.sid);
+  }
+
+  async listBuckets(input: { serviceId: string; rateLimitSid: string }): Promise<BucketRecord[] | null> {
+    return this.#rateLimits.buckets(input.serviceId, input.rateLimitSid);
+  }
+
+  async getBucket(input: { serviceId: string; rateLimitSid: string; sid: string }): Promise<BucketRecord | null> {
+    return this.#rateLimits.bucket(input.serviceId, input.rateLimitSid, input.sid);
+  }
+
+  async createBucket(input: { serviceId: string; rateLimitSid: string; max: number; intervalSeconds: number }): Promise<RateLimitWrite<BucketRecord>> {
+    return this.#rateLimits.createBucket(input);
+  }
+
+  async updateBucket(input: { serviceId: string; rateLimitSid: string; sid: string; max?: number; intervalSeconds?: number }): Promise<RateLimitWrite<BucketRecord>> {
+    return this.#rateLimits.updateBucket(input);
+  }
+
+  async deleteBucket(input: { serviceId: string; rateLimitSid: string; sid: string }): Promise<boolean> {
+    return this.#rateLimits.deleteBucket(input.serviceId, input.rateLimitSid, input.sid);
   }
 
   #get(id: string): ServiceRecord | null {

@@ -3,6 +3,7 @@
 // Adding a route: add its operation here; test/rest/openapi.test.ts fails until you do.
 import { COMPONENTS, ref, type JsonSchema, type SchemaName } from "./schemas.ts";
 import { TWILIO_ACCOUNT_OPERATIONS } from "./openapi-twilio-account.ts";
+import { TWILIO_RATE_LIMIT_OPERATIONS } from "./twilio-rate-limit-operations.ts";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 type Family = "native" | "admin" | "twilio" | "mta" | "camara" | "callback";
@@ -429,6 +430,7 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: { description: "The check.", schema: "TwilioVerificationCheck" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
   },
   ...TWILIO_ACCOUNT_OPERATIONS,
+  ...TWILIO_RATE_LIMIT_OPERATIONS,
   // ---- Mobile Text Alerts v3 -----------------------------------------------------------------------
   {
     method: "post",

@@ -30,6 +30,7 @@ import {
 import { WEBHOOK_EVENTS } from "../core/service.ts";
 import { WEBHOOK_SIGNINGS } from "../core/webhook-signing.ts";
 import { TWILIO_ACCOUNT_SCHEMAS } from "./schemas-twilio-account.ts";
+import { TWILIO_RATE_LIMIT_SCHEMAS } from "./twilio-rate-limit-schemas.ts";
 
 export type JsonSchema = { [keyword: string]: unknown };
 
@@ -453,13 +454,16 @@ const TwilioStartRequest: JsonSchema = {
   type: "object",
   required: ["To", "Channel"],
   description:
-    "Form-encoded. Twilio parameters edge-verify cannot honour (CustomCode, CustomMessage, SendDigits, Amount, Payee, RateLimits, ChannelConfiguration, AppHash, TemplateSid, TemplateCustomSubstitutions, Templates) are refused by name.",
+    "Form-encoded. Twilio parameters edge-verify cannot honour (CustomCode, CustomMessage, SendDigits, Amount, Payee, ChannelConfiguration, AppHash, TemplateSid, TemplateCustomSubstitutions, Templates) are refused by name.",
   properties: {
     To: twilioString("The number, E.164."),
     Channel: { type: "string", enum: ["sms"], description: "Only sms." },
     Locale: twilioString("Message language."),
     CustomFriendlyName: twilioString("`{{serviceName}}` in the message: at most 30 characters, no URL or domain name."),
     DeviceIp: twilioString("The end user's IP, for per-IP limits."),
+    RateLimits: twilioString(
+      'JSON object: a rate limit\'s UniqueName → the value to count this start under, e.g. `{"end_user_ip_address":"203.0.113.7"}`. Each bucket of each named rate limit takes one unit (429 / 60203 when one is used up, nothing counted); a name the service has no rate limit for is refused (60200).',
+    ),
     RiskCheck: { type: "string", enum: ["enable"] },
     EnableSnaClientToken: { type: "string", not: { const: "true" } },
   },
@@ -764,6 +768,7 @@ export const COMPONENTS = {
   TwilioVerificationCheck,
   TwilioError,
   ...TWILIO_ACCOUNT_SCHEMAS,
+  ...TWILIO_RATE_LIMIT_SCHEMAS,
   MtaSendCodeRequest,
   MtaCheckCodeRequest,
   MtaSendCodeResponse,

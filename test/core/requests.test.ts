@@ -93,6 +93,12 @@ describe("validateStartRequest", () => {
     ["message with lines", { to: TO, message: "Acme\n{{code}}" }, "accepted"],
     ["message with a carriage return", { to: TO, message: "Acme\r\n{{code}}" }, "message: must not contain control characters (a line feed is allowed)"],
     ["message with a bidi override", { to: TO, message: "{{code}} \u202eemoc.live" }, "message: must not contain control characters (a line feed is allowed)"],
+    ["rateLimits with 10 keys", { to: TO, rateLimits: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, "v"])) }, "accepted"],
+    ["rateLimits with 11 keys", { to: TO, rateLimits: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, "v"])) }, "rateLimits: at most 10 keys (a service has at most that many rate limits)"],
+    ["a rateLimits key no rate limit can have", { to: TO, rateLimits: { "end user": "v" } }, 'rateLimits: no rate limit named "end user" on this service'],
+    ["a rateLimits value of 256", { to: TO, rateLimits: { ip: "v".repeat(256) } }, "accepted"],
+    ["a rateLimits value of 257", { to: TO, rateLimits: { ip: "v".repeat(257) } }, 'rateLimits: the value of "ip" must be 1 to 256 characters'],
+    ["an empty rateLimits value", { to: TO, rateLimits: { ip: "" } }, 'rateLimits: the value of "ip" must be 1 to 256 characters'],
   ];
   it.each(cases)("%s: %j → %s", (_name, init, expected) => {
     expect(refusal(() => validateStartRequest(init))).toBe(expected);
@@ -114,6 +120,11 @@ describe("validateStartRequest", () => {
       fallbackAfterSeconds: 60,
       lookup: false,
     });
+  });
+
+  it("keeps rateLimits only when some are given, so a start without them is the request it was", () => {
+    expect(validateStartRequest({ to: TO, rateLimits: {} })).toEqual(validateStartRequest({ to: TO }));
+    expect(validateStartRequest({ to: TO, rateLimits: { ip: "203.0.113.7" } })).toMatchObject({ rateLimits: { ip: "203.0.113.7" } });
   });
 
   it("reads empty strings and an empty channel list as not given (proto3's zero values)", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONVERSION_GUARD, type ConversionGuardSettings } from "../../src/core/conversion-guard.ts";
 import { rangeOf, shardOf, type RuleMode } from "../../src/core/policy.ts";
-import { lookupBudgetScope, scopesForNumber, scopesForStart, type ScopeRequest, type StartScopeInput } from "../../src/core/scopes.ts";
+import { lookupBudgetScope, scopesForFallback, scopesForNumber, scopesForStart, type ScopeRequest, type StartScopeInput } from "../../src/core/scopes.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -190,6 +190,13 @@ describe("scopesForNumber: what the number's own state changes", () => {
     const list = scopesForNumber(all, number);
     expect(list.map((s) => s.rule)).toEqual(rules);
     expect(counts(list)).toEqual(guardCounts);
+  });
+
+  it("keeps the service's own rate limits for an allow-listed number (they count the caller's keys), and a fallback takes none", () => {
+    const rateLimit: ScopeRequest = { rule: "rate_limit", name: "svc:rl:RK1:ab", counter: "BL1:60", take: { limit: 5, windowMs: 60_000, kind: "sliding", enforce: true } };
+    expect(scopesForNumber([...all, rateLimit], { allowed: true, guardCounted: false }).map((s) => s.rule)).toEqual(["budget", "budget", "rate_limit"]);
+    expect(scopesForNumber([...all, rateLimit], { allowed: false, guardCounted: false }).at(-1)).toEqual(rateLimit);
+    expect(scopesForFallback([...all, rateLimit])).toEqual(all);
   });
 
   it("leaves its input as it was", () => {

@@ -306,6 +306,29 @@ describe("response conformance", () => {
     await conforms(await send("GET", `/v2/Attempts/VL${"0".repeat(32)}`, undefined, ACCOUNT), "twilioGetAttempt"); // 404
   });
 
+  it("Twilio Verify v2: service rate limits and buckets, and their errors", async () => {
+    const base = `/v2/Services/${SERVICE_SID}/RateLimits`;
+    const limit = await conforms(await send("POST", base, form({ UniqueName: `openapi_${crypto.randomUUID().slice(0, 8)}`, Description: "d" }), TWILIO), "twilioCreateRateLimit");
+    await conforms(await send("POST", base, form({ UniqueName: "bad name" }), TWILIO), "twilioCreateRateLimit"); // 400 (60209)
+    await conforms(await send("GET", `${base}?PageSize=1`, undefined, TWILIO), "twilioListRateLimits");
+    await conforms(await send("GET", `${base}?PageSize=0`, undefined, TWILIO), "twilioListRateLimits"); // 400
+    await conforms(await send("GET", `${base}/${limit.sid}`, undefined, TWILIO), "twilioGetRateLimit");
+    await conforms(await send("GET", `${base}/RK${"0".repeat(32)}`, undefined, TWILIO), "twilioGetRateLimit"); // 404
+    await conforms(await send("POST", `${base}/${limit.sid}`, form({ Description: "e" }), TWILIO), "twilioUpdateRateLimit");
+    await conforms(await send("POST", `${base}/${limit.sid}`, form({ UniqueName: "renamed" }), TWILIO), "twilioUpdateRateLimit"); // 400
+    const buckets = `${base}/${limit.sid}/Buckets`;
+    const bucket = await conforms(await send("POST", buckets, form({ Max: "5", Interval: "60" }), TWILIO), "twilioCreateBucket");
+    await conforms(await send("POST", buckets, form({ Max: "5", Interval: "60" }), TWILIO), "twilioCreateBucket"); // 400 (60211)
+    await conforms(await send("GET", buckets, undefined, TWILIO), "twilioListBuckets");
+    await conforms(await send("GET", `${buckets}/${bucket.sid}`, undefined, TWILIO), "twilioGetBucket");
+    await conforms(await send("POST", `${buckets}/${bucket.sid}`, form({ Max: "6" }), TWILIO), "twilioUpdateBucket");
+    await conforms(await send("POST", `${buckets}/${bucket.sid}`, form({ Interval: "0" }), TWILIO), "twilioUpdateBucket"); // 400
+    await conforms(await send("DELETE", `${buckets}/${bucket.sid}`, undefined, TWILIO), "twilioDeleteBucket");
+    await conforms(await send("DELETE", `${buckets}/${bucket.sid}`, undefined, TWILIO), "twilioDeleteBucket"); // 404
+    await conforms(await send("DELETE", `${base}/${limit.sid}`, undefined, TWILIO), "twilioDeleteRateLimit");
+    await conforms(await send("GET", buckets, undefined, TWILIO), "twilioListBuckets"); // 404
+  });
+
   it("Mobile Text Alerts v3: send-code, check-code and errors", async () => {
     const to = uniqueNumber();
     const sent = await conforms(await send("POST", "/v3/verify/sms/send-code", { to, bypass: true }), "mtaSendCode");

@@ -20,7 +20,8 @@ export interface TakenUnit {
   guarded?: boolean;
 }
 
-const RISK_OF_RULE: Record<ScopeRequest["rule"], Risk> = {
+/** The risk a monitor-mode counter reports; a service's own rate limits always enforce. */
+const RISK_OF_RULE: Record<Exclude<ScopeRequest["rule"], "rate_limit">, Risk> = {
   velocity_ip: "velocity_ip",
   velocity_range: "velocity_range",
   velocity_country: "velocity_country",
@@ -34,7 +35,10 @@ const SCOPE_MESSAGES: Record<ScopeRequest["rule"], string> = {
   velocity_country: "to: too many codes sent to this country; try again later",
   budget: "to: the daily SMS budget is used up",
   lookup_budget: "phoneNumber: the service's daily lookup budget (LOOKUPS_PER_DAY) is used up",
+  rate_limit: "rateLimits: one of the service's rate limits is used up; try again later",
 };
+
+const FIELD_OF_RULE: Partial<Record<ScopeRequest["rule"], string>> = { velocity_ip: "clientIp", lookup_budget: "phoneNumber", rate_limit: "rateLimits" };
 
 function counters(env: Env): DurableObjectNamespace<ScopeCounter> {
   return namespaceOf(env, "SCOPE_COUNTER");
@@ -66,12 +70,12 @@ export async function takeScopes(env: Env, scopes: readonly ScopeRequest[]): Pro
     } else if (!result.allowed && !refused) {
       refused = {
         reason: "limit_reached",
-        message: SCOPE_MESSAGES[scope.rule],
-        field: scope.rule === "velocity_ip" ? "clientIp" : scope.rule === "lookup_budget" ? "phoneNumber" : "to",
+        message: scope.message ?? SCOPE_MESSAGES[scope.rule],
+        field: FIELD_OF_RULE[scope.rule] ?? "to",
         rule: scope.rule,
         retryAfterSeconds: result.retryAfterSeconds,
       };
-    } else if (result.overLimit && !scope.take.enforce) {
+    } else if (result.overLimit && !scope.take.enforce && scope.rule !== "rate_limit") {
       monitored.push(RISK_OF_RULE[scope.rule]);
     }
     if (result.allowed && result.guard?.mode === "monitor") monitored.push("conversion_guard");

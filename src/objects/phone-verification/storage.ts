@@ -15,7 +15,7 @@ import { EMPTY_STATE, type NumberState } from "../../core/number/types.ts";
 import type { NumberLimits, RuleMode } from "../../core/policy.ts";
 import type { WebhookEvent } from "../../core/service.ts";
 import type { VerificationRecord } from "../../core/verification.ts";
-import type { ScopeRequest } from "../../core/scopes.ts";
+import { scopesForFallback, type ScopeRequest } from "../../core/scopes.ts";
 
 export type { NumberState };
 
@@ -201,12 +201,18 @@ export class NumberStore {
 
 /**
  * What the alarm keeps of the service's settings: the webhook and, when a fallback may follow,
- * templates and the start's counters. null when it needs none of them (a row saved).
+ * templates and the start's counters (less the service's rate limits, which count starts only).
+ * null when it needs none of them (a row saved).
  */
 export function policyToKeep(
   policy: { numberLimits: NumberLimits; templates: Record<string, string> | null; webhook: StoredPolicy["webhook"] },
   fallback: StoredPolicy["fallback"] | null,
 ): StoredPolicy | null {
   if (!policy.webhook && !fallback) return null;
-  return { numberLimits: policy.numberLimits, templates: fallback ? policy.templates : null, webhook: policy.webhook, ...(fallback ? { fallback } : {}) };
+  return {
+    numberLimits: policy.numberLimits,
+    templates: fallback ? policy.templates : null,
+    webhook: policy.webhook,
+    ...(fallback ? { fallback: { ...fallback, scopes: scopesForFallback(fallback.scopes) } } : {}),
+  };
 }

@@ -250,4 +250,9 @@ describe("policyToKeep", () => {
   it("keeps templates and the start's counters when a fallback may follow", () => {
     expect(policyToKeep({ ...policy, webhook: null }, fallback)).toEqual({ numberLimits: DEFAULT_NUMBER_LIMITS, templates: policy.templates, webhook: null, fallback });
   });
+
+  it("leaves the service's own rate limits out of a fallback's counters: they count starts, and the start counted", () => {
+    const rateLimit = { rule: "rate_limit", name: "svc:rl:RK1:ab", counter: "BL1:60", take: { limit: 5, windowMs: 60_000, kind: "sliding", enforce: true } } as const;
+    expect(policyToKeep(policy, { ...fallback, scopes: [...fallback.scopes, rateLimit] })?.fallback).toEqual(fallback);
+  });
 });
