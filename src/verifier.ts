@@ -148,6 +148,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         channels: request.channels,
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? defaultServiceName,
+        acceptPreviousCodes: settings.acceptPreviousCodes ?? 0,
         risks: verdict.monitored,
         scopes: scopesForStart({
           service,

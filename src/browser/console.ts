@@ -73,6 +73,8 @@ const ui = {
   // Settings
   renameForm: byId("rename-form", HTMLFormElement),
   serviceName: byId("service-name", HTMLInputElement),
+  codesForm: byId("codes-form", HTMLFormElement),
+  acceptPreviousCodes: byId("accept-previous-codes", HTMLSelectElement),
   deleteService: byId("delete-service", HTMLButtonElement),
   confirmDelete: byId("confirm-delete", HTMLButtonElement),
 };
@@ -179,6 +181,7 @@ function selectService(id: string | null): void {
   sessionStorage.setItem(SERVICE_KEY, service.id);
   ui.serviceFacts.textContent = `Id ${service.id} · created ${when(service.createTime)}`;
   ui.serviceName.value = service.friendlyName;
+  ui.acceptPreviousCodes.value = String(service.settings?.acceptPreviousCodes ?? 0);
   ui.deleteService.hidden = service.builtIn;
   ui.confirmDelete.hidden = true;
   fillTemplateLocales();
@@ -209,6 +212,13 @@ ui.renameForm.addEventListener("submit", async (event) => {
   const updated = await api<Service>("PATCH", svcPath(), { friendlyName: ui.serviceName.value.trim() });
   replaceService(updated);
   notice(`Renamed to ${updated.friendlyName}.`, "good");
+});
+
+ui.codesForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const updated = await api<Service>("PATCH", svcPath(), { acceptPreviousCodes: Number(ui.acceptPreviousCodes.value) });
+  replaceService(updated);
+  notice(`Earlier codes kept after a resend: ${ui.acceptPreviousCodes.value}.`, "good");
 });
 
 ui.deleteService.addEventListener("click", () => {

@@ -26,6 +26,7 @@ export interface Service {
     templates?: Record<string, string>;
     ruleModes?: Record<string, string>;
     limits?: Record<string, number>;
+    acceptPreviousCodes?: number;
   };
 }
 

@@ -35,6 +35,19 @@ export function checkableByNumber(latest: VerificationRecord | null, service: st
   return latest.status === "pending" || (latest.status === "max_attempts_reached" && latest.expiresAt > now) ? latest : null;
 }
 
+/**
+ * Whether a candidate's MAC equals one of the codes that still approve the verification: the
+ * current one and the earlier ones kept (channel fallback, `acceptPreviousCodes`); none once it is
+ * finished. `equal` is the constant-time comparison (crypto is the caller's). Every kept MAC is
+ * compared, with no early exit, so the time taken does not say which one matched; the caller
+ * counts the whole check as one attempt whatever the number of codes compared.
+ */
+export function matchesAnyCode(record: VerificationRecord, equal: (hash: Uint8Array) => boolean): boolean {
+  let matched = false;
+  for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) matched = equal(hash) || matched;
+  return matched;
+}
+
 export interface CheckInput {
   state: NumberState;
   record: VerificationRecord;

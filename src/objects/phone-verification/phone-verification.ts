@@ -12,7 +12,7 @@ import { insightEvent, type LookupOutcome } from "../../core/insights.ts";
 import { catalogForTemplates, type TemplateCatalog } from "../../core/locales.ts";
 import { isFresh, type NormalisedLookup } from "../../core/lookup.ts";
 import { renderForChannel } from "../../core/number/message.ts";
-import { checkableByNumber, decideCancel, decideCheck, type CheckAnswer } from "../../core/number/check.ts";
+import { checkableByNumber, decideCancel, decideCheck, matchesAnyCode, type CheckAnswer } from "../../core/number/check.ts";
 import { admitFallback, decideListed, fallbackRefused, nextAlarm, reserveFallback, sweep } from "../../core/number/lifecycle.ts";
 import { decideReceipt, sendOutcome } from "../../core/number/send.ts";
 import { admitStart, judgeLookup, liveFor, reserveStart, resumedStart } from "../../core/number/start.ts";
@@ -225,10 +225,9 @@ export class PhoneVerification extends DurableObject<Env> {
       if (!record || record.service !== input.service) return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
       if (input.to && input.to !== record.to) return refused("invalid_argument", "to: does not match the verification's number", "to");
       // Always compute the MAC, even for finished verifications, so timing says nothing about state;
-      // every code of the channel workflow is compared, with no early exit.
+      // every code that still approves is compared, with no early exit (matchesAnyCode).
       const candidate = await hashCode(key, record.id, input.code);
-      let matched = false;
-      for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) if (macEqual(candidate, hash)) matched = true;
+      const matched = matchesAnyCode(record, (hash) => macEqual(candidate, hash));
       const made = decideCheck({ state: this.#store.state(), record, matched, now, maxCheckAttempts: input.policy.maxCheckAttempts, numberLimits: input.policy.numberLimits, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
       const { answer } = await this.#apply<CheckAnswer>(made, input.policy.webhook);
       if (!answer.ok) return { ok: false, refusal: answer.refusal };
