@@ -4,6 +4,7 @@ import { EMPTY_DELIVERABILITY } from "../deliverability.ts";
 import type { Refusal } from "../errors.ts";
 import type { InsightKind } from "../insights.ts";
 import { evaluateCheck, recordApproval, recordFailedCheck, type NumberLimits } from "../policy.ts";
+import { checkRateLimits, withRateLimits, type RateLimitItem } from "../rate-limit.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applyCancel, applyCheck, type CheckStatus, type VerificationRecord } from "../verification.ts";
 import { decision, dueOf, type Decision, type Effect, type NumberState, type Write } from "./types.ts";
@@ -60,15 +61,16 @@ export interface CheckInput {
   retentionMs: number;
 }
 
-export type CheckAnswer = { ok: false; refusal: Refusal } | { ok: true; status: CheckStatus; record: VerificationRecord };
+/** A check's outcome, with the wrong codes left to the verification and the number (RateLimit fields). */
+export type CheckAnswer = { ok: false; refusal: Refusal } | { ok: true; status: CheckStatus; record: VerificationRecord; rateLimits: RateLimitItem[] };
 
 export function decideCheck(c: CheckInput): Decision<CheckAnswer> {
+  const limits = { maxCheckAttempts: c.maxCheckAttempts, numberLimits: c.numberLimits };
   const locked = evaluateCheck(c.state.counters, c.now);
-  if (locked && c.record.status === "pending") return decision({ ok: false, refusal: locked });
+  if (locked && c.record.status === "pending") return decision({ ok: false, refusal: withRateLimits(locked, checkRateLimits(c.record, c.state.counters, limits, c.now)) });
   const outcome = applyCheck(c.record, c.matched, c.now, c.maxCheckAttempts);
   if (outcome.kind === "refused") return decision({ ok: false, refusal: outcome.refusal });
-  const answer: CheckAnswer = { ok: true, status: outcome.status, record: outcome.record };
-  if (!outcome.changed) return decision(answer);
+  if (!outcome.changed) return decision({ ok: true, status: outcome.status, record: outcome.record, rateLimits: checkRateLimits(outcome.record, c.state.counters, limits, c.now) });
   const writes: Write[] = [{ kind: "verification", record: outcome.record }];
   const effects: Effect[] = [];
   const counters =
@@ -80,6 +82,7 @@ export function decideCheck(c: CheckInput): Decision<CheckAnswer> {
   // An approval proves the number receives: its count of delivery failures starts over.
   const forgetFailures = outcome.status === "approved" && c.state.deliverability ? { deliverability: EMPTY_DELIVERABILITY } : {};
   if (counters) writes.push({ kind: "state", state: { ...c.state, counters, ...forgetFailures } });
+  const answer: CheckAnswer = { ok: true, status: outcome.status, record: outcome.record, rateLimits: checkRateLimits(outcome.record, counters ?? c.state.counters, limits, c.now) };
   if (c.record.status !== outcome.record.status) {
     const change = statusChange(outcome.record, c.webhook, c.now);
     writes.push(...change.writes);

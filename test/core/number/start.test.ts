@@ -74,17 +74,17 @@ describe("judgeLookup", () => {
 });
 
 describe("reserveStart", () => {
-  const base = { state: EMPTY_STATE, latest: null, params: START_PARAMS, now: NOW, id: "ve_new", codeHash: HASH, test: false, taken: [], webhook: null, retentionMs: 7 * 86_400_000 };
+  const base = { state: EMPTY_STATE, latest: null, params: START_PARAMS, now: NOW, id: "ve_new", codeHash: HASH, test: false, taken: [], webhook: null, retentionMs: 7 * 86_400_000, numberLimits: DEFAULT_NUMBER_LIMITS };
 
   it("writes the verification and the counted send in one step, then reports and sets the alarm at expiry", () => {
     const made = reserveStart(base);
-    expect(made.answer).toMatchObject({ id: "ve_new", status: "pending", sendAttempts: 1, expiresAt: NOW + 600_000 });
+    expect(made.answer.record).toMatchObject({ id: "ve_new", status: "pending", sendAttempts: 1, expiresAt: NOW + 600_000 });
     expect(made.writes).toEqual([
-      { kind: "verification", record: made.answer },
+      { kind: "verification", record: made.answer.record },
       { kind: "state", state: { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, sendTimes: [NOW] }, latestId: "ve_new" } },
     ]);
     expect(made.effects).toEqual([
-      { kind: "insight", insight: "started", record: made.answer, at: NOW },
+      { kind: "insight", insight: "started", record: made.answer.record, at: NOW },
       { kind: "alarm", at: NOW + 600_000 },
     ]);
   });
@@ -92,25 +92,25 @@ describe("reserveStart", () => {
   it("re-sends for the live verification: same id, new code, one more send", () => {
     const live = applyStart(null, START_PARAMS, NOW - 60_000, "ve_live", new Uint8Array(32));
     const made = reserveStart({ ...base, latest: live, state: { ...EMPTY_STATE, latestId: "ve_live" } });
-    expect(made.answer).toMatchObject({ id: "ve_live", sendAttempts: 2, codeHash: HASH });
+    expect(made.answer.record).toMatchObject({ id: "ve_live", sendAttempts: 2, codeHash: HASH });
   });
 
   it("expires a latest verification past its time instead of re-sending for it", () => {
     const old = applyStart(null, START_PARAMS, NOW - 700_000, "ve_old", new Uint8Array(32));
     const made = reserveStart({ ...base, latest: old });
     expect(made.writes[0]).toMatchObject({ kind: "verification", record: { id: "ve_old", status: "expired", codeHash: null } });
-    expect(made.answer.id).toBe("ve_new");
+    expect(made.answer.record.id).toBe("ve_new");
     expect(liveFor(old, "default", NOW).reuse).toBeNull();
   });
 
   it("a test number is sent-and-done now, with no channel fallback", () => {
     const made = reserveStart({ ...base, test: true, params: { ...START_PARAMS, channels: ["sms", "call"], fallbackAfterSeconds: 30 } });
-    expect(made.answer).toMatchObject({ test: true, provider: "test", messageId: "test_1", nextChannelAt: 0 });
+    expect(made.answer.record).toMatchObject({ test: true, provider: "test", messageId: "test_1", nextChannelAt: 0 });
   });
 
   it("remembers the guard counters that counted the number, and when", () => {
     const made = reserveStart({ ...base, taken: [{ name: "budget:3", counter: "default:range:+1415555", bucket: 1, guarded: true }, { name: "ip", counter: "", bucket: 2 }] });
-    expect(made.answer.guardScopes).toEqual(["budget:3#default:range:+1415555"]);
+    expect(made.answer.record.guardScopes).toEqual(["budget:3#default:range:+1415555"]);
     expect(made.writes[1]).toMatchObject({ kind: "state", state: { guardCountedAt: NOW } });
   });
 
