@@ -16,6 +16,11 @@ describe("decideCheck", () => {
   it("an approval: the record finished, the approval counted, the guard's counters owed an approval, no earlier alarm", () => {
     const made = check({ matched: true });
     expect(made.answer).toMatchObject({ ok: true, status: "approved", record: { status: "approved", codeHash: null } });
+    // Approved: no attempt is left to the verification, and the number's wrong codes start over.
+    expect(made.answer.ok && made.answer.rateLimits.map((i) => [i.policy, i.remaining, i.resetSeconds])).toEqual([
+      ["check_attempts", 0, undefined],
+      ["failed_checks_per_day", 20, 86_400],
+    ]);
     expect(made.writes.map((w) => w.kind)).toEqual(["verification", "state"]);
     expect(made.writes[1]).toMatchObject({ state: { counters: { lastApprovalAt: NOW } } });
     expect(made.effects).toEqual([
@@ -27,6 +32,11 @@ describe("decideCheck", () => {
   it("a wrong code counts a failed check and keeps the alarm", () => {
     const made = check();
     expect(made.answer).toMatchObject({ ok: true, status: "invalid", record: { checkAttempts: 1, status: "pending" } });
+    // The answer says what is left after it: 4 wrong codes to the verification (until it expires), 19 to the number today.
+    expect(made.answer.ok && made.answer.rateLimits).toEqual([
+      { policy: "check_attempts", quota: 5, remaining: 4, resetSeconds: 540 },
+      { policy: "failed_checks_per_day", quota: 20, windowSeconds: 86_400, remaining: 19, resetSeconds: 86_400 },
+    ]);
     expect(made.writes[1]).toMatchObject({ kind: "state", state: { counters: { failedCheckTimes: [NOW] } } });
     expect(made.effects).toEqual([]);
   });
@@ -39,7 +49,8 @@ describe("decideCheck", () => {
 
   it("a locked number refuses a check of a pending verification and changes nothing", () => {
     const made = check({ state: { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, lockedUntil: NOW + 60_000 } }, matched: true });
-    expect(made).toMatchObject({ answer: { ok: false, refusal: { reason: "locked", rule: "failed_checks_per_day" } }, writes: [], effects: [] });
+    expect(made).toMatchObject({ answer: { ok: false, refusal: { reason: "locked", rule: "failed_checks_per_day", retryAfterSeconds: 60 } }, writes: [], effects: [] });
+    expect(!made.answer.ok && made.answer.refusal.rateLimits?.[1]).toEqual({ policy: "failed_checks_per_day", quota: 20, windowSeconds: 86_400, remaining: 0, resetSeconds: 60 });
   });
 
   it("an approved verification refuses a replayed code and changes nothing", () => {

@@ -40,7 +40,15 @@ describe("admitStart", () => {
 
   it("refuses a resend within the cooldown, with the per-number rule", () => {
     const state = { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, sendTimes: [NOW - 5_000] } };
-    expect(admit(state)).toMatchObject({ ok: false, refusal: { reason: "resend_too_soon", rule: "resend_cooldown" } });
+    expect(admit(state)).toMatchObject({ ok: false, refusal: { reason: "resend_too_soon", rule: "resend_cooldown", retryAfterSeconds: 25 } });
+    // The refusal carries the number's limits: the cooldown's `t` is its Retry-After; a deny-list refusal carries none.
+    const refused = admit(state);
+    expect(!refused.ok && refused.refusal.rateLimits?.slice(0, 2)).toEqual([
+      { policy: "resend_cooldown", quota: 1, windowSeconds: 30, remaining: 0, resetSeconds: 25 },
+      { policy: "sends_per_10_minutes", quota: 5, windowSeconds: 600, remaining: 4, resetSeconds: 595 },
+    ]);
+    const denied = admit({ ...EMPTY_STATE, denied: true });
+    expect(!denied.ok && denied.refusal.rateLimits).toBeUndefined();
   });
 
   it("an allow-listed number takes only the budget", () => {
@@ -79,6 +87,13 @@ describe("reserveStart", () => {
   it("writes the verification and the counted send in one step, then reports and sets the alarm at expiry", () => {
     const made = reserveStart(base);
     expect(made.answer.record).toMatchObject({ id: "ve_new", status: "pending", sendAttempts: 1, expiresAt: NOW + 600_000 });
+    // The answer's limits count this send.
+    expect(made.answer.rateLimits.map((i) => [i.policy, i.remaining, i.resetSeconds])).toEqual([
+      ["resend_cooldown", 0, 30],
+      ["sends_per_10_minutes", 4, 600],
+      ["sends_per_day", 9, 86_400],
+      ["failed_checks_per_day", 20, 86_400],
+    ]);
     expect(made.writes).toEqual([
       { kind: "verification", record: made.answer.record },
       { kind: "state", state: { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, sendTimes: [NOW] }, latestId: "ve_new" } },
