@@ -30,6 +30,22 @@ const IDEMPOTENCY: JsonSchema[] = [
 ];
 const RETRY_AFTER = { "Retry-After": { description: "Seconds until a retry can succeed.", schema: { type: "integer" } } };
 const REPLAYED = { "Idempotent-Replayed": { description: "`true` when this answer replays an earlier call with the same key.", schema: { type: "string", enum: ["true"] } } };
+// The number's own limits as the IETF httpapi draft's fields (draft-ietf-httpapi-ratelimit-headers,
+// rev. 11): Structured Field Lists of String items, one per policy (src/core/rate-limit.ts).
+const RATE_LIMIT = {
+  "RateLimit-Policy": {
+    description:
+      "The number's quota policies this call meets, each `\"name\";q=<quota>;w=<window seconds>`: a start's `resend_cooldown` (q=1, w the cooldown step now), `sends_per_10_minutes`, `sends_per_day` and `failed_checks_per_day`; a check's `check_attempts` (wrong codes per verification; no `w`, no window renews them) and `failed_checks_per_day`. Names are the refusals' `details[0].rule`. Absent on a replay.",
+    schema: { type: "string" },
+    example: '"resend_cooldown";q=1;w=30, "sends_per_10_minutes";q=5;w=600, "sends_per_day";q=10;w=86400, "failed_checks_per_day";q=20;w=86400',
+  },
+  RateLimit: {
+    description:
+      "What is left of each policy after this call, `\"name\";r=<remaining>;t=<seconds>`: within `t` seconds no more than `r` can be used (a sliding window's `t` is when its first unit comes back; `check_attempts`' is the verification's expiry, absent once it is finished). Absent on a replay.",
+    schema: { type: "string" },
+    example: '"resend_cooldown";r=0;t=30, "sends_per_10_minutes";r=4;t=600, "sends_per_day";r=9;t=86400, "failed_checks_per_day";r=20;t=86400',
+  },
+};
 const VERIFICATION_ID = pathParam("id", "The verification id (`ve_…`). A malformed id answers 404 like an unknown one.");
 const SERVICE_ID = pathParam("id", "The service id (`VA…`).");
 const LIST = pathParam("list", "`deny` or `allow`.", { type: "string", enum: ["deny", "allow"] });
@@ -48,6 +64,13 @@ const E = {
   503: "The deployment is not configured (fails closed).",
 } as const;
 
+/** A start's or a check's 429: a refusal by a number's own limit also says where each of them stands. */
+const NUMBER_LIMIT_429 = {
+  description:
+    "A rate limit; retry after `Retry-After` seconds. A refusal by one of the number's own limits (`details[0].rule`: `resend_cooldown`, `sends_per_10_minutes`, `sends_per_day`, `failed_checks_per_day`) also carries `RateLimit-Policy` and `RateLimit`, the refusing policy with `r=0` and `t` equal to `Retry-After` (which is never earlier than any exhausted policy's `t`). A cross-number counter's refusal (client IP, range, country, budget) carries `Retry-After` only: those counters are shared with other numbers.",
+  headers: { ...RETRY_AFTER, ...RATE_LIMIT },
+};
+
 export const OPERATIONS: readonly Operation[] = [
   // ---- Native REST -----------------------------------------------------------------------------
   {
@@ -61,8 +84,8 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: IDEMPOTENCY,
     body: { schema: "StartVerificationRequest", required: true },
     responses: {
-      201: { description: "The verification (status `failed` when the message could not be sent).", schema: "Verification", headers: REPLAYED },
-      400: E[400], 401: E[401], 403: E[403], 409: E[409], 422: E[422], 429: E[429], 503: E[503],
+      201: { description: "The verification (status `failed` when the message could not be sent).", schema: "Verification", headers: { ...REPLAYED, ...RATE_LIMIT } },
+      400: E[400], 401: E[401], 403: E[403], 409: E[409], 422: E[422], 429: NUMBER_LIMIT_429, 503: E[503],
     },
   },
   {
@@ -75,8 +98,8 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: IDEMPOTENCY,
     body: { schema: "CheckVerificationRequest", required: true },
     responses: {
-      200: { description: "The outcome and the verification.", schema: "CheckResult", headers: REPLAYED },
-      400: E[400], 401: E[401], 404: E[404], 409: E[409], 422: E[422], 429: E[429], 503: E[503],
+      200: { description: "The outcome and the verification.", schema: "CheckResult", headers: { ...REPLAYED, ...RATE_LIMIT } },
+      400: E[400], 401: E[401], 404: E[404], 409: E[409], 422: E[422], 429: NUMBER_LIMIT_429, 503: E[503],
     },
   },
   {
@@ -379,7 +402,7 @@ export const OPERATIONS: readonly Operation[] = [
     family: "twilio",
     parameters: [SERVICE_SID],
     body: { schema: "TwilioStartRequest", form: true, required: true },
-    responses: { 201: { description: "The verification.", schema: "TwilioVerification" }, 400: E[400], 401: E[401], 403: E[403], 404: E[404], 429: E[429], 503: E[503] },
+    responses: { 201: { description: "The verification.", schema: "TwilioVerification", headers: RATE_LIMIT }, 400: E[400], 401: E[401], 403: E[403], 404: E[404], 429: NUMBER_LIMIT_429, 503: E[503] },
   },
   {
     method: "get",
@@ -411,7 +434,7 @@ export const OPERATIONS: readonly Operation[] = [
     family: "twilio",
     parameters: [SERVICE_SID],
     body: { schema: "TwilioCheckRequest", form: true, required: true },
-    responses: { 200: { description: "The check.", schema: "TwilioVerificationCheck" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
+    responses: { 200: { description: "The check.", schema: "TwilioVerificationCheck", headers: RATE_LIMIT }, 400: E[400], 401: E[401], 404: E[404], 429: NUMBER_LIMIT_429, 503: E[503] },
   },
   // ---- Mobile Text Alerts v3 -----------------------------------------------------------------------
   {
@@ -424,9 +447,9 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: [header("X-Request-Id", "Deduplicates: a repeat answers 409 and sends nothing.")],
     body: { schema: "MtaSendCodeRequest", required: true },
     responses: {
-      200: { description: "Sent.", schema: "MtaSendCodeResponse" },
+      200: { description: "Sent.", schema: "MtaSendCodeResponse", headers: RATE_LIMIT },
       400: { description: "Invalid argument (`MtaError`), or the code could not be delivered (`MtaSendCodeFailed`).", schema: "MtaSendCodeOutcome400" },
-      401: E[401], 403: E[403], 404: E[404], 409: "Duplicate `X-Request-Id`: nothing was sent.", 429: E[429], 503: E[503],
+      401: E[401], 403: E[403], 404: E[404], 409: "Duplicate `X-Request-Id`: nothing was sent.", 429: NUMBER_LIMIT_429, 503: E[503],
     },
   },
   {
@@ -437,7 +460,7 @@ export const OPERATIONS: readonly Operation[] = [
     description: "MTA's check-code: status APPROVED, INVALID or EXPIRED.",
     family: "mta",
     body: { schema: "MtaCheckCodeRequest", required: true },
-    responses: { 200: { description: "The outcome.", schema: "MtaCheckCodeResponse" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
+    responses: { 200: { description: "The outcome.", schema: "MtaCheckCodeResponse", headers: RATE_LIMIT }, 400: E[400], 401: E[401], 404: E[404], 429: NUMBER_LIMIT_429, 503: E[503] },
   },
 ];
 
