@@ -105,6 +105,8 @@ curl -sS -i "$BASE_URL/v1/verifications" \
 expect_line rest-resend-too-soon '^HTTP/1.1 429'
 expect_line rest-resend-too-soon '^retry-after: [0-9]+'
 expect_line rest-resend-too-soon '"rule":"resend_cooldown"'
+# The refusing policy in the RateLimit field, none left, its t the Retry-After (README, Rate-limit headers).
+expect_line rest-resend-too-soon '^ratelimit: "resend_cooldown";r=0;t=[0-9]+, "sends_per_10_minutes";r=[0-9]+;'
 
 {
 # >>> rest-check

@@ -4,7 +4,7 @@
 // is touched, then makes exactly one RPC to the number's object; the object does everything that
 // needs the number's state.
 import type { Config } from "./config.ts";
-import { VerifyError, invalidArgument } from "./core/errors.ts";
+import { VerifyError, invalidArgument, type RateLimitItem } from "./core/errors.ts";
 import { parsePhoneNumber } from "./core/phone.ts";
 import { lookupView, shouldLookUp, type LookupView, type NormalisedLookup } from "./core/lookup.ts";
 import { applyModes, numberRuleHits } from "./core/policy.ts";
@@ -32,12 +32,19 @@ export interface StartResult {
   verification: VerificationView;
   /** True when an earlier request with the same idempotency key produced this answer. */
   replayed: boolean;
+  /**
+   * The number's limits this answer leaves (a start: its sends; a check: the wrong codes left),
+   * for the RateLimit fields. Empty on a replay, whose numbers are the original call's, and on a
+   * cancel. A refusal by one of them carries them in `VerifyError.details.rateLimits`.
+   */
+  rateLimits: RateLimitItem[];
 }
 
 export interface CheckResult {
   status: CheckStatus;
   verification: VerificationView;
   replayed: boolean;
+  rateLimits: RateLimitItem[];
 }
 
 export interface CallOptions {
@@ -162,6 +169,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         channels: request.channels,
         fallbackAfterSeconds: request.fallbackAfterSeconds,
         serviceName: request.serviceName ?? defaultServiceName,
+        acceptPreviousCodes: settings.acceptPreviousCodes ?? 0,
         risks: verdict.monitored,
         scopes: safeListed(phone.e164, scopesForStart({
           service,
@@ -190,8 +198,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       let tries = 0;
       const result = await afterReset<DoResult<VerificationView>>(() => byNumber(phone.e164).start(tries++ === 0 ? input : { ...input, resumeSince: firstTry }));
       if (!result.ok && result.refusal.rule) reportBlock(result.refusal.rule, phone);
-      const { value, replayed } = unwrap(result);
-      return { verification: value, replayed };
+      const { value, replayed, rateLimits } = unwrap(result);
+      return { verification: value, replayed, rateLimits };
     },
 
     async check(request, options) {
@@ -207,8 +215,8 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
         idempotency: await idempotency("check", { ...request, to }, options),
       };
       const result = await afterReset<DoResult<{ status: CheckStatus; verification: VerificationView }>>(() => stub().check(input));
-      const { value, replayed } = unwrap(result);
-      return { ...value, replayed };
+      const { value, replayed, rateLimits } = unwrap(result);
+      return { ...value, replayed, rateLimits };
     },
 
     async get(verificationId) {
@@ -219,7 +227,7 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
       const input = { service, policy, verificationId, idempotency: await idempotency("cancel", { verificationId }, options) };
       const result = await afterReset<DoResult<VerificationView>>(() => byVerificationId(verificationId).cancel(input));
       const { value, replayed } = unwrap(result);
-      return { verification: value, replayed };
+      return { verification: value, replayed, rateLimits: [] };
     },
 
     async setListed({ list, phoneNumber, listed, note }) {
@@ -274,8 +282,9 @@ export function createVerifier({ env, config, principal, waitUntil }: VerifierOp
   }
 }
 
-function unwrap<T>(result: DoResult<T>): { value: T; replayed: boolean } {
-  if (result.ok) return { value: result.value, replayed: result.replayed === true };
+function unwrap<T>(result: DoResult<T>): { value: T; replayed: boolean; rateLimits: RateLimitItem[] } {
+  // A replay's limits are the original call's, out of date: it carries none.
+  if (result.ok) return { value: result.value, replayed: result.replayed === true, rateLimits: result.replayed ? [] : (result.rateLimits ?? []) };
   throw VerifyError.from(result.refusal);
 }
 

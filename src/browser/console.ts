@@ -80,6 +80,8 @@ const ui = {
   rotateWebhookKey: byId("rotate-webhook-key", HTMLButtonElement),
   confirmRotate: byId("confirm-rotate", HTMLButtonElement),
   rotationNote: byId("rotation-note", HTMLElement),
+  codesForm: byId("codes-form", HTMLFormElement),
+  acceptPreviousCodes: byId("accept-previous-codes", HTMLSelectElement),
   deleteService: byId("delete-service", HTMLButtonElement),
   confirmDelete: byId("confirm-delete", HTMLButtonElement),
 };
@@ -186,6 +188,7 @@ function selectService(id: string | null): void {
   sessionStorage.setItem(SERVICE_KEY, service.id);
   ui.serviceFacts.textContent = `Id ${service.id} · created ${when(service.createTime)}`;
   ui.serviceName.value = service.friendlyName;
+  ui.acceptPreviousCodes.value = String(service.settings?.acceptPreviousCodes ?? 0);
   ui.deleteService.hidden = service.builtIn;
   ui.confirmDelete.hidden = true;
   ui.webhookSigning.value = service.settings?.webhookSigning || "v1";
@@ -262,6 +265,13 @@ ui.confirmRotate.addEventListener("click", async () => {
       ? `New public key above. The previous key also signs until ${until}.`
       : `New webhookSecret (admin API). The previous secret also signs until ${until}.`;
   notice(`Signing key rotated; the previous one also signs until ${until}.`, "good");
+});
+
+ui.codesForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const updated = await api<Service>("PATCH", svcPath(), { acceptPreviousCodes: Number(ui.acceptPreviousCodes.value) });
+  replaceService(updated);
+  notice(`Earlier codes kept after a resend: ${ui.acceptPreviousCodes.value}.`, "good");
 });
 
 ui.deleteService.addEventListener("click", () => {

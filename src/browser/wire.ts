@@ -29,6 +29,7 @@ export interface Service {
     ruleModes?: Record<string, string>;
     limits?: Record<string, number>;
     webhookSigning?: "v1" | "v1a";
+    acceptPreviousCodes?: number;
   };
 }
 

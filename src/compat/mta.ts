@@ -7,6 +7,7 @@ import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { invalidArgument, unmappedReason, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { rateLimitFields } from "../core/rate-limit.ts";
 import { refusalOf } from "../errors.ts";
 import { deliverabilityOf, lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
@@ -81,6 +82,7 @@ function renderError(c: MtaContext, error: unknown, fields: Record<string, unkno
   const { status, error: name } = mtaErrorFor(refusal.reason);
   const headers: Record<string, string> = {};
   if (refusal.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(refusal.details.retryAfterSeconds);
+  Object.assign(headers, rateLimitFields(refusal.details.rateLimits));
   return c.json({ success: false, error: name, message: refusal.message, reason: refusal.details.rule ?? refusal.reason, ...fields }, status, headers);
 }
 
@@ -239,7 +241,7 @@ export function mtaRoutes(): Hono<AppEnv> {
     const body = await readJson(c);
     checkBody("MtaSendCodeRequest", body, parseSendCode);
     const request = parseSendCode(body);
-    const { verification, replayed } = await c.var.verifier.start(request.start, { idempotencyKey });
+    const { verification, replayed, rateLimits } = await c.var.verifier.start(request.start, { idempotencyKey });
     if (replayed) {
       // MTA's contract: a duplicate X-Request-Id is a 409 and nothing is sent again.
       const duplicate = new VerifyError("idempotency_key_reused", "X-Request-Id: duplicate request; nothing was sent", { field: "X-Request-Id" });
@@ -248,10 +250,10 @@ export function mtaRoutes(): Hono<AppEnv> {
     const data = sendCodeData(verification, request);
     if (verification.status === "failed") {
       // Refused with what a successful send answers, `deliverable: false` and why among it.
-      const failed = new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
+      const failed = new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to", rateLimits });
       return renderError(c, failed, { data, ...data });
     }
-    return c.json(envelope("Verification code sent.", data));
+    return c.json(envelope("Verification code sent.", data), 200, rateLimitFields(rateLimits));
   });
 
   routes.post("/verify/sms/check-code", async (c) => {
@@ -259,7 +261,7 @@ export function mtaRoutes(): Hono<AppEnv> {
     checkBody("MtaCheckCodeRequest", body, parseCheckCode);
     const result = await c.var.verifier.check(parseCheckCode(body));
     const data = { to: result.verification.to, verificationId: result.verification.id, status: mtaCheckStatus(result.status) };
-    return c.json(envelope("Verification code checked.", data));
+    return c.json(envelope("Verification code checked.", data), 200, rateLimitFields(result.rateLimits));
   });
 
   routes.all("/verify/*", (c) => {

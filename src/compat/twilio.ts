@@ -7,6 +7,7 @@ import type { AppEnv } from "../app-env.ts";
 import { DEFAULT_SERVICE, type Principal } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { unmappedReason, VerifyError } from "../core/errors.ts";
+import { rateLimitFields } from "../core/rate-limit.ts";
 import { refusalOf } from "../errors.ts";
 import { lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";
@@ -117,6 +118,7 @@ export function renderError(c: TwilioContext, error: unknown): Response {
   const headers: Record<string, string> = {};
   if (status === 401) headers["www-authenticate"] = 'Basic realm="edge-verify"';
   if (refusal.details.retryAfterSeconds !== undefined) headers["retry-after"] = String(refusal.details.retryAfterSeconds);
+  Object.assign(headers, rateLimitFields(refusal.details.rateLimits));
   return c.json(twilioError(code, twilioMessage(c, refusal, code, strict), status), status, headers);
 }
 
@@ -321,17 +323,17 @@ export function twilioRoutes(): Hono<TwilioEnv> {
     checkBody("TwilioStartRequest", formFields(form), () => validateStartRequest(startRequest(form)));
     // A service with lookups on asks the carrier on every start, as Twilio Verify with Lookup enabled.
     const request = validateStartRequest({ ...startRequest(form), lookup: c.var.principal.settings.twilioLookup === true });
-    const { verification } = await c.var.verifier.start(request);
+    const { verification, rateLimits } = await c.var.verifier.start(request);
     if (verification.status === "failed") {
       // Twilio clients treat a 201 as "code sent": a send that failed for good is an error here.
-      throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to" });
+      throw new VerifyError("verification_failed", `to: the code could not be delivered (${verification.failureReason})`, { field: "to", rateLimits });
     }
     const sid = await verificationSid(verification.id);
     // Written before answering, so a fetch by the returned sid always resolves. A resend of the
     // same verification rewrites the same mapping and extends its lifetime.
     const keepUntil = verification.expiresAt + c.var.config.retentionDays * DAY_MS;
     await afterReset<void>(() => sidIndex(c, sid).put({ verificationId: verification.id, keepUntil }));
-    return c.json(await verificationJson(c, verification, sid), 201);
+    return c.json(await verificationJson(c, verification, sid), 201, rateLimitFields(rateLimits));
   });
 
   routes.get("/Services/:serviceSid/Verifications/:sid", async (c) => {
@@ -382,7 +384,7 @@ export function twilioRoutes(): Hono<TwilioEnv> {
       date_created: twilioTime(v.createdAt),
       date_updated: twilioTime(v.updatedAt),
       sna_attempts_error_codes: [],
-    });
+    }, 200, rateLimitFields(result.rateLimits));
   });
 
   // Service Rate Limits and their Buckets (./twilio-rate-limits.ts), behind the middleware above.

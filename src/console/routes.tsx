@@ -338,6 +338,18 @@ function Page() {
                 </button>
               </div>
               <p id="rotation-note" class="hint" aria-live="polite"></p>
+              <form id="codes-form" class="inline">
+                <div>
+                  <label for="accept-previous-codes">Earlier codes that still work after a resend</label>
+                  <select id="accept-previous-codes">
+                    {[0, 1, 2, 3].map((n) => (
+                      <option value={String(n)}>{String(n)}</option>
+                    ))}
+                  </select>
+                </div>
+                <button type="submit">Save</button>
+              </form>
+              <p class="hint">SMS can arrive out of order. Each earlier code kept widens the guess space by one code; a wrong code is still one attempt.</p>
               <div class="danger">
                 <p>Deleting a service revokes all its keys at once.</p>
                 <button id="delete-service" type="button" class="danger-button">

@@ -35,6 +35,25 @@ export function unmappedReason(reason: never): never {
   throw new Error(`refusal reason without a wire code: ${String(reason)}`);
 }
 
+/** Policy names of the number's limits, the same words as a refusal's `rule`. */
+export type RateLimitPolicy = "resend_cooldown" | "sends_per_10_minutes" | "sends_per_day" | "failed_checks_per_day" | "check_attempts";
+
+/**
+ * One quota policy and its service limit now: an item of the `RateLimit-Policy` and `RateLimit`
+ * response fields (src/core/rate-limit.ts makes and serialises them).
+ */
+export interface RateLimitItem {
+  policy: RateLimitPolicy;
+  /** `q`: units the policy allows per window (codes sent, or wrong codes). */
+  quota: number;
+  /** `w`: the window in seconds; absent for a verification's attempts, which no window renews. */
+  windowSeconds?: number;
+  /** `r`: units left now. */
+  remaining: number;
+  /** `t`: seconds within which no more than `remaining` can be used; absent when none ever can. */
+  resetSeconds?: number;
+}
+
 export interface RefusalDetails {
   /** The request field at fault, in camelCase (proto JSON name). */
   field?: string;
@@ -42,6 +61,8 @@ export interface RefusalDetails {
   retryAfterSeconds?: number;
   /** Which rule refused (abuse rules). */
   rule?: string;
+  /** The number's limits behind a refusal by one of them, as the answer's RateLimit fields. */
+  rateLimits?: RateLimitItem[];
 }
 
 /** A refusal as plain data, as the Durable Object returns it over RPC. */
@@ -72,7 +93,7 @@ export function invalidArgument(field: string, message: string): VerifyError {
 }
 
 /** What a number's object answers: the value, or the refusal (an outcome, never a failure). */
-export type DoResult<T> = { ok: true; value: T; replayed?: boolean } | { ok: false; refusal: Refusal };
+export type DoResult<T> = { ok: true; value: T; replayed?: boolean; rateLimits?: RateLimitItem[] } | { ok: false; refusal: Refusal };
 
 /** A refusal as a number's object answers it. */
 export function refused(reason: Refusal["reason"], message: string, field: string): { ok: false; refusal: Refusal } {

@@ -84,7 +84,7 @@ export interface NumberCounters {
 export const EMPTY_COUNTERS: NumberCounters = { sendTimes: [], failedCheckTimes: [], lockedUntil: 0, lastApprovalAt: 0 };
 
 const MINUTE_MS = 60_000;
-const TEN_MINUTES_MS = 10 * MINUTE_MS;
+export const TEN_MINUTES_MS = 10 * MINUTE_MS;
 export const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** Drops times that left the 24 h window; the only place counters shrink besides an approval. */
@@ -95,10 +95,6 @@ export function pruneCounters(counters: NumberCounters, now: number): NumberCoun
     lockedUntil: counters.lockedUntil > now ? counters.lockedUntil : 0,
     lastApprovalAt: counters.lastApprovalAt,
   };
-}
-
-function retryAfter(untilMs: number, now: number): number {
-  return Math.max(1, Math.ceil((untilMs - now) / 1000));
 }
 
 function lockedRefusal(counters: NumberCounters, now: number): Refusal {
@@ -137,25 +133,38 @@ export function evaluateSend(counters: NumberCounters, now: number, limits: Numb
       retryAfterSeconds: retryAfter(recent[recent.length - limits.sendsPer10Minutes]! + TEN_MINUTES_MS, now),
     };
   }
-  const streak = recent.filter((t) => t > counters.lastApprovalAt);
-  const last = streak.at(-1);
-  if (last !== undefined) {
-    const ladder = limits.resendCooldownSeconds;
-    const waitSeconds = ladder[Math.min(streak.length - 1, ladder.length - 1)] ?? 0;
-    if (now < last + waitSeconds * 1000) {
-      return {
-        reason: "resend_too_soon",
-        message: `to: a code was sent ${Math.floor((now - last) / 1000)} s ago; wait ${waitSeconds} s between codes`,
-        field: "to",
-        rule: "resend_cooldown",
-        retryAfterSeconds: retryAfter(last + waitSeconds * 1000, now),
-      };
-    }
+  const cooldown = resendCooldown(counters, now, limits);
+  if (cooldown.lastSendAt !== null && now < cooldown.until) {
+    return {
+      reason: "resend_too_soon",
+      message: `to: a code was sent ${Math.floor((now - cooldown.lastSendAt) / 1000)} s ago; wait ${cooldown.waitSeconds} s between codes`,
+      field: "to",
+      rule: "resend_cooldown",
+      retryAfterSeconds: retryAfter(cooldown.until, now),
+    };
   }
   return null;
 }
 
-/** A check is refused while the number is locked; nothing else stops it here. */
+/**
+ * The growing cooldown: sends since the last approval within the last 10 minutes form a streak,
+ * and the wait after its last send is the ladder's step for the streak's length. `waitSeconds`
+ * runs after the last send (0: none), until `until` (epoch ms); `nextWaitSeconds` is the wait a
+ * send made now would start.
+ */
+export function resendCooldown(counters: NumberCounters, now: number, limits: NumberLimits): { lastSendAt: number | null; waitSeconds: number; until: number; nextWaitSeconds: number } {
+  const streak = counters.sendTimes.filter((t) => t > now - TEN_MINUTES_MS && t > counters.lastApprovalAt);
+  const step = (n: number) => limits.resendCooldownSeconds[Math.min(n, limits.resendCooldownSeconds.length - 1)] ?? 0;
+  const last = streak.at(-1);
+  if (last === undefined) return { lastSendAt: null, waitSeconds: 0, until: 0, nextWaitSeconds: step(0) };
+  return { lastSendAt: last, waitSeconds: step(streak.length - 1), until: last + step(streak.length - 1) * 1000, nextWaitSeconds: step(streak.length) };
+}
+
+/** A cooldown, cap or lock-out ending at `untilMs` as Retry-After: whole seconds, rounded up, at least 1. */
+export function retryAfter(untilMs: number, now: number): number {
+  return Math.max(1, Math.ceil((untilMs - now) / 1000));
+}
+
 export function evaluateCheck(counters: NumberCounters, now: number): Refusal | null {
   return counters.lockedUntil > now ? lockedRefusal(counters, now) : null;
 }

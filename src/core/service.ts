@@ -37,6 +37,11 @@ export interface ServiceSettings {
   codeLength?: number;
   ttlSeconds?: number;
   maxCheckAttempts?: number;
+  /**
+   * Earlier codes of a re-sent verification that still approve it (0–3; absent: 0): SMS can arrive
+   * out of order, and users type the code they see. Each widens the guess space by one code.
+   */
+  acceptPreviousCodes?: number;
   /** Per-locale templates, validated like MESSAGE_TEMPLATES. */
   templates?: Record<string, string>;
   allowedCountries?: string[];
@@ -55,6 +60,9 @@ export interface ServiceSettings {
 }
 
 type Fields = Record<string, unknown>;
+
+/** At most this many earlier codes stay valid: each one multiplies a guesser's odds (README, Security model). */
+export const MAX_ACCEPT_PREVIOUS_CODES = 3;
 
 function int(body: Fields, field: string, min: number, max: number, path = field): number | undefined {
   const value = body[field];
@@ -77,6 +85,7 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
     "codeLength",
     "ttlSeconds",
     "maxCheckAttempts",
+    "acceptPreviousCodes",
     "templates",
     "allowedCountries",
     "limits",
@@ -103,6 +112,7 @@ export function parseServiceSettings(raw: unknown, options: { partial: boolean; 
   out.codeLength = int(body, "codeLength", 4, 10);
   out.ttlSeconds = int(body, "ttlSeconds", 60, 3600);
   out.maxCheckAttempts = int(body, "maxCheckAttempts", 1, 20);
+  out.acceptPreviousCodes = int(body, "acceptPreviousCodes", 0, MAX_ACCEPT_PREVIOUS_CODES);
   if (body.templates !== undefined && body.templates !== null) {
     const templates = parseCustomTemplates(JSON.stringify(body.templates), "templates");
     createTemplateCatalog({ custom: templates, field: "templates" }); // validates placeholders and segments

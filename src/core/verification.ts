@@ -50,8 +50,10 @@ export interface VerificationRecord {
   /** When the next channel is tried if still pending (epoch ms; 0: no further channel). */
   nextChannelAt: number;
   /**
-   * HMACs of the codes sent earlier in this channel workflow: a user who reads the SMS after the
-   * call came can still use it. A start (resend) clears them: its new code replaces all others.
+   * HMACs of earlier codes that still approve: those sent earlier in this channel workflow (a user
+   * who reads the SMS after the call came can still use it), and after a start (resend) the
+   * service's `acceptPreviousCodes` newest earlier codes (SMS can arrive out of order). Without
+   * that setting a resend clears them: its new code replaces all others.
    */
   previousCodeHashes: Uint8Array[];
   /** Started for a test number: no SMS was sent, the code is the configured fixed one. */
@@ -86,6 +88,8 @@ export interface StartParams {
   fallbackAfterSeconds: number;
   /** The carrier lookup this start used (fresh or cached); none: the metadata decided. */
   lookup?: NormalisedLookup | null;
+  /** How many earlier codes of a re-sent verification stay valid (the service's setting, 0–3; absent: 0). */
+  acceptPreviousCodes?: number;
 }
 
 /** A pending verification whose code has not yet expired; a start reuses it. */
@@ -100,8 +104,8 @@ export function effectiveStatus(record: VerificationRecord, now: number): Verifi
 
 /**
  * Starts a verification, or re-sends for the live one: same id, new code hash (the old code stops
- * working), a fresh expiry, one more send attempt, and the failed-check count kept (a new code
- * must not buy an attacker more guesses).
+ * working unless `acceptPreviousCodes` keeps it), a fresh expiry, one more send attempt, and the
+ * failed-check count kept (a new code must not buy an attacker more guesses).
  */
 export function applyStart(
   live: VerificationRecord | null,
@@ -124,6 +128,9 @@ export function applyStart(
   if (live) {
     return {
       ...live,
+      ...workflow,
+      // The newest earlier codes stay valid, oldest dropped first: SMS can arrive out of order.
+      previousCodeHashes: keptCodeHashes(live, params.acceptPreviousCodes ?? 0),
       codeHash,
       codeLength: params.codeLength,
       expiresAt,
@@ -137,7 +144,6 @@ export function applyStart(
       messageEncoding: params.messageEncoding,
       messageSegments: params.messageSegments,
       lookup: params.lookup ?? live.lookup ?? null,
-      ...workflow,
     };
   }
   return {
@@ -168,6 +174,12 @@ export function applyStart(
     ...workflow,
     test: false,
   };
+}
+
+/** The `keep` newest codes of a live verification (its current one last), for a resend to keep valid. */
+function keptCodeHashes(live: VerificationRecord, keep: number): Uint8Array[] {
+  if (keep <= 0 || !live.codeHash) return [];
+  return [...live.previousCodeHashes, live.codeHash].slice(-keep);
 }
 
 function nextChannelTime(channels: readonly Channel[], index: number, fallbackAfterSeconds: number, now: number, expiresAt: number): number {

@@ -4,6 +4,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { unmappedReason, type RefusalReason, type VerifyError } from "../core/errors.ts";
+import { rateLimitFields } from "../core/rate-limit.ts";
 import { refusalOf } from "../errors.ts";
 
 export type WireCode =
@@ -60,7 +61,8 @@ export function errorBody(error: VerifyError): { body: ErrorBody; status: Conten
   const detail: Record<string, unknown> = { reason: error.reason };
   if (error.details.field) detail.field = error.details.field;
   if (error.details.rule) detail.rule = error.details.rule;
-  const headers: Record<string, string> = {};
+  // A refusal by a number's limit says where each of them stands (RateLimit-Policy, RateLimit).
+  const headers: Record<string, string> = rateLimitFields(error.details.rateLimits);
   if (error.details.retryAfterSeconds !== undefined) {
     detail.retryAfterSeconds = error.details.retryAfterSeconds;
     headers["retry-after"] = String(error.details.retryAfterSeconds);

@@ -32,6 +32,22 @@ const IDEMPOTENCY: JsonSchema[] = [
 ];
 const RETRY_AFTER = { "Retry-After": { description: "Seconds until a retry can succeed.", schema: { type: "integer" } } };
 const REPLAYED = { "Idempotent-Replayed": { description: "`true` when this answer replays an earlier call with the same key.", schema: { type: "string", enum: ["true"] } } };
+// The number's own limits as the IETF httpapi draft's fields (draft-ietf-httpapi-ratelimit-headers,
+// rev. 11): Structured Field Lists of String items, one per policy (src/core/rate-limit.ts).
+const RATE_LIMIT = {
+  "RateLimit-Policy": {
+    description:
+      "The number's quota policies this call meets, each `\"name\";q=<quota>;w=<window seconds>`: a start's `resend_cooldown` (q=1, w the cooldown step now), `sends_per_10_minutes`, `sends_per_day` and `failed_checks_per_day`; a check's `check_attempts` (wrong codes per verification; no `w`, no window renews them) and `failed_checks_per_day`. Names are the refusals' `details[0].rule`. Absent on a replay.",
+    schema: { type: "string" },
+    example: '"resend_cooldown";q=1;w=30, "sends_per_10_minutes";q=5;w=600, "sends_per_day";q=10;w=86400, "failed_checks_per_day";q=20;w=86400',
+  },
+  RateLimit: {
+    description:
+      "What is left of each policy after this call, `\"name\";r=<remaining>;t=<seconds>`: within `t` seconds no more than `r` can be used (a sliding window's `t` is when its first unit comes back; `check_attempts`' is the verification's expiry, absent once it is finished). Absent on a replay.",
+    schema: { type: "string" },
+    example: '"resend_cooldown";r=0;t=30, "sends_per_10_minutes";r=4;t=600, "sends_per_day";r=9;t=86400, "failed_checks_per_day";r=20;t=86400',
+  },
+};
 const VERIFICATION_ID = pathParam("id", "The verification id (`ve_…`). A malformed id answers 404 like an unknown one.");
 const SERVICE_ID = pathParam("id", "The service id (`VA…`).");
 const LIST = pathParam("list", "`deny` or `allow`.", { type: "string", enum: ["deny", "allow"] });
@@ -53,6 +69,13 @@ const E = {
   503: "The deployment is not configured (fails closed).",
 } as const;
 
+/** A start's or a check's 429: a refusal by a number's own limit also says where each of them stands. */
+const NUMBER_LIMIT_429 = {
+  description:
+    "A rate limit; retry after `Retry-After` seconds. A refusal by one of the number's own limits (`details[0].rule`: `resend_cooldown`, `sends_per_10_minutes`, `sends_per_day`, `failed_checks_per_day`) also carries `RateLimit-Policy` and `RateLimit`, the refusing policy with `r=0` and `t` equal to `Retry-After` (which is never earlier than any exhausted policy's `t`). A cross-number counter's refusal (client IP, range, country, budget) carries `Retry-After` only: those counters are shared with other numbers.",
+  headers: { ...RETRY_AFTER, ...RATE_LIMIT },
+};
+
 export const OPERATIONS: readonly Operation[] = [
   // ---- Native REST -----------------------------------------------------------------------------
   {
@@ -66,8 +89,8 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: IDEMPOTENCY,
     body: { schema: "StartVerificationRequest", required: true },
     responses: {
-      201: { description: "The verification (status `failed` when the message could not be sent).", schema: "Verification", headers: REPLAYED },
-      400: E[400], 401: E[401], 403: E[403], 409: E[409], 422: E[422], 429: E[429], 503: E[503],
+      201: { description: "The verification (status `failed` when the message could not be sent).", schema: "Verification", headers: { ...REPLAYED, ...RATE_LIMIT } },
+      400: E[400], 401: E[401], 403: E[403], 409: E[409], 422: E[422], 429: NUMBER_LIMIT_429, 503: E[503],
     },
   },
   {
@@ -80,8 +103,8 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: IDEMPOTENCY,
     body: { schema: "CheckVerificationRequest", required: true },
     responses: {
-      200: { description: "The outcome and the verification.", schema: "CheckResult", headers: REPLAYED },
-      400: E[400], 401: E[401], 404: E[404], 409: E[409], 422: E[422], 429: E[429], 503: E[503],
+      200: { description: "The outcome and the verification.", schema: "CheckResult", headers: { ...REPLAYED, ...RATE_LIMIT } },
+      400: E[400], 401: E[401], 404: E[404], 409: E[409], 422: E[422], 429: NUMBER_LIMIT_429, 503: E[503],
     },
   },
   {
@@ -395,7 +418,7 @@ export const OPERATIONS: readonly Operation[] = [
     family: "twilio",
     parameters: [SERVICE_SID],
     body: { schema: "TwilioStartRequest", form: true, required: true },
-    responses: { 201: { description: "The verification.", schema: "TwilioVerification" }, 400: E[400], 401: E[401], 403: E[403], 404: E[404], 429: E[429], 503: E[503] },
+    responses: { 201: { description: "The verification.", schema: "TwilioVerification", headers: RATE_LIMIT }, 400: E[400], 401: E[401], 403: E[403], 404: E[404], 429: NUMBER_LIMIT_429, 503: E[503] },
   },
   {
     method: "get",
@@ -427,7 +450,7 @@ export const OPERATIONS: readonly Operation[] = [
     family: "twilio",
     parameters: [SERVICE_SID],
     body: { schema: "TwilioCheckRequest", form: true, required: true },
-    responses: { 200: { description: "The check.", schema: "TwilioVerificationCheck" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
+    responses: { 200: { description: "The check.", schema: "TwilioVerificationCheck", headers: RATE_LIMIT }, 400: E[400], 401: E[401], 404: E[404], 429: NUMBER_LIMIT_429, 503: E[503] },
   },
   ...TWILIO_ACCOUNT_OPERATIONS,
   ...TWILIO_RATE_LIMIT_OPERATIONS,
@@ -442,9 +465,9 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: [header("X-Request-Id", "Deduplicates: a repeat answers 409 and sends nothing.")],
     body: { schema: "MtaSendCodeRequest", required: true },
     responses: {
-      200: { description: "Sent.", schema: "MtaSendCodeResponse" },
+      200: { description: "Sent.", schema: "MtaSendCodeResponse", headers: RATE_LIMIT },
       400: { description: "Invalid argument (`MtaError`), or the code could not be delivered (`MtaSendCodeFailed`).", schema: "MtaSendCodeOutcome400" },
-      401: E[401], 403: E[403], 404: E[404], 409: "Duplicate `X-Request-Id`: nothing was sent.", 429: E[429], 503: E[503],
+      401: E[401], 403: E[403], 404: E[404], 409: "Duplicate `X-Request-Id`: nothing was sent.", 429: NUMBER_LIMIT_429, 503: E[503],
     },
   },
   {
@@ -455,7 +478,7 @@ export const OPERATIONS: readonly Operation[] = [
     description: "MTA's check-code: status APPROVED, INVALID or EXPIRED.",
     family: "mta",
     body: { schema: "MtaCheckCodeRequest", required: true },
-    responses: { 200: { description: "The outcome.", schema: "MtaCheckCodeResponse" }, 400: E[400], 401: E[401], 404: E[404], 429: E[429], 503: E[503] },
+    responses: { 200: { description: "The outcome.", schema: "MtaCheckCodeResponse", headers: RATE_LIMIT }, 400: E[400], 401: E[401], 404: E[404], 429: NUMBER_LIMIT_429, 503: E[503] },
   },
   // ---- CAMARA One Time Password SMS v1 ---------------------------------------------------------
   {
@@ -472,7 +495,11 @@ export const OPERATIONS: readonly Operation[] = [
       200: { description: "Sent.", schema: "CamaraSendCodeResponse", headers: CORRELATOR_ECHO },
       400: "INVALID_ARGUMENT: `message` names the field.",
       401: "UNAUTHENTICATED: missing or wrong API key.",
-      403: "MAX_OTP_CODES_EXCEEDED (resend cooldown, the number's send caps; `Retry-After`), PHONE_NUMBER_NOT_ALLOWED (a rule refused the number: landline, VoIP, number type, country; or the provider called it invalid), PHONE_NUMBER_BLOCKED (deny list, or the provider reports it blocked or unsubscribed).",
+      403: {
+        description:
+          "MAX_OTP_CODES_EXCEEDED (resend cooldown, the number's send caps; `Retry-After`), PHONE_NUMBER_NOT_ALLOWED (a rule refused the number: landline, VoIP, number type, country; or the provider called it invalid), PHONE_NUMBER_BLOCKED (deny list, or the provider reports it blocked or unsubscribed).",
+        headers: RETRY_AFTER,
+      },
       429: { description: "TOO_MANY_REQUESTS (IP, range, country or conversion-guard rate; the number locked after wrong codes) or QUOTA_EXCEEDED (SMS budget).", headers: RETRY_AFTER },
       503: "UNAVAILABLE: not configured (fails closed), or the SMS provider failed.",
     },

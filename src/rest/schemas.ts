@@ -310,6 +310,11 @@ const settingsProperties = (nullableFields: boolean): Record<string, JsonSchema>
     codeLength: { ...intRange(4, 10), type: t("integer") },
     ttlSeconds: { ...intRange(60, 3600), type: t("integer") },
     maxCheckAttempts: { ...intRange(1, 20), type: t("integer") },
+    acceptPreviousCodes: {
+      ...intRange(0, 3),
+      type: t("integer"),
+      description: "Earlier codes of a re-sent verification that still approve it (default 0): SMS can arrive out of order. Each one kept widens the guess space by one code; every wrong code is still one attempt.",
+    },
     templates: { type: t("object"), additionalProperties: { type: "string" }, description: "Per-locale templates, validated like MESSAGE_TEMPLATES." },
     allowedCountries: { type: t("array"), items: { type: "string", pattern: "^[A-Z]{2}$" } },
     limits: {

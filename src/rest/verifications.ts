@@ -4,6 +4,7 @@ import { invalidArgument } from "../core/errors.ts";
 import { parseCheckRequest, parseIdempotencyKey, parseStartRequest, validateVerificationId } from "../core/requests.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { CallOptions } from "../verifier.ts";
+import { rateLimitFields } from "../core/rate-limit.ts";
 import { verificationJson } from "../core/verification-json.ts";
 
 /** Reads a JSON object body; anything else is the caller's error (400), never a 500. */
@@ -35,15 +36,15 @@ export function verificationRoutes(): Hono<AppEnv> {
     // Validated by core/requests.ts, which owns every rule; the JSON Schema states the same rules,
     // and test/rest/schemas.test.ts holds the two to agreeing.
     const request = parseStartRequest(await readJson(c));
-    const { verification, replayed } = await c.var.verifier.start(request, options);
-    return c.json(verificationJson(verification), 201, replayHeaders(replayed));
+    const { verification, replayed, rateLimits } = await c.var.verifier.start(request, options);
+    return c.json(verificationJson(verification), 201, { ...replayHeaders(replayed), ...rateLimitFields(rateLimits) });
   });
 
   routes.post("/verifications/check", async (c) => {
     const options = callOptions(c);
     const request = parseCheckRequest(await readJson(c));
     const result = await c.var.verifier.check(request, options);
-    return c.json({ status: result.status, verification: verificationJson(result.verification) }, 200, replayHeaders(result.replayed));
+    return c.json({ status: result.status, verification: verificationJson(result.verification) }, 200, { ...replayHeaders(result.replayed), ...rateLimitFields(result.rateLimits) });
   });
 
   routes.get("/verifications/:id", async (c) => {

@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc-web";
 import { unmappedReason, VerifyError, type RefusalReason } from "../core/errors.ts";
+import { rateLimitFields } from "../core/rate-limit.ts";
 import { refusalOf } from "../errors.ts";
 
 export function codeFor(reason: RefusalReason): Code {
@@ -50,7 +51,7 @@ export function toConnectError(error: unknown, path: string): ConnectError {
 }
 
 function refusalError(error: VerifyError): ConnectError {
-  const metadata = new Headers();
+  const metadata = new Headers(rateLimitFields(error.details.rateLimits));
   if (error.details.retryAfterSeconds !== undefined) metadata.set("retry-after", String(error.details.retryAfterSeconds));
   metadata.set("x-verify-reason", error.reason);
   if (error.details.rule) metadata.set("x-verify-rule", error.details.rule);

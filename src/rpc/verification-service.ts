@@ -17,7 +17,8 @@ import {
   type Verification,
 } from "../gen/verify/v1/verification_pb.ts";
 import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
-import { VerifyError } from "../core/errors.ts";
+import { VerifyError, type RateLimitItem } from "../core/errors.ts";
+import { rateLimitFields } from "../core/rate-limit.ts";
 import { lookupView, type LookupView } from "../core/lookup.ts";
 import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import {
@@ -40,8 +41,10 @@ function callOptions(ctx: HandlerContext): CallOptions {
   return { idempotencyKey: parseIdempotencyKey(ctx.requestHeader.get(header) ?? undefined, header) };
 }
 
-function markReplay(ctx: HandlerContext, replayed: boolean): void {
+/** Response headers: `Idempotent-Replayed` on a replay, the number's RateLimit fields (as REST sends them). */
+function markReplay(ctx: HandlerContext, replayed: boolean, rateLimits: readonly RateLimitItem[] = []): void {
   if (replayed) ctx.responseHeader.set("idempotent-replayed", "true");
+  for (const [name, value] of Object.entries(rateLimitFields(rateLimits))) ctx.responseHeader.set(name, value);
 }
 
 export function verifierOf(ctx: HandlerContext): Verifier {
@@ -153,15 +156,15 @@ export function verificationServiceRoutes(router: ConnectRouter): void {
     async startVerification(req, ctx) {
       const verifier = verifierOf(ctx);
       const options = callOptions(ctx);
-      const { verification, replayed } = await verifier.start(startRequest(req), options);
-      markReplay(ctx, replayed);
+      const { verification, replayed, rateLimits } = await verifier.start(startRequest(req), options);
+      markReplay(ctx, replayed, rateLimits);
       return { verification: verificationMessage(verification) };
     },
     async checkVerification(req, ctx) {
       const verifier = verifierOf(ctx);
       const options = callOptions(ctx);
       const result = await verifier.check(checkRequest(req), options);
-      markReplay(ctx, result.replayed);
+      markReplay(ctx, result.replayed, result.rateLimits);
       return { status: CHECK_STATUS[result.status], verification: verificationMessage(result.verification) };
     },
     async getVerification(req, ctx) {

@@ -214,6 +214,19 @@ describe("console", () => {
     await shot("webhook-signing");
   });
 
+  it("sets how many earlier codes stay valid after a resend", async () => {
+    await api("POST", "/v1/services", { friendlyName: "Acme Codes" });
+    await signIn();
+    await chooseService("Acme Codes");
+    await openTab("Settings");
+    expect(await page.getByLabel("Earlier codes that still work after a resend").inputValue()).toBe("0");
+    await page.getByLabel("Earlier codes that still work after a resend").selectOption("2");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await expect.poll(() => page.locator("#notice").textContent()).toBe("Earlier codes kept after a resend: 2.");
+    const { body } = await api("GET", "/v1/services");
+    expect(body.services.find((s) => s.friendlyName === "Acme Codes").settings).toMatchObject({ acceptPreviousCodes: 2 });
+  });
+
   it("draws insights after real verifications: conversion, countries, providers, blocks, median", async () => {
     const { body: service } = await api("POST", "/v1/services", { friendlyName: "Insights demo" });
     const { body: key } = await api("POST", `/v1/services/${service.id}/keys`, { name: "demo" });

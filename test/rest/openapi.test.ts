@@ -135,6 +135,12 @@ async function conforms(response: Response, operationId: string): Promise<any> {
   expect(op, operationId).toBeDefined();
   const schema = responseSchema(op, response.status);
   expect(op.responses[response.status], `${operationId} answered an undocumented ${response.status}`).toBeDefined();
+  // The headers a client acts on are declared on the status that sends them.
+  const documented = op.responses[response.status];
+  const declared = Object.keys((typeof documented === "object" && documented.headers) || {}).map((name) => name.toLowerCase());
+  for (const name of ["ratelimit", "ratelimit-policy", "retry-after", "idempotent-replayed"]) {
+    if (response.headers.has(name)) expect(declared, `${operationId} ${response.status} sends an undocumented ${name}`).toContain(name);
+  }
   const text = await response.text();
   if (!schema) {
     expect(text, `${operationId} ${response.status} has no documented body`).toBe("");

@@ -31,6 +31,20 @@ describe("AdminService", () => {
     }
   });
 
+  it("accept_previous_codes (field 14): set, validated naming the field, cleared by the mask", async () => {
+    const { service } = await admin.createService({ settings: { friendlyName: "Rpc codes", acceptPreviousCodes: 2 } }, asAdmin);
+    expect(service!.settings!.acceptPreviousCodes).toBe(2);
+    try {
+      await admin.updateService({ serviceId: service!.id, settings: { friendlyName: "x", acceptPreviousCodes: 4 }, updateMask: { paths: ["accept_previous_codes"] } }, asAdmin);
+      throw new Error("accepted");
+    } catch (error) {
+      expect(ConnectError.from(error)).toMatchObject({ code: Code.InvalidArgument, rawMessage: "acceptPreviousCodes: must be an integer from 0 to 3" });
+    }
+    const { service: cleared } = await admin.updateService({ serviceId: service!.id, settings: { friendlyName: "x" }, updateMask: { paths: ["accept_previous_codes"] } }, asAdmin);
+    expect(cleared!.settings!.acceptPreviousCodes).toBeUndefined();
+    await admin.deleteService({ serviceId: service!.id }, asAdmin);
+  });
+
   it("service lifecycle: create, key once, use, update with a mask, revoke, delete", async () => {
     const { service } = await admin.createService({ settings: { friendlyName: "Rpc shop", codeLength: 5 } }, asAdmin);
     expect(service!.id).toMatch(/^VA[0-9a-f]{32}$/);

@@ -4,6 +4,7 @@ import { EMPTY_DELIVERABILITY } from "../deliverability.ts";
 import type { Refusal } from "../errors.ts";
 import type { InsightKind } from "../insights.ts";
 import { evaluateCheck, recordApproval, recordFailedCheck, type NumberLimits } from "../policy.ts";
+import { checkRateLimits, withRateLimits, type RateLimitItem } from "../rate-limit.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applyCancel, applyCheck, type CheckStatus, type VerificationRecord } from "../verification.ts";
 import { decision, dueOf, type Decision, type Effect, type NumberState, type Write } from "./types.ts";
@@ -35,6 +36,19 @@ export function checkableByNumber(latest: VerificationRecord | null, service: st
   return latest.status === "pending" || (latest.status === "max_attempts_reached" && latest.expiresAt > now) ? latest : null;
 }
 
+/**
+ * Whether a candidate's MAC equals one of the codes that still approve the verification: the
+ * current one and the earlier ones kept (channel fallback, `acceptPreviousCodes`); none once it is
+ * finished. `equal` is the constant-time comparison (crypto is the caller's). Every kept MAC is
+ * compared, with no early exit, so the time taken does not say which one matched; the caller
+ * counts the whole check as one attempt whatever the number of codes compared.
+ */
+export function matchesAnyCode(record: VerificationRecord, equal: (hash: Uint8Array) => boolean): boolean {
+  let matched = false;
+  for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) matched = equal(hash) || matched;
+  return matched;
+}
+
 export interface CheckInput {
   state: NumberState;
   record: VerificationRecord;
@@ -49,21 +63,22 @@ export interface CheckInput {
   sendAttempt?: number;
 }
 
-export type CheckAnswer = { ok: false; refusal: Refusal } | { ok: true; status: CheckStatus; record: VerificationRecord };
+/** A check's outcome, with the wrong codes left to the verification and the number (RateLimit fields). */
+export type CheckAnswer = { ok: false; refusal: Refusal } | { ok: true; status: CheckStatus; record: VerificationRecord; rateLimits: RateLimitItem[] };
 
 export function decideCheck(c: CheckInput): Decision<CheckAnswer> {
+  const limits = { maxCheckAttempts: c.maxCheckAttempts, numberLimits: c.numberLimits };
   // A later send replaced the code the caller holds: that code is expired, whatever was typed. The
   // verification stays pending for the newer code and no attempt is counted: this answer never
   // compares anything, so it cannot be used to guess.
   if (c.sendAttempt !== undefined && c.record.status === "pending" && c.record.sendAttempts !== c.sendAttempt) {
-    return decision({ ok: true, status: "expired", record: c.record });
+    return decision({ ok: true, status: "expired", record: c.record, rateLimits: checkRateLimits(c.record, c.state.counters, limits, c.now) });
   }
   const locked = evaluateCheck(c.state.counters, c.now);
-  if (locked && c.record.status === "pending") return decision({ ok: false, refusal: locked });
+  if (locked && c.record.status === "pending") return decision({ ok: false, refusal: withRateLimits(locked, checkRateLimits(c.record, c.state.counters, limits, c.now)) });
   const outcome = applyCheck(c.record, c.matched, c.now, c.maxCheckAttempts);
   if (outcome.kind === "refused") return decision({ ok: false, refusal: outcome.refusal });
-  const answer: CheckAnswer = { ok: true, status: outcome.status, record: outcome.record };
-  if (!outcome.changed) return decision(answer);
+  if (!outcome.changed) return decision({ ok: true, status: outcome.status, record: outcome.record, rateLimits: checkRateLimits(outcome.record, c.state.counters, limits, c.now) });
   const writes: Write[] = [{ kind: "verification", record: outcome.record }];
   const effects: Effect[] = [];
   const counters =
@@ -75,6 +90,7 @@ export function decideCheck(c: CheckInput): Decision<CheckAnswer> {
   // An approval proves the number receives: its count of delivery failures starts over.
   const forgetFailures = outcome.status === "approved" && c.state.deliverability ? { deliverability: EMPTY_DELIVERABILITY } : {};
   if (counters) writes.push({ kind: "state", state: { ...c.state, counters, ...forgetFailures } });
+  const answer: CheckAnswer = { ok: true, status: outcome.status, record: outcome.record, rateLimits: checkRateLimits(outcome.record, counters ?? c.state.counters, limits, c.now) };
   if (c.record.status !== outcome.record.status) {
     const change = statusChange(outcome.record, c.webhook, c.now);
     writes.push(...change.writes);

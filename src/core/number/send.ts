@@ -3,7 +3,8 @@
 // replaced it meanwhile); provider answers that say the number cannot receive are remembered.
 import { classifyReceipt, classifySendFailure, EMPTY_DELIVERABILITY, recordUndeliverable, type DeliverabilityReason, type DeliverabilitySettings } from "../deliverability.ts";
 import { applyDelivery, type DeliveryReceipt, type DeliveryStatus } from "../delivery.ts";
-import { refundSend } from "../policy.ts";
+import { refundSend, type NumberLimits } from "../policy.ts";
+import { startRateLimits, type RateLimitItem } from "../rate-limit.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applySendFailure, applySendSuccess, type VerificationRecord } from "../verification.ts";
 import { decision, dueOf, type Decision, type Effect, type NumberState, type TakenScope, type Write } from "./types.ts";
@@ -26,13 +27,16 @@ export interface SendOutcome {
   now: number;
   webhook: { events: readonly WebhookEvent[] } | null;
   deliverability: DeliverabilitySettings;
+  /** The service's per-number limits: the answer says what is left of them once the outcome is known. */
+  numberLimits: NumberLimits;
 }
 
 /**
- * The answer is the record the caller should see. A success's record is `staged`: the object
+ * The answer is the record the caller should see, and the number's send limits as they stand
+ * (a send that definitely failed is given back). A success's record is `staged`: the object
  * writes it right after it answered (one commit on the request path), so it is not in `writes`.
  */
-export function sendOutcome(o: SendOutcome): Decision<{ record: VerificationRecord; staged: boolean }> {
+export function sendOutcome(o: SendOutcome): Decision<{ record: VerificationRecord; staged: boolean; rateLimits: RateLimitItem[] }> {
   const writes: Write[] = [];
   const effects: Effect[] = [];
   let state = o.state;
@@ -49,15 +53,16 @@ export function sendOutcome(o: SendOutcome): Decision<{ record: VerificationReco
       effects.push(...noted.effects);
     }
   }
+  const rateLimits = startRateLimits(state.counters, o.numberLimits, o.now);
   const current = o.current;
-  if (!current || current.sendAttempts !== o.reserved.sendAttempts) return decision({ record: current ?? o.reserved, staged: false }, writes, effects);
+  if (!current || current.sendAttempts !== o.reserved.sendAttempts) return decision({ record: current ?? o.reserved, staged: false, rateLimits }, writes, effects);
   if (o.result.ok) {
     let sent = applySendSuccess(current, o.result.messageId, o.result.provider, o.now);
     for (const receipt of o.early) {
       const applied = applyDelivery(sent, receipt, receipt.at);
       if (applied.kind === "applied") sent = { ...sent, delivery: applied.delivery };
     }
-    return decision({ record: sent, staged: true }, writes, [...effects, { kind: "insight", insight: "sent", record: sent, at: o.now }]);
+    return decision({ record: sent, staged: true, rateLimits }, writes, [...effects, { kind: "insight", insight: "sent", record: sent, at: o.now }]);
   }
   const next = current.status === "pending" ? applySendFailure(current, o.result.reason, o.result.provider, o.now) : current;
   writes.push({ kind: "verification", record: next });
@@ -65,7 +70,7 @@ export function sendOutcome(o: SendOutcome): Decision<{ record: VerificationReco
   if (failedNow && o.webhook?.events.includes("verification.failed")) writes.push({ kind: "webhook", event: "verification.failed", record: next, at: o.now });
   effects.push({ kind: "insight", insight: "send_failed", record: next, at: o.now });
   if (failedNow) effects.push({ kind: "insight", insight: "failed", record: next, at: o.now });
-  return decision({ record: next, staged: false }, writes, effects);
+  return decision({ record: next, staged: false, rateLimits }, writes, effects);
 }
 
 /**

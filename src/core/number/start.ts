@@ -7,6 +7,7 @@ import { GUARD_HOUR_MS } from "../conversion-guard.ts";
 import { lookupRuleHits, type NormalisedLookup } from "../lookup.ts";
 import type { LineType } from "../phone.ts";
 import { applyModes, evaluateSend, pruneCounters, recordSend, type NumberLimits, type Risk, type RuleMode, type RuleName } from "../policy.ts";
+import { startRateLimits, withRateLimits, type RateLimitItem } from "../rate-limit.ts";
 import { scopesForNumber, type ScopeRequest } from "../scopes.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applySendSuccess, applyStart, expireIfDue, isLive, type StartParams, type VerificationRecord } from "../verification.ts";
@@ -36,8 +37,10 @@ export function admitStart(
     if (why === "unsubscribed" || why === "deactivated") risks.push(why);
     risks.push("deny_list");
   }
-  const refused = evaluateSend(pruneCounters(state.counters, now), now, input.numberLimits);
-  if (refused) return { ok: false, refusal: refused };
+  const counters = pruneCounters(state.counters, now);
+  const refused = evaluateSend(counters, now, input.numberLimits);
+  // A refusal by a per-number limit carries them all, as the answer's RateLimit fields.
+  if (refused) return { ok: false, refusal: withRateLimits(refused, startRateLimits(counters, input.numberLimits, now)) };
   const guardCounted = (state.guardCountedAt ?? 0) > now - GUARD_HOUR_MS;
   return { ok: true, scopes: scopesForNumber(input.scopes, { allowed: state.allowed, guardCounted }), risks };
 }
@@ -93,14 +96,17 @@ export interface Reservation {
   taken: readonly TakenScope[];
   webhook: { events: readonly WebhookEvent[] } | null;
   retentionMs: number;
+  /** The service's per-number limits: the answer says what is left of them after this send. */
+  numberLimits: NumberLimits;
 }
 
 /**
  * The reservation: the verification (new, or the live one with a new code) and the send counted,
  * written before the provider call. A test number's verification is sent-and-done here and gets no
  * channel fallback (a fallback would send a real message past the budget and the number rules).
+ * The answer's rate limits count this send (a send's outcome may give it back: sendOutcome).
  */
-export function reserveStart(r: Reservation): Decision<VerificationRecord> {
+export function reserveStart(r: Reservation): Decision<{ record: VerificationRecord; rateLimits: RateLimitItem[] }> {
   const { reuse, expired } = liveFor(r.latest, r.params.service, r.now);
   let record = applyStart(reuse, r.params, r.now, reuse?.id ?? r.id, r.codeHash);
   // The scopes an approval of this verification is reported to: those that counted its number.
@@ -115,7 +121,7 @@ export function reserveStart(r: Reservation): Decision<VerificationRecord> {
     { kind: "state", state: { ...r.state, counters, latestId: record.id, ...(guarded.length > 0 ? { guardCountedAt: r.now } : {}) } },
   ];
   if (r.webhook?.events.includes("verification.started")) writes.push({ kind: "webhook", event: "verification.started", record, at: r.now });
-  return decision(record, writes, [
+  return decision({ record, rateLimits: startRateLimits(counters, r.numberLimits, r.now) }, writes, [
     { kind: "insight", insight: "started", record, at: r.now },
     { kind: "alarm", at: dueOf(record, r.retentionMs) },
   ]);

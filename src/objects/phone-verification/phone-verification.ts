@@ -6,17 +6,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig, type Config } from "../../config.ts";
 import { cryptoRandom, generateCode, hashCode, importCodeKey, macEqual } from "../../core/codes.ts";
-import { notFound, refused, type DoResult } from "../../core/errors.ts";
+import { notFound, refused, type DoResult, type RateLimitItem } from "../../core/errors.ts";
 import { newVerificationId } from "../../core/ids.ts";
 import { insightEvent, type LookupOutcome } from "../../core/insights.ts";
 import { catalogForTemplates, type TemplateCatalog } from "../../core/locales.ts";
 import { isFresh, type NormalisedLookup } from "../../core/lookup.ts";
 import { renderForChannel } from "../../core/number/message.ts";
-import { checkableByNumber, decideCancel, decideCheck, type CheckAnswer } from "../../core/number/check.ts";
+import { checkableByNumber, decideCancel, decideCheck, matchesAnyCode, type CheckAnswer } from "../../core/number/check.ts";
 import { admitFallback, decideListed, fallbackRefused, nextAlarm, reserveFallback, sweep } from "../../core/number/lifecycle.ts";
 import { decideReceipt, sendOutcome } from "../../core/number/send.ts";
 import { admitStart, judgeLookup, liveFor, reserveStart, resumedStart } from "../../core/number/start.ts";
-import { numberSettingsOf, type Decision, type Effect, type NumberSettings, type Write } from "../../core/number/types.ts";
+import { numberSettingsOf, type Decision, type Effect, type NumberSettings, type TakenScope, type Write } from "../../core/number/types.ts";
 import { maskPhoneNumber } from "../../core/phone.ts";
 import { effectiveStatus, type CheckStatus, type VerificationRecord } from "../../core/verification.ts";
 import { verificationJson, viewOf as view, type VerificationView } from "../../core/verification-json.ts";
@@ -193,7 +193,7 @@ export class PhoneVerification extends DurableObject<Env> {
       risks.push(...judged.risks);
     }
     let body = "";
-    const reserved = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; taken: { name: string; counter: string; bucket: number; guarded?: boolean }[] }>> => {
+    const reserved = await this.#exclusive(async (): Promise<DoResult<{ record: VerificationRecord; rateLimits: RateLimitItem[]; taken: TakenScope[] }>> => {
       const state = this.#store.state();
       const admitted = admitStart(state, { scopes: input.scopes, denyListMode: input.denyListMode, numberLimits: input.policy.numberLimits }, now);
       if (!admitted.ok) return admitted;
@@ -208,14 +208,15 @@ export class PhoneVerification extends DurableObject<Env> {
       // From here the code exists only inside `body`, which goes to the provider and nowhere else.
       body = input.testCode === null ? message.body : "";
       const params = { ...input, lookup, risks: [...new Set([...risks, ...admitted.risks, ...taken.value.monitored])], messageEncoding: message.encoding, messageSegments: message.segments, codeLength: code.length };
-      const made = reserveStart({ state, latest, params, now, id, codeHash, test: input.testCode !== null, taken: taken.value.units, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
+      const made = reserveStart({ state, latest, params, now, id, codeHash, test: input.testCode !== null, taken: taken.value.units, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs, numberLimits: input.policy.numberLimits });
       // What the alarm needs without a request: the webhook; limits, templates and this start's counters for a fallback.
-      this.#store.rememberPolicy(policyToKeep(input.policy, made.answer.nextChannelAt > 0 ? { scopes: input.scopes, denyListMode: input.denyListMode } : null));
+      this.#store.rememberPolicy(policyToKeep(input.policy, made.answer.record.nextChannelAt > 0 ? { scopes: input.scopes, denyListMode: input.denyListMode } : null));
       const { answer } = await this.#apply(made, input.policy.webhook);
-      return { ok: true, value: { record: answer, taken: taken.value.units } };
+      return { ok: true, value: { ...answer, taken: taken.value.units } };
     });
-    if (!reserved.ok || input.testCode !== null) return reserved.ok ? { ok: true, value: view(reserved.value.record) } : reserved;
-    return { ok: true, value: view(await this.#send(reserved.value.record, body, now, reserved.value.taken, input.policy.webhook)) };
+    if (!reserved.ok || input.testCode !== null) return reserved.ok ? { ok: true, value: view(reserved.value.record), rateLimits: reserved.value.rateLimits } : reserved;
+    const sent = await this.#send(reserved.value.record, body, now, reserved.value.taken, input.policy);
+    return { ok: true, value: view(sent.record), rateLimits: sent.rateLimits };
   }
 
   async #check(input: DoCheckInput, now: number): Promise<DoResult<{ status: CheckStatus; verification: VerificationView }>> {
@@ -225,15 +226,14 @@ export class PhoneVerification extends DurableObject<Env> {
       if (!record || record.service !== input.service) return notFound(input.verificationId ? "verificationId: no such verification" : "to: no pending verification for this number");
       if (input.to && input.to !== record.to) return refused("invalid_argument", "to: does not match the verification's number", "to");
       // Always compute the MAC, even for finished verifications, so timing says nothing about state;
-      // every code of the channel workflow is compared, with no early exit.
+      // every code that still approves is compared, with no early exit (matchesAnyCode).
       const candidate = await hashCode(key, record.id, input.code);
-      let matched = false;
-      for (const hash of record.codeHash ? [record.codeHash, ...record.previousCodeHashes] : []) if (macEqual(candidate, hash)) matched = true;
+      const matched = matchesAnyCode(record, (hash) => macEqual(candidate, hash));
       const made = decideCheck({ state: this.#store.state(), record, matched, now, sendAttempt: input.sendAttempt, maxCheckAttempts: input.policy.maxCheckAttempts, numberLimits: input.policy.numberLimits, webhook: input.policy.webhook, retentionMs: this.#settings.retentionMs });
       const { answer } = await this.#apply<CheckAnswer>(made, input.policy.webhook);
       if (!answer.ok) return { ok: false, refusal: answer.refusal };
       log("info", "verification.checked", { to: maskPhoneNumber(record.to), status: answer.status });
-      return { ok: true, value: { status: answer.status, verification: view(answer.record) } };
+      return { ok: true, value: { status: answer.status, verification: view(answer.record) }, rateLimits: answer.rateLimits };
     });
   }
 
@@ -267,23 +267,23 @@ export class PhoneVerification extends DurableObject<Env> {
       await this.#apply({ writes: made.writes, effects: [], answer: null }, policy?.webhook ?? null);
       return { record: made.record, sentAt: now, taken: taken.value.units };
     });
-    if (reserved) await this.#send(reserved.record, body, reserved.sentAt, reserved.taken, policy?.webhook ?? null);
+    if (reserved) await this.#send(reserved.record, body, reserved.sentAt, reserved.taken, { webhook: policy?.webhook ?? null, numberLimits: policy?.numberLimits ?? this.#settings.numberLimits });
   }
 
-  /** Sends the reserved message, then feeds its outcome back through the core. */
-  async #send(reserved: VerificationRecord, body: string, sentAt: number, taken: { name: string; counter: string; bucket: number; guarded?: boolean }[], webhook: Webhook): Promise<VerificationRecord> {
+  /** Sends the reserved message, then feeds its outcome back through the core (the record to show, the send limits left). */
+  async #send(reserved: VerificationRecord, body: string, sentAt: number, taken: TakenScope[], { webhook, numberLimits }: Pick<DoPolicy, "webhook" | "numberLimits">): Promise<{ record: VerificationRecord; rateLimits: RateLimitItem[] }> {
     const { result, early, attempts } = await this.#vendors.sends.send({ id: reserved.id, to: reserved.to, channel: reserved.channel, body });
-    const record = await this.#exclusive(async () => {
-      const made = sendOutcome({ state: this.#store.state(), reserved, current: this.#store.verification(reserved.id), result, sentAt, taken, early, now: Date.now(), webhook, deliverability: this.#settings.deliverability });
+    const outcome = await this.#exclusive(async () => {
+      const made = sendOutcome({ state: this.#store.state(), reserved, current: this.#store.verification(reserved.id), result, sentAt, taken, early, now: Date.now(), webhook, deliverability: this.#settings.deliverability, numberLimits });
       const { answer } = await this.#apply(made, webhook);
       // Sent: the outcome is written right after this call answers (#afterCall), so the start commits once on its request path.
       if (answer.staged) this.#store.stageVerification(answer.record);
-      return answer.record;
+      return answer;
     });
     const to = maskPhoneNumber(reserved.to);
-    if (result.ok) log("info", "verification.sent", { to, channel: reserved.channel, provider: result.provider, sendAttempts: record.sendAttempts });
+    if (result.ok) log("info", "verification.sent", { to, channel: reserved.channel, provider: result.provider, sendAttempts: outcome.record.sendAttempts });
     else log("warn", "sms.send_failed", { to, channel: reserved.channel, provider: result.provider, reason: result.reason, providerCode: result.providerCode, definite: result.definite, attempts });
-    return record;
+    return outcome;
   }
 
   /** Applies a decision: its writes in one synchronous step, then its effects in order. */

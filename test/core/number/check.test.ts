@@ -1,6 +1,6 @@
 // A check's and a cancel's decisions, without workerd.
 import { describe, expect, it } from "vitest";
-import { checkableByNumber, decideCancel, decideCheck } from "../../../src/core/number/check.ts";
+import { checkableByNumber, decideCancel, decideCheck, matchesAnyCode } from "../../../src/core/number/check.ts";
 import { EMPTY_STATE } from "../../../src/core/number/types.ts";
 import { DEFAULT_NUMBER_LIMITS } from "../../../src/core/policy.ts";
 import { applyStart } from "../../../src/core/verification.ts";
@@ -16,6 +16,11 @@ describe("decideCheck", () => {
   it("an approval: the record finished, the approval counted, the guard's counters owed an approval, no earlier alarm", () => {
     const made = check({ matched: true });
     expect(made.answer).toMatchObject({ ok: true, status: "approved", record: { status: "approved", codeHash: null } });
+    // Approved: no attempt is left to the verification, and the number's wrong codes start over.
+    expect(made.answer.ok && made.answer.rateLimits.map((i) => [i.policy, i.remaining, i.resetSeconds])).toEqual([
+      ["check_attempts", 0, undefined],
+      ["failed_checks_per_day", 20, 86_400],
+    ]);
     expect(made.writes.map((w) => w.kind)).toEqual(["verification", "state"]);
     expect(made.writes[1]).toMatchObject({ state: { counters: { lastApprovalAt: NOW } } });
     expect(made.effects).toEqual([
@@ -27,6 +32,11 @@ describe("decideCheck", () => {
   it("a wrong code counts a failed check and keeps the alarm", () => {
     const made = check();
     expect(made.answer).toMatchObject({ ok: true, status: "invalid", record: { checkAttempts: 1, status: "pending" } });
+    // The answer says what is left after it: 4 wrong codes to the verification (until it expires), 19 to the number today.
+    expect(made.answer.ok && made.answer.rateLimits).toEqual([
+      { policy: "check_attempts", quota: 5, remaining: 4, resetSeconds: 540 },
+      { policy: "failed_checks_per_day", quota: 20, windowSeconds: 86_400, remaining: 19, resetSeconds: 86_400 },
+    ]);
     expect(made.writes[1]).toMatchObject({ kind: "state", state: { counters: { failedCheckTimes: [NOW] } } });
     expect(made.effects).toEqual([]);
   });
@@ -39,7 +49,8 @@ describe("decideCheck", () => {
 
   it("a locked number refuses a check of a pending verification and changes nothing", () => {
     const made = check({ state: { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, lockedUntil: NOW + 60_000 } }, matched: true });
-    expect(made).toMatchObject({ answer: { ok: false, refusal: { reason: "locked", rule: "failed_checks_per_day" } }, writes: [], effects: [] });
+    expect(made).toMatchObject({ answer: { ok: false, refusal: { reason: "locked", rule: "failed_checks_per_day", retryAfterSeconds: 60 } }, writes: [], effects: [] });
+    expect(!made.answer.ok && made.answer.refusal.rateLimits?.[1]).toEqual({ policy: "failed_checks_per_day", quota: 20, windowSeconds: 86_400, remaining: 0, resetSeconds: 60 });
   });
 
   it("an approved verification refuses a replayed code and changes nothing", () => {
@@ -58,7 +69,9 @@ describe("decideCheck", () => {
     const resent = { ...pending, sendAttempts: 2 };
     for (const matched of [false, true]) {
       const made = check({ record: resent, sendAttempt: 1, matched });
-      expect(made).toEqual({ answer: { ok: true, status: "expired", record: resent }, writes: [], effects: [] });
+      expect(made).toMatchObject({ answer: { ok: true, status: "expired", record: resent }, writes: [], effects: [] });
+      // Its RateLimit fields say no attempt went: all of them are left.
+      expect(made.answer.ok && made.answer.rateLimits.find((r) => r.policy === "check_attempts")).toMatchObject({ quota: 5, remaining: 5 });
     }
     // The latest send's code is checked as usual, and no send named is any send.
     expect(check({ record: resent, sendAttempt: 2, matched: true }).answer).toMatchObject({ ok: true, status: "approved" });
@@ -71,6 +84,56 @@ describe("decideCheck", () => {
   it("queues the subscribed status webhook in the same step", () => {
     const made = check({ matched: true, webhook: { events: ["verification.approved"] } });
     expect(made.writes.at(-1)).toMatchObject({ kind: "webhook", event: "verification.approved", at: NOW });
+  });
+});
+
+describe("acceptPreviousCodes: earlier codes kept by a resend", () => {
+  const hash = (n: number) => new Uint8Array(32).fill(n);
+  /** A start, then a resend per further hash, `keep` earlier codes kept by each, 40 s apart. */
+  const sentWith = (keep: number, hashes: number[]) => {
+    let record = applyStart(null, { ...START_PARAMS, acceptPreviousCodes: keep }, NOW - 600_000, "ve_1", hash(hashes[0]!));
+    for (const [i, n] of hashes.slice(1).entries()) record = applyStart(record, { ...START_PARAMS, acceptPreviousCodes: keep }, NOW - 600_000 + (i + 1) * 40_000, "ve_unused", hash(n));
+    return record;
+  };
+
+  it("keeps the k newest earlier codes, oldest dropped first; 0 (or absent) keeps none", () => {
+    expect(sentWith(0, [1, 2, 3]).previousCodeHashes).toEqual([]);
+    expect(applyStart(sentWith(3, [1, 2]), START_PARAMS, NOW, "ve_1", hash(3)).previousCodeHashes).toEqual([]);
+    expect(sentWith(1, [1, 2, 3])).toMatchObject({ codeHash: hash(3), previousCodeHashes: [hash(2)], sendAttempts: 3 });
+    expect(sentWith(2, [1, 2, 3, 4]).previousCodeHashes).toEqual([hash(2), hash(3)]);
+    expect(sentWith(3, [1, 2, 3, 4, 5]).previousCodeHashes).toEqual([hash(2), hash(3), hash(4)]);
+    expect(sentWith(3, [1, 2]).previousCodeHashes).toEqual([hash(1)]);
+  });
+
+  it("compares every kept MAC, with no early exit, and says whether any matched", () => {
+    const record = sentWith(3, [1, 2, 3, 4]);
+    for (const target of [4, 1, 2, 9]) {
+      const compared: number[] = [];
+      const matched = matchesAnyCode(record, (h) => (compared.push(h[0]!), h[0] === target));
+      expect(compared.sort()).toEqual([1, 2, 3, 4]);
+      expect(matched).toBe(target !== 9);
+    }
+  });
+
+  it("a finished verification has no code left to compare", () => {
+    const compared: Uint8Array[] = [];
+    const approved = check({ record: sentWith(3, [1, 2, 3]), matched: true }).answer;
+    expect(approved).toMatchObject({ ok: true, record: { codeHash: null, previousCodeHashes: [] } });
+    expect(matchesAnyCode(approved.ok ? approved.record : pending, (h) => (compared.push(h), true))).toBe(false);
+    expect(compared).toEqual([]);
+  });
+
+  it("a wrong code is one attempt and one failed check, however many codes it was compared with", () => {
+    const made = check({ record: sentWith(3, [1, 2, 3, 4]), matched: false });
+    expect(made.answer).toMatchObject({ ok: true, status: "invalid", record: { checkAttempts: 1, previousCodeHashes: [hash(1), hash(2), hash(3)] } });
+    expect(made.writes[1]).toMatchObject({ kind: "state", state: { counters: { failedCheckTimes: [NOW] } } });
+  });
+
+  it("a resend keeps the wrong-code count: kept codes buy no extra attempts", () => {
+    const guessed = { ...sentWith(2, [1, 2]), checkAttempts: 4 };
+    const resent = applyStart(guessed, { ...START_PARAMS, acceptPreviousCodes: 2 }, NOW - 60_000, "ve_unused", hash(3));
+    expect(resent).toMatchObject({ checkAttempts: 4, previousCodeHashes: [hash(1), hash(2)] });
+    expect(check({ record: resent }).answer).toMatchObject({ ok: true, status: "invalid", record: { status: "max_attempts_reached", previousCodeHashes: [] } });
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_DELIVERABILITY } from "../../../src/core/deliverability.ts";
 import { decideReceipt, noteUndeliverable, sendOutcome } from "../../../src/core/number/send.ts";
 import { EMPTY_STATE } from "../../../src/core/number/types.ts";
+import { DEFAULT_NUMBER_LIMITS } from "../../../src/core/policy.ts";
 import { applySendSuccess, applyStart } from "../../../src/core/verification.ts";
 import { START_PARAMS } from "../fixtures.ts";
 
@@ -11,7 +12,7 @@ const reserved = applyStart(null, START_PARAMS, NOW - 1_000, "ve_1", new Uint8Ar
 const state = { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, sendTimes: [NOW - 1_000] }, latestId: "ve_1", guardCountedAt: NOW - 1_000 };
 const taken = [{ name: "budget:1", counter: "default:range:+1415555", bucket: 4, guarded: true }];
 const outcome = (result: Parameters<typeof sendOutcome>[0]["result"], over: Partial<Parameters<typeof sendOutcome>[0]> = {}) =>
-  sendOutcome({ state, reserved, current: reserved, result, sentAt: NOW - 1_000, taken, early: [], now: NOW, webhook: null, deliverability: DEFAULT_DELIVERABILITY, ...over });
+  sendOutcome({ state, reserved, current: reserved, result, sentAt: NOW - 1_000, taken, early: [], now: NOW, webhook: null, deliverability: DEFAULT_DELIVERABILITY, numberLimits: DEFAULT_NUMBER_LIMITS, ...over });
 
 describe("sendOutcome", () => {
   it("a success is staged (written after the answer), with its insight", () => {
@@ -31,18 +32,30 @@ describe("sendOutcome", () => {
     expect(made.writes[0]).toEqual({ kind: "state", state: { ...state, counters: { ...state.counters, sendTimes: [] }, guardCountedAt: 0 } });
     expect(made.answer.record).toMatchObject({ status: "failed", failureReason: "invalid_number" });
     expect(made.effects.map((e) => e.kind)).toEqual(["release", "insight", "insight"]);
+    // The answer's limits count the send given back: nothing of the window is spent, no cooldown runs.
+    expect(made.answer.rateLimits).toEqual([
+      { policy: "resend_cooldown", quota: 1, windowSeconds: 30, remaining: 1, resetSeconds: 30 },
+      { policy: "sends_per_10_minutes", quota: 5, windowSeconds: 600, remaining: 5, resetSeconds: 600 },
+      { policy: "sends_per_day", quota: 10, windowSeconds: 86_400, remaining: 10, resetSeconds: 86_400 },
+      { policy: "failed_checks_per_day", quota: 20, windowSeconds: 86_400, remaining: 20, resetSeconds: 86_400 },
+    ]);
   });
 
   it("an unknown outcome (timeout) keeps everything counted", () => {
     const made = outcome({ ok: false, reason: "unavailable", provider: "twilio", providerCode: "", definite: false });
     expect(made.writes.map((w) => w.kind)).toEqual(["verification"]);
     expect(made.effects.some((e) => e.kind === "release")).toBe(false);
+    // Sent a second ago: the cooldown runs 29 s more, and the send stays counted.
+    expect(made.answer.rateLimits.slice(0, 2)).toEqual([
+      { policy: "resend_cooldown", quota: 1, windowSeconds: 30, remaining: 0, resetSeconds: 29 },
+      { policy: "sends_per_10_minutes", quota: 5, windowSeconds: 600, remaining: 4, resetSeconds: 599 },
+    ]);
   });
 
   it("an outcome for a send a newer start replaced is not written over it", () => {
     const newer = { ...reserved, sendAttempts: 2 };
     const made = outcome({ ok: true, messageId: "SM1", provider: "twilio" }, { current: newer });
-    expect(made.answer).toEqual({ record: newer, staged: false });
+    expect(made.answer).toMatchObject({ record: newer, staged: false });
   });
 });
 

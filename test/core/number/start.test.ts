@@ -40,7 +40,15 @@ describe("admitStart", () => {
 
   it("refuses a resend within the cooldown, with the per-number rule", () => {
     const state = { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, sendTimes: [NOW - 5_000] } };
-    expect(admit(state)).toMatchObject({ ok: false, refusal: { reason: "resend_too_soon", rule: "resend_cooldown" } });
+    expect(admit(state)).toMatchObject({ ok: false, refusal: { reason: "resend_too_soon", rule: "resend_cooldown", retryAfterSeconds: 25 } });
+    // The refusal carries the number's limits: the cooldown's `t` is its Retry-After; a deny-list refusal carries none.
+    const refused = admit(state);
+    expect(!refused.ok && refused.refusal.rateLimits?.slice(0, 2)).toEqual([
+      { policy: "resend_cooldown", quota: 1, windowSeconds: 30, remaining: 0, resetSeconds: 25 },
+      { policy: "sends_per_10_minutes", quota: 5, windowSeconds: 600, remaining: 4, resetSeconds: 595 },
+    ]);
+    const denied = admit({ ...EMPTY_STATE, denied: true });
+    expect(!denied.ok && denied.refusal.rateLimits).toBeUndefined();
   });
 
   it("an allow-listed number takes only the budget", () => {
@@ -74,17 +82,24 @@ describe("judgeLookup", () => {
 });
 
 describe("reserveStart", () => {
-  const base = { state: EMPTY_STATE, latest: null, params: START_PARAMS, now: NOW, id: "ve_new", codeHash: HASH, test: false, taken: [], webhook: null, retentionMs: 7 * 86_400_000 };
+  const base = { state: EMPTY_STATE, latest: null, params: START_PARAMS, now: NOW, id: "ve_new", codeHash: HASH, test: false, taken: [], webhook: null, retentionMs: 7 * 86_400_000, numberLimits: DEFAULT_NUMBER_LIMITS };
 
   it("writes the verification and the counted send in one step, then reports and sets the alarm at expiry", () => {
     const made = reserveStart(base);
-    expect(made.answer).toMatchObject({ id: "ve_new", status: "pending", sendAttempts: 1, expiresAt: NOW + 600_000 });
+    expect(made.answer.record).toMatchObject({ id: "ve_new", status: "pending", sendAttempts: 1, expiresAt: NOW + 600_000 });
+    // The answer's limits count this send.
+    expect(made.answer.rateLimits.map((i) => [i.policy, i.remaining, i.resetSeconds])).toEqual([
+      ["resend_cooldown", 0, 30],
+      ["sends_per_10_minutes", 4, 600],
+      ["sends_per_day", 9, 86_400],
+      ["failed_checks_per_day", 20, 86_400],
+    ]);
     expect(made.writes).toEqual([
-      { kind: "verification", record: made.answer },
+      { kind: "verification", record: made.answer.record },
       { kind: "state", state: { ...EMPTY_STATE, counters: { ...EMPTY_STATE.counters, sendTimes: [NOW] }, latestId: "ve_new" } },
     ]);
     expect(made.effects).toEqual([
-      { kind: "insight", insight: "started", record: made.answer, at: NOW },
+      { kind: "insight", insight: "started", record: made.answer.record, at: NOW },
       { kind: "alarm", at: NOW + 600_000 },
     ]);
   });
@@ -92,25 +107,25 @@ describe("reserveStart", () => {
   it("re-sends for the live verification: same id, new code, one more send", () => {
     const live = applyStart(null, START_PARAMS, NOW - 60_000, "ve_live", new Uint8Array(32));
     const made = reserveStart({ ...base, latest: live, state: { ...EMPTY_STATE, latestId: "ve_live" } });
-    expect(made.answer).toMatchObject({ id: "ve_live", sendAttempts: 2, codeHash: HASH });
+    expect(made.answer.record).toMatchObject({ id: "ve_live", sendAttempts: 2, codeHash: HASH });
   });
 
   it("expires a latest verification past its time instead of re-sending for it", () => {
     const old = applyStart(null, START_PARAMS, NOW - 700_000, "ve_old", new Uint8Array(32));
     const made = reserveStart({ ...base, latest: old });
     expect(made.writes[0]).toMatchObject({ kind: "verification", record: { id: "ve_old", status: "expired", codeHash: null } });
-    expect(made.answer.id).toBe("ve_new");
+    expect(made.answer.record.id).toBe("ve_new");
     expect(liveFor(old, "default", NOW).reuse).toBeNull();
   });
 
   it("a test number is sent-and-done now, with no channel fallback", () => {
     const made = reserveStart({ ...base, test: true, params: { ...START_PARAMS, channels: ["sms", "call"], fallbackAfterSeconds: 30 } });
-    expect(made.answer).toMatchObject({ test: true, provider: "test", messageId: "test_1", nextChannelAt: 0 });
+    expect(made.answer.record).toMatchObject({ test: true, provider: "test", messageId: "test_1", nextChannelAt: 0 });
   });
 
   it("remembers the guard counters that counted the number, and when", () => {
     const made = reserveStart({ ...base, taken: [{ name: "budget:3", counter: "default:range:+1415555", bucket: 1, guarded: true }, { name: "ip", counter: "", bucket: 2 }] });
-    expect(made.answer.guardScopes).toEqual(["budget:3#default:range:+1415555"]);
+    expect(made.answer.record.guardScopes).toEqual(["budget:3#default:range:+1415555"]);
     expect(made.writes[1]).toMatchObject({ kind: "state", state: { guardCountedAt: NOW } });
   });
 
