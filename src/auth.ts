@@ -17,7 +17,6 @@ export interface Principal {
   /** Names the key without revealing it; scopes idempotency keys. */
   keyId: string;
   settings: ServiceSettings;
-  webhookSecret: string;
   /**
    * The account's Safe List as read with this principal (so at most KEY_CACHE_MS old): numbers
    * every service treats as allow-listed. Absent: none.
@@ -127,7 +126,7 @@ export async function servicePrincipal(record: ServiceRecord, env: Env, config: 
 }
 
 function principalOf(record: ServiceRecord, scope: string, keyId: string): Principal {
-  return { service: scope, serviceId: record.id, keyId, settings: record.settings, webhookSecret: record.webhookSecret, safeList: safeListOf(record.safeList) };
+  return { service: scope, serviceId: record.id, keyId, settings: record.settings, safeList: safeListOf(record.safeList) };
 }
 
 function safeListOf(snapshot: SafeListSnapshot | undefined): ReadonlySet<string> | undefined {

@@ -15,7 +15,8 @@ import { parsePhoneNumber } from "../core/phone.ts";
 import { INSIGHTS_SHARDS, readRecent, RECENT_PER_SHARD } from "../objects/insights.ts";
 import { namespaceOf } from "../objects/namespaces.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid } from "./sids.ts";
-import { refused, renderError, twilioTime, type TwilioEnv } from "./twilio.ts";
+import { refused, renderError, type TwilioEnv } from "./twilio.ts";
+import { twilioTime } from "./twilio-wire.ts";
 import { requireAccount } from "./twilio-auth.ts";
 import { pageRequest, twilioPage } from "./twilio-paging.ts";
 

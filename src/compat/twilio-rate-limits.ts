@@ -25,6 +25,7 @@ import { checkBody } from "../rest/validate.ts";
 import type { BucketRecord, RateLimitRecord, RateLimitWrite, RateLimitWriteRefusal } from "../objects/rate-limit-tables.ts";
 import { forgetRateLimits } from "../rate-limits.ts";
 import type { TwilioCompatSettings } from "./sids.ts";
+import { formFields, readForm, twilioTime } from "./twilio-wire.ts";
 
 type RateLimitEnv = {
   Bindings: Env;
@@ -65,26 +66,6 @@ export function rateLimitsParameter(text: string | null): Record<string, string>
 }
 
 // ---- Wire helpers --------------------------------------------------------------------------------
-
-async function readForm(c: RateLimitContext): Promise<URLSearchParams> {
-  const type = c.req.header("content-type") ?? "";
-  if (type !== "" && !/^application\/x-www-form-urlencoded\b/i.test(type)) {
-    throw new VerifyError("invalid_argument", "body: must be application/x-www-form-urlencoded", {});
-  }
-  return new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
-}
-
-/** A form as the object its schema describes; a repeated parameter counts once, as `form.get` reads it. */
-function formFields(form: URLSearchParams): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const [name, value] of form) if (!(name in fields)) fields[name] = value;
-  return fields;
-}
-
-/** Twilio's resource timestamps: ISO 8601 in UTC without milliseconds. */
-function twilioTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 /** A refusal of Twilio's rate-limit family, answered as Twilio's error body (all are HTTP 400). */
 function failure(c: RateLimitContext, code: number, message: string): Response {

@@ -9,7 +9,8 @@ import { parsePhoneNumber } from "../core/phone.ts";
 import { afterReset } from "../objects/reset.ts";
 import { SAFE_LIST_MAX, type SafeListAdd, type SafeListEntry } from "../objects/service-registry.ts";
 import { checkBody } from "../rest/validate.ts";
-import { readForm, refused, renderError, twilioError, type TwilioEnv } from "./twilio.ts";
+import { refused, renderError, twilioError, type TwilioEnv } from "./twilio.ts";
+import { readForm } from "./twilio-wire.ts";
 import { requireAccount } from "./twilio-auth.ts";
 
 function e164Of(value: string | null): string {

@@ -9,7 +9,8 @@ import { loadConfig, type Config } from "../config.ts";
 import { VerifyError } from "../core/errors.ts";
 import { parseServiceSettings, type ServiceSettings } from "../core/service.ts";
 import { checkBody } from "../rest/validate.ts";
-import { readForm, refused, renderError, twilioTime, type TwilioEnv } from "./twilio.ts";
+import { refused, renderError, type TwilioEnv } from "./twilio.ts";
+import { readForm, twilioTime } from "./twilio-wire.ts";
 import { requireAccount, twilioCaller } from "./twilio-auth.ts";
 import { pageRequest, twilioPage } from "./twilio-paging.ts";
 

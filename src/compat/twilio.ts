@@ -21,6 +21,7 @@ import {
 } from "../core/requests.ts";
 import type { CheckStatus, VerificationStatus } from "../core/verification.ts";
 import { checkBody } from "../rest/validate.ts";
+import { formFields, readForm, twilioTime } from "./twilio-wire.ts";
 import { afterReset, createVerifier, type VerificationView } from "../verifier.ts";
 import { attemptSid, twilioSettings, VERIFICATION_SID, verificationSid, type TwilioCompatSettings } from "./sids.ts";
 import { namespaceOf } from "../objects/namespaces.ts";
@@ -139,22 +140,6 @@ export async function authenticateTwilio(c: Context): Promise<Principal | null> 
 
 // ---- Requests --------------------------------------------------------------------------------
 
-export async function readForm(c: Context): Promise<URLSearchParams> {
-  const type = c.req.header("content-type") ?? "";
-  if (type !== "" && !/^application\/x-www-form-urlencoded\b/i.test(type)) {
-    throw new VerifyError("invalid_argument", "body: must be application/x-www-form-urlencoded", {});
-  }
-  // Decoded from bytes: workerd warns when .text() reads a form-typed body.
-  return new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
-}
-
-/** A form as the object its schema describes; a repeated parameter counts once, as `form.get` reads it. */
-function formFields(form: URLSearchParams): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const [name, value] of form) if (!(name in fields)) fields[name] = value;
-  return fields;
-}
-
 export function refused(parameter: string, why: string): VerifyError {
   return new VerifyError("invalid_argument", `${parameter}: ${why}`, { field: parameter });
 }
@@ -234,11 +219,6 @@ function assertVisible(c: TwilioContext, status: VerificationStatus | CheckStatu
 }
 
 // ---- Responses -------------------------------------------------------------------------------
-
-/** Twilio's resource timestamps: ISO 8601 in UTC without milliseconds. */
-export function twilioTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 const CARRIER_TYPE: Partial<Record<LineType, string>> = { mobile: "mobile", fixed_line: "landline", voip: "voip" };
 
