@@ -55,7 +55,7 @@ const PHONE = pathParam("phoneNumber", "E.164, URL-encoded (`%2B14155552671`) or
 const SERVICE_SID = pathParam("serviceSid", "The service sid (`VA…`): the API key's own service, or any service with ADMIN_TOKEN as the password.");
 const TWILIO_SID = pathParam("sid", "The verification sid (`VE…`).");
 
-const CORRELATOR = header("x-correlator", "Correlation id (the spec's pattern): echoed on every answer, errors included; one that does not match is refused with 400 and not echoed.", { type: "string", pattern: "^[a-zA-Z0-9-]{0,55}$" });
+const CORRELATOR = header("x-correlator", "Correlation id (the spec's pattern): echoed on every answer, errors included; one that does not match is refused with 400 and not echoed.", { type: "string", pattern: "^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$" });
 const CORRELATOR_ECHO = { "x-correlator": { description: "The request's x-correlator, when it sent one.", schema: { type: "string" } } };
 
 const E = {
