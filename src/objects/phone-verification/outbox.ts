@@ -124,6 +124,10 @@ export async function deliverDueEvents(store: NumberStore, env: Env, ctx: Durabl
     }
     const delivered = statusCode >= 200 && statusCode < 300;
     const after = Date.now();
+    // The number was erased while the post was in flight (erase does not wait for webhooks): the
+    // event went with everything else, and writing its retry back would bring the number's data
+    // (the payload names it) back after the erasure.
+    if (!store.hasOutboxEvent(event.id)) continue;
     if (delivered || after - event.createdAt >= WEBHOOK_GIVE_UP_MS) {
       store.deleteOutboxEvent(event.id);
       if (!delivered) log("warn", "webhook.given_up", { eventId: event.id, type: event.type, attempts: attempt });

@@ -180,6 +180,11 @@ export class NumberStore {
     this.#kv.put(OUTBOX + event.id, event);
   }
 
+  /** Still queued: not delivered, given up or erased while a post was in flight. */
+  hasOutboxEvent(id: string): boolean {
+    return this.#kv.get(OUTBOX + id) !== undefined;
+  }
+
   deleteOutboxEvent(id: string): void {
     this.#kv.delete(OUTBOX + id);
   }

@@ -188,6 +188,22 @@ describe("deliverDueEvents", () => {
       .toEqual([[1, 0, "TypeError"]]);
   });
 
+  it("an erasure while a post is in flight is not undone: the failed post writes no retry back", async () => {
+    const service = await newService();
+    await withObject(async (store, state) => {
+      store.saveOutboxEvent(event(service.id, { payload: '{"type":"verification.approved","data":{"to":"+14155550123"}}' }));
+      // The receiver fails, and the number is erased (everything deleted) while it answers.
+      const failing = (async () => {
+        await state.storage.deleteAll();
+        store.reset();
+        return new Response("nope", { status: 500 });
+      }) as typeof fetch;
+      await deliverDueEvents(store, env, state, failing);
+      expect(store.outbox()).toEqual([]);
+      expect([...state.storage.kv.list()]).toEqual([]);
+    });
+  });
+
   it("gives up on an event 24 hours after it was created, and not before", async () => {
     const service = await newService();
     await withObject(async (store, state) => {
