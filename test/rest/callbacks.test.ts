@@ -126,6 +126,28 @@ describe("POST /v1/callbacks/twilio", () => {
     expect(await deliveryOf(id)).toMatchObject({ status: "failed", errorCode: "30007" });
   });
 
+  it("a send whose answers were lost (5xx) but whose receipt came meanwhile counts as sent, under the receipt's id", async () => {
+    const to = uniqueNumber();
+    const sid = `SM${crypto.randomUUID().replaceAll("-", "")}`;
+    // Every try answers 500 after a while: an unknown outcome (the message may have gone out).
+    await fakeTwilioBehaviour(to, { status: 500, body: { code: 20500, message: "Internal Server Error" }, delayMs: 400, times: 20 });
+    const start = call("POST", "/v1/verifications", { to });
+    const stub = env.PHONE_VERIFICATION.get(env.PHONE_VERIFICATION.idFromName(`default:${to}`));
+    let id = "";
+    for (let i = 0; i < 50 && !id; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      id = await runInDurableObject(stub, (_instance, state) => [...state.storage.kv.list({ prefix: "v:" })][0]?.[0].slice(2) ?? "");
+    }
+    expect(id).not.toBe("");
+    // Twilio's own signed receipt says the message went out and arrived.
+    const early = await deliver(await twilioCallback(`${PUBLIC_BASE_URL}/v1/callbacks/twilio?v=${id}`, { MessageSid: sid, MessageStatus: "delivered" }));
+    expect(await json(early)).toEqual({ results: [{ outcome: "ignored", reason: "send_in_flight" }] });
+    const answer = await start;
+    expect(answer.status).toBe(201);
+    expect(await json(answer)).toMatchObject({ id, status: "pending", messageId: sid, failureReason: "" });
+    expect(await deliveryOf(id)).toMatchObject({ status: "delivered" });
+  });
+
   it("a signed receipt for an unknown verification answers 404", async () => {
     const namespace = env.PHONE_VERIFICATION;
     const { id: known } = await started();

@@ -56,14 +56,16 @@ export function sendOutcome(o: SendOutcome): Decision<{ record: VerificationReco
   const rateLimits = startRateLimits(state.counters, o.numberLimits, o.now);
   const current = o.current;
   if (!current || current.sendAttempts !== o.reserved.sendAttempts) return decision({ record: current ?? o.reserved, staged: false, rateLimits }, writes, effects);
-  if (o.result.ok) {
-    let sent = applySendSuccess(current, o.result.messageId, o.result.provider, o.now);
+  const went = wentOut(o);
+  if (went) {
+    let sent = applySendSuccess(current, went.messageId, went.provider, o.now);
     for (const receipt of o.early) {
       const applied = applyDelivery(sent, receipt, receipt.at);
       if (applied.kind === "applied") sent = { ...sent, delivery: applied.delivery };
     }
     return decision({ record: sent, staged: true, rateLimits }, writes, [...effects, { kind: "insight", insight: "sent", record: sent, at: o.now }]);
   }
+  if (o.result.ok) throw new Error("unreachable: a success went out");
   const next = current.status === "pending" ? applySendFailure(current, o.result.reason, o.result.provider, o.now) : current;
   writes.push({ kind: "verification", record: next });
   const failedNow = next.status === "failed" && current.status !== "failed";
@@ -71,6 +73,19 @@ export function sendOutcome(o: SendOutcome): Decision<{ record: VerificationReco
   effects.push({ kind: "insight", insight: "send_failed", record: next, at: o.now });
   if (failedNow) effects.push({ kind: "insight", insight: "failed", record: next, at: o.now });
   return decision({ record: next, staged: false, rateLimits }, writes, effects);
+}
+
+/**
+ * The message the send put out: the provider's answer, or — when that answer was lost (a timeout
+ * after the request left, `definite: false`) — the provider's own signed receipt for this
+ * verification that arrived meanwhile, which proves the message went out under its id.
+ */
+function wentOut(o: SendOutcome): { messageId: string; provider: string } | null {
+  if (o.result.ok) return { messageId: o.result.messageId, provider: o.result.provider };
+  if (o.result.definite) return null;
+  const proof = o.early.find((receipt) => receipt.messageId !== "" && receipt.providers.length > 0);
+  if (!proof) return null;
+  return { messageId: proof.messageId, provider: proof.providers.includes(o.result.provider) ? o.result.provider : proof.providers[0]! };
 }
 
 /**

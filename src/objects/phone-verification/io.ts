@@ -101,7 +101,8 @@ export class Sends {
       if (!(error instanceof DeliveryFailedError)) throw error;
       return {
         result: { ok: false, reason: error.reason, provider: error.provider, providerCode: error.providerCode, definite: error.definite },
-        early: [],
+        // An answer lost on the way (unknown outcome): receipts that came meanwhile prove the send.
+        early: error.definite ? [] : inflight.early,
         attempts: error.attempts,
       };
     } finally {

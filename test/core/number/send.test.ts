@@ -52,6 +52,16 @@ describe("sendOutcome", () => {
     ]);
   });
 
+  it("an unknown outcome with the provider's receipt meanwhile counts as sent, under the receipt's message id", () => {
+    const early = [{ providers: ["twilio"], messageId: "SM9", status: "delivered", errorCode: "", at: NOW }] as never;
+    const made = outcome({ ok: false, reason: "unavailable", provider: "twilio", providerCode: "", definite: false }, { early });
+    expect(made.answer).toMatchObject({ staged: true, record: { status: "pending", messageId: "SM9", provider: "twilio", delivery: { status: "delivered" } } });
+    expect(made.effects.map((e) => e.kind)).toEqual(["insight"]);
+    // A definite failure is not overruled by a receipt (there is none to have), and no receipt is no proof.
+    expect(outcome({ ok: false, reason: "invalid_number", provider: "twilio", providerCode: "21211", definite: true }, { early }).answer.record).toMatchObject({ status: "failed" });
+    expect(outcome({ ok: false, reason: "unavailable", provider: "twilio", providerCode: "", definite: false }).answer.staged).toBe(false);
+  });
+
   it("an outcome for a send a newer start replaced is not written over it", () => {
     const newer = { ...reserved, sendAttempts: 2 };
     const made = outcome({ ok: true, messageId: "SM1", provider: "twilio" }, { current: newer });
