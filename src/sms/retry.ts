@@ -57,9 +57,12 @@ export async function sendWithRetry(senders: readonly SmsSender[], message: SmsM
         }
         if (!RETRYABLE.has(error.reason)) break; // auth_failed: this provider is misconfigured; fail over
         const backoff = options.retryBackoffMs * 2 ** attempt;
-        if (attempt + 1 < options.attemptsPerProvider && options.now() - started + backoff < options.sendDeadlineMs) {
-          await options.sleep(backoff);
-        }
+        if (attempt + 1 >= options.attemptsPerProvider) break;
+        // A retry that cannot wait out its backoff before the deadline is not made at once instead
+        // (a provider that is rate-limiting us would only be asked again sooner): this provider is
+        // done, and the next one, if any and in time, gets the message.
+        if (options.now() - started + backoff >= options.sendDeadlineMs) break;
+        await options.sleep(backoff);
       }
     }
   }

@@ -153,18 +153,26 @@ describe("sendWithRetry", () => {
     for (const message of seen) expect(message).toEqual(MESSAGE);
   });
 
-  it("the send deadline stops retries and failover; the first attempt always goes", async () => {
+  it("the send deadline stops retries and failover; a backoff that does not fit is no retry at once; the first attempt always goes", async () => {
     // Each call takes 400 ms against a 1 s deadline: attempt 1 ends at 400, sleeps 100; attempt 2
-    // ends at 900; a 200 ms backoff would cross the deadline, so it is not slept; attempt 3 starts
-    // at 900 (< 1000) and ends at 1300; nothing more, and vonage is never tried.
+    // ends at 900; a 200 ms backoff would cross the deadline, so twilio is not asked again (not
+    // slept, and not retried at once either); vonage gets attempt 3 at 900 (< 1000), ends at 1300.
     const time = fakeTime();
     const twilio = scripted("twilio", ["unavailable", "unavailable", "unavailable", "unavailable"], time, 400);
-    const vonage = scripted("vonage", [], time);
+    const vonage = scripted("vonage", ["unavailable", "unavailable"], time, 400);
     const error = await failure(sendWithRetry([twilio.sender, vonage.sender], MESSAGE, options(time, { attemptsPerProvider: 5, sendDeadlineMs: 1_000 })));
     expect(error.attempts).toBe(3);
     expect(time.slept).toEqual([100]);
-    expect(vonage.received).toHaveLength(0);
+    expect(twilio.received).toHaveLength(2);
+    expect(vonage.received).toHaveLength(1);
     expect(time.elapsed()).toBe(1_300);
+
+    // Past the deadline no next provider is asked.
+    const spent = fakeTime();
+    const slow = scripted("twilio", ["unavailable"], spent, 1_200);
+    const never = scripted("vonage", [], spent);
+    expect((await failure(sendWithRetry([slow.sender, never.sender], MESSAGE, options(spent, { attemptsPerProvider: 3, sendDeadlineMs: 1_000 })))).attempts).toBe(1);
+    expect(never.received).toHaveLength(0);
 
     // A deadline already spent still lets the first attempt go.
     const late = fakeTime();
