@@ -9,6 +9,7 @@ import { twilioSettings } from "./compat/sids.ts";
 import type { InsightsReport, VerificationSnapshot } from "./core/insights.ts";
 import { previewTemplate, type TemplatePreview } from "./core/template-preview.ts";
 import { readInsights, readRecent } from "./objects/insights.ts";
+import { afterReset, unavailableOnReset } from "./objects/reset.ts";
 
 export interface ServiceView {
   id: string;
@@ -63,7 +64,9 @@ const STATUSES = new Set(["pending", "approved", "canceled", "expired", "max_att
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createAdmin({ env, config }: { env: Env; config: Config }): Admin {
-  const registry = registryOf(env);
+  // A fresh stub per call (afterReset repeats a read on a new one); writes that must not run twice
+  // answer 503 on a reset instead (unavailableOnReset).
+  const registry = () => registryOf(env);
   const ids = () => twilioSettings(env, config);
   let known: { accountSid: string; defaultServiceSid: string } = { accountSid: "", defaultServiceSid: "" };
   const view = (s: ServiceRecord): ServiceView => ({
@@ -88,7 +91,7 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
   const existing = async (id: string): Promise<ServiceRecord> => {
     known = await ids();
     if (id === known.defaultServiceSid) return defaultService(env, config);
-    const found = /^VA[0-9a-f]{32}$/.test(id) ? await registry.getService(id) : null;
+    const found = /^VA[0-9a-f]{32}$/.test(id) ? await afterReset<ServiceRecord | null>(() => registry().getService(id)) : null;
     if (!found) throw new VerifyError("not_found", "serviceId: no such service", { field: "serviceId" });
     return found;
   };
@@ -97,13 +100,13 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
     async listServices() {
       known = await ids();
       await defaultService(env, config);
-      return (await registry.listServices()).map(view);
+      return (await afterReset<ServiceRecord[]>(() => registry().listServices())).map(view);
     },
     async createService(body) {
       known = await ids();
       const parsed = parseServiceSettings(body, { partial: false, webhookUrls: config.webhookUrls });
       const { cleared: _cleared, ...settings } = parsed;
-      return view(await registry.createService({ id: newServiceId(), settings: settings as ServiceSettings }));
+      return view(await unavailableOnReset(() => registry().createService({ id: newServiceId(), settings: settings as ServiceSettings })));
     },
     async getService(id) {
       return view(await existing(id));
@@ -111,7 +114,7 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
     async updateService(id, body) {
       const current = await existing(id);
       const update = parseServiceSettings(body, { partial: true, webhookUrls: config.webhookUrls });
-      const updated = await registry.updateService({ id, settings: mergeSettings(current.settings, update) });
+      const updated = await afterReset<ServiceRecord | null>(() => registry().updateService({ id, settings: mergeSettings(current.settings, update) }));
       forgetCachedKeys();
       return view(updated ?? current);
     },
@@ -120,7 +123,7 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
         throw new VerifyError("invalid_argument", "serviceId: the built-in service cannot be deleted; remove API_KEYS instead", { field: "serviceId" });
       }
       await existing(id);
-      await registry.deleteService(id);
+      await unavailableOnReset(() => registry().deleteService(id));
       forgetCachedKeys();
     },
     async createKey(serviceId, body) {
@@ -128,17 +131,18 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
       const name = (body as { name?: unknown } | null)?.name ?? "";
       if (typeof name !== "string" || name.length > 64) throw invalidArgument("name", "must be a string of at most 64 characters");
       const secret = newServiceKey();
-      const record = await registry.addKey({ serviceId, name, prefix: secret.slice(0, 12), digest: hex(await sha256(secret)) });
+      const digest = hex(await sha256(secret));
+      const record = await unavailableOnReset(() => registry().addKey({ serviceId, name, prefix: secret.slice(0, 12), digest }));
       if (!record) throw new VerifyError("not_found", "serviceId: no such service", { field: "serviceId" });
       return { key: keyView(record), secret };
     },
     async listKeys(serviceId) {
       await existing(serviceId);
-      return (await registry.listKeys(serviceId)).map(keyView);
+      return (await afterReset<ApiKeyRecord[]>(() => registry().listKeys(serviceId))).map(keyView);
     },
     async revokeKey(serviceId, keyId) {
       await existing(serviceId);
-      const record = await registry.revokeKey({ serviceId, keyId });
+      const record = await unavailableOnReset(() => registry().revokeKey({ serviceId, keyId }));
       if (!record) throw new VerifyError("not_found", "keyId: no such key", { field: "keyId" });
       // This isolate forgets at once; others within the cache lifetime (30 s).
       forgetCachedKeys();
@@ -147,11 +151,11 @@ export function createAdmin({ env, config }: { env: Env; config: Config }): Admi
     async listWebhookAttempts(serviceId, limit = 50) {
       await existing(serviceId);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalidArgument("pageSize", "must be from 1 to 200");
-      return registry.listWebhookAttempts({ serviceId, limit });
+      return afterReset<WebhookAttempt[]>(() => registry().listWebhookAttempts({ serviceId, limit }));
     },
     async rotateWebhookKey(serviceId) {
       await existing(serviceId);
-      const rotated = await registry.rotateWebhookKey(serviceId);
+      const rotated = await unavailableOnReset(() => registry().rotateWebhookKey(serviceId));
       if (!rotated) throw new VerifyError("not_found", "serviceId: no such service", { field: "serviceId" });
       // This isolate signs with the new key at once; others within the cache lifetime (30 s).
       forgetCachedKeys();

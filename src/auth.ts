@@ -68,7 +68,7 @@ export async function defaultService(env: Env, config: Config): Promise<ServiceR
 export async function cachedService(env: Env, serviceId: string): Promise<ServiceRecord | null> {
   const cached = serviceCache.get(serviceId);
   if (cached && cached.expiresAt > Date.now()) return cached.record;
-  const record = await registryOf(env).getService(serviceId);
+  const record = await afterReset<ServiceRecord | null>(() => registryOf(env).getService(serviceId));
   if (serviceCache.size >= KEY_CACHE_MAX) serviceCache.delete(serviceCache.keys().next().value!);
   serviceCache.set(serviceId, { record, expiresAt: Date.now() + KEY_CACHE_MS });
   return record;

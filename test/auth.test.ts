@@ -86,6 +86,20 @@ describe("service keys", () => {
     expect(await authenticate(`Bearer ${secret}`, resetEnv, config)).toMatchObject({ service: service.id, keyId: key.id });
   });
 
+  it("the admin API under a registry reset: a read is made again; a write that must not run twice answers a retryable 503, never a 500", async () => {
+    const service = await admin.createService({ friendlyName: "Admin reset" });
+    const listing = createAdmin({ env: { ...env, SERVICE_REGISTRY: resetOnce("SERVICE_REGISTRY", "listKeys") } as Env, config });
+    expect(await listing.listKeys(service.id)).toEqual([]);
+    const creating = createAdmin({ env: { ...env, SERVICE_REGISTRY: resetOnce("SERVICE_REGISTRY", "addKey") } as Env, config });
+    await expect(creating.createKey(service.id, { name: "cut" })).rejects.toMatchObject({ reason: "unavailable", details: { retryAfterSeconds: 1 } });
+    // Not made again behind the caller's back: the caller's retry makes the one key.
+    expect(await admin.listKeys(service.id)).toEqual([]);
+    await creating.createKey(service.id, { name: "retried" });
+    expect((await admin.listKeys(service.id)).map((k) => k.name)).toEqual(["retried"]);
+    const rotating = createAdmin({ env: { ...env, SERVICE_REGISTRY: resetOnce("SERVICE_REGISTRY", "rotateWebhookKey") } as Env, config });
+    await expect(rotating.rotateWebhookKey(service.id)).rejects.toMatchObject({ reason: "unavailable" });
+  });
+
   it("other isolates learn of a revocation when their cache entry lapses (KEY_CACHE_MS): the cache is per isolate", async () => {
     const service = await admin.createService({ friendlyName: "Cache test" });
     const { key, secret } = await admin.createKey(service.id, {});

@@ -27,6 +27,20 @@ export async function afterReset<T>(call: () => PromiseLike<unknown>): Promise<T
   }
 }
 
+/**
+ * Runs a call that is not safe to repeat (it creates, rotates or revokes something, and may have
+ * run before the reset cut it): a reset under it answers a retryable 503, never a 500; the caller
+ * decides whether to try again.
+ */
+export async function unavailableOnReset<T>(call: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isObjectReset(error)) throw error;
+    throw new VerifyError("unavailable", "the service registry is restarting; retry shortly", { retryAfterSeconds: 1 });
+  }
+}
+
 function isObjectReset(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const flags = error as Error & { retryable?: boolean; durableObjectReset?: boolean };
