@@ -7,7 +7,7 @@ import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { invalidArgument, unmappedReason, VerifyError, type RefusalReason } from "../core/errors.ts";
-import { rateLimitFields } from "../core/rate-limit.ts";
+import { rateLimitFields } from "../core/ratelimit-fields.ts";
 import { refusalOf } from "../errors.ts";
 import { deliverabilityOf, lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";

@@ -7,7 +7,7 @@ import type { AppEnv } from "../app-env.ts";
 import { DEFAULT_SERVICE, type Principal } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { unmappedReason, VerifyError } from "../core/errors.ts";
-import { rateLimitFields } from "../core/rate-limit.ts";
+import { rateLimitFields } from "../core/ratelimit-fields.ts";
 import { refusalOf } from "../errors.ts";
 import { lookupView } from "../core/lookup.ts";
 import type { LineType } from "../core/phone.ts";

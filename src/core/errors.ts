@@ -40,7 +40,7 @@ export type RateLimitPolicy = "resend_cooldown" | "sends_per_10_minutes" | "send
 
 /**
  * One quota policy and its service limit now: an item of the `RateLimit-Policy` and `RateLimit`
- * response fields (src/core/rate-limit.ts makes and serialises them).
+ * response fields (src/core/ratelimit-fields.ts makes and serialises them).
  */
 export interface RateLimitItem {
   policy: RateLimitPolicy;

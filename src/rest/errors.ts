@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { unmappedReason, type RefusalReason, type VerifyError } from "../core/errors.ts";
-import { rateLimitFields } from "../core/rate-limit.ts";
+import { rateLimitFields } from "../core/ratelimit-fields.ts";
 import { refusalOf } from "../errors.ts";
 
 export type WireCode =

@@ -33,7 +33,7 @@ const IDEMPOTENCY: JsonSchema[] = [
 const RETRY_AFTER = { "Retry-After": { description: "Seconds until a retry can succeed.", schema: { type: "integer" } } };
 const REPLAYED = { "Idempotent-Replayed": { description: "`true` when this answer replays an earlier call with the same key.", schema: { type: "string", enum: ["true"] } } };
 // The number's own limits as the IETF httpapi draft's fields (draft-ietf-httpapi-ratelimit-headers,
-// rev. 11): Structured Field Lists of String items, one per policy (src/core/rate-limit.ts).
+// rev. 11): Structured Field Lists of String items, one per policy (src/core/ratelimit-fields.ts).
 const RATE_LIMIT = {
   "RateLimit-Policy": {
     description:

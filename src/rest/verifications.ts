@@ -4,7 +4,7 @@ import { invalidArgument } from "../core/errors.ts";
 import { parseCheckRequest, parseIdempotencyKey, parseStartRequest, validateVerificationId } from "../core/requests.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { CallOptions } from "../verifier.ts";
-import { rateLimitFields } from "../core/rate-limit.ts";
+import { rateLimitFields } from "../core/ratelimit-fields.ts";
 import { verificationJson } from "../core/verification-json.ts";
 
 /** Reads a JSON object body; anything else is the caller's error (400), never a 500. */

@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc-web";
 import { unmappedReason, VerifyError, type RefusalReason } from "../core/errors.ts";
-import { rateLimitFields } from "../core/rate-limit.ts";
+import { rateLimitFields } from "../core/ratelimit-fields.ts";
 import { refusalOf } from "../errors.ts";
 
 export function codeFor(reason: RefusalReason): Code {

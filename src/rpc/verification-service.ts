@@ -18,7 +18,7 @@ import {
 } from "../gen/verify/v1/verification_pb.ts";
 import type { DeliveryStatus as CoreDeliveryStatus } from "../core/delivery.ts";
 import { VerifyError, type RateLimitItem } from "../core/errors.ts";
-import { rateLimitFields } from "../core/rate-limit.ts";
+import { rateLimitFields } from "../core/ratelimit-fields.ts";
 import { lookupView, type LookupView } from "../core/lookup.ts";
 import type { Channel as CoreChannel, CheckStatus as CoreCheckStatus, VerificationStatus as CoreStatus } from "../core/verification.ts";
 import {

@@ -4,7 +4,7 @@ import { EMPTY_DELIVERABILITY } from "../deliverability.ts";
 import type { Refusal } from "../errors.ts";
 import type { InsightKind } from "../insights.ts";
 import { evaluateCheck, recordApproval, recordFailedCheck, type NumberLimits } from "../policy.ts";
-import { checkRateLimits, withRateLimits, type RateLimitItem } from "../rate-limit.ts";
+import { checkRateLimits, withRateLimits, type RateLimitItem } from "../ratelimit-fields.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applyCancel, applyCheck, type CheckStatus, type VerificationRecord } from "../verification.ts";
 import { decision, dueOf, type Decision, type Effect, type NumberState, type Write } from "./types.ts";

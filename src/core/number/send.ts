@@ -4,7 +4,7 @@
 import { classifyReceipt, classifySendFailure, EMPTY_DELIVERABILITY, recordUndeliverable, type DeliverabilityReason, type DeliverabilitySettings } from "../deliverability.ts";
 import { applyDelivery, type DeliveryReceipt, type DeliveryStatus } from "../delivery.ts";
 import { refundSend, type NumberLimits } from "../policy.ts";
-import { startRateLimits, type RateLimitItem } from "../rate-limit.ts";
+import { startRateLimits, type RateLimitItem } from "../ratelimit-fields.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applySendFailure, applySendSuccess, type VerificationRecord } from "../verification.ts";
 import { decision, dueOf, type Decision, type Effect, type NumberState, type TakenScope, type Write } from "./types.ts";

@@ -7,7 +7,7 @@ import { GUARD_HOUR_MS } from "../conversion-guard.ts";
 import { lookupRuleHits, type NormalisedLookup } from "../lookup.ts";
 import type { LineType } from "../phone.ts";
 import { applyModes, evaluateSend, pruneCounters, recordSend, type NumberLimits, type Risk, type RuleMode, type RuleName } from "../policy.ts";
-import { startRateLimits, withRateLimits, type RateLimitItem } from "../rate-limit.ts";
+import { startRateLimits, withRateLimits, type RateLimitItem } from "../ratelimit-fields.ts";
 import { scopesForNumber, type ScopeRequest } from "../scopes.ts";
 import type { WebhookEvent } from "../service.ts";
 import { applySendSuccess, applyStart, expireIfDue, isLive, type StartParams, type VerificationRecord } from "../verification.ts";

@@ -2,7 +2,7 @@
 // counters make (Retry-After), and the Structured Fields text.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_NUMBER_LIMITS, evaluateSend, pruneCounters, recordApproval, recordFailedCheck, recordSend, type NumberCounters } from "../../src/core/policy.ts";
-import { checkRateLimits, rateLimitFields, startRateLimits, withRateLimits } from "../../src/core/rate-limit.ts";
+import { checkRateLimits, rateLimitFields, startRateLimits, withRateLimits } from "../../src/core/ratelimit-fields.ts";
 import { applyStart } from "../../src/core/verification.ts";
 import { START_PARAMS } from "./fixtures.ts";
 
